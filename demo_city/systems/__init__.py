@@ -1,0 +1,1 @@
+"""One module per simulated departmental system: generate(ctx) and advance(ctx, first, last)."""

@@ -1,0 +1,1 @@
+"""CityStat's Dagster code location, connectors and command-line tool."""

@@ -1,0 +1,15 @@
+"""`citystat`: the command-line tool. Each concept mounts its own sub-app; heavy imports stay inside commands."""
+from __future__ import annotations
+
+import typer
+
+from data_inventory.cli import app as inventory_app
+from demo_city.cli import app as demo_city_app
+
+app = typer.Typer(help="CityStat: a performance-management warehouse for a city government.", no_args_is_help=True)
+app.add_typer(demo_city_app, name="demo-city")
+app.add_typer(inventory_app, name="inventory")
+
+
+if __name__ == "__main__":
+    app()
