@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,12 @@ STATUSES = ("open", "closed")
 LIST_PARAMETERS = {"status", "service_code", "service_request_id"}  # may repeat; values are comma lists
 SCALAR_PARAMETERS = {"start_date", "end_date", "updated_after", "updated_before", "page", "page_size", "jurisdiction_id"}
 
+_INSTANT_FILTERS = (  # (parameter, column, comparison)
+    ("start_date", "requested_datetime", ">="),
+    ("end_date", "requested_datetime", "<="),
+    ("updated_after", "updated_datetime", ">="),
+    ("updated_before", "updated_datetime", "<"),
+)
 _SELECT_REQUESTS = "SELECT " + ", ".join(f'"{f}"' for f in REQUEST_FIELDS) + " FROM requests"
 _SELECT_SERVICES = "SELECT " + ", ".join(f'"{f}"' for f in SERVICE_FIELDS) + " FROM services ORDER BY service_code"
 # A '+' offset sent unencoded in a query string arrives as a space ("...T14:22:10 05:00").
@@ -98,56 +105,69 @@ def _instant_condition(column: str, op: str, instant: dt.datetime) -> tuple[str,
     return f'{index_range[0]} AND julianday("{column}") {op} julianday(?)', [index_range[1], utc.isoformat()]
 
 
-def _list_values(request: Request, name: str) -> list[str]:
-    values = [v.strip() for raw in request.query_params.getlist(name) for v in raw.split(",")]
-    if not values or any(not v for v in values):
+def _check_names(query, allowed: set[str], lists: set[str] = frozenset()) -> None:
+    for name in query.keys():
+        if name not in allowed:
+            raise Open311Error(400, f"{name}: unknown parameter (supported: {', '.join(sorted(allowed))})")
+        if name not in lists and len(query.getlist(name)) > 1:
+            raise Open311Error(400, f"{name}: given more than once")
+
+
+def _list_values(query, name: str) -> list[str]:
+    values = [v.strip() for raw in query.getlist(name) for v in raw.split(",")]
+    if any(not v for v in values):
         raise Open311Error(400, f"{name}: empty value in list")
     return values
 
 
-def parse_request_filters(request: Request) -> tuple[list[str], list, dict]:
-    """Validate requests.json's parameters → (SQL conditions, parameters, paging and codes to check)."""
-    query = request.query_params
-    for name in query.keys():
-        if name not in LIST_PARAMETERS | SCALAR_PARAMETERS:
-            raise Open311Error(400, f"{name}: unknown parameter (supported: {', '.join(sorted(LIST_PARAMETERS | SCALAR_PARAMETERS))})")
-        if name in SCALAR_PARAMETERS and len(query.getlist(name)) > 1:
-            raise Open311Error(400, f"{name}: given more than once")
+@dataclass
+class RequestFilters:
+    """requests.json's parameters, validated: SQL conditions with their parameters, and the page."""
 
-    conditions: list[str] = []
-    params: list = []
-    instants = {name: parse_instant(name, query[name]) for name in ("start_date", "end_date", "updated_after", "updated_before") if name in query}
-    for first, last in (("start_date", "end_date"), ("updated_after", "updated_before")):
-        if first in instants and last in instants and instants[last] < instants[first]:
-            raise Open311Error(400, f"{last}: {query[last]} is before {first} {query[first]}")
-    for name, column, op in (
-        ("start_date", "requested_datetime", ">="),
-        ("end_date", "requested_datetime", "<="),
-        ("updated_after", "updated_datetime", ">="),
-        ("updated_before", "updated_datetime", "<"),
-    ):
-        if name in instants:
-            sql, values = _instant_condition(column, op, instants[name])
-            conditions.append(sql)
-            params.extend(values)
+    conditions: list[str] = field(default_factory=list)
+    params: list = field(default_factory=list)
+    service_codes: list[str] = field(default_factory=list)  # checked against the services table
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
 
-    service_codes: list[str] = []
-    for name in sorted(LIST_PARAMETERS & set(query.keys())):
-        values = _list_values(request, name)
-        if name == "status" and (unknown := [v for v in values if v not in STATUSES]):
-            raise Open311Error(400, f"status: unknown status {unknown[0]!r} (expected open or closed)")
-        if name == "service_code":
-            service_codes = values
-        conditions.append(f'"{name}" IN ({", ".join("?" * len(values))})')
-        params.extend(values)
+    @classmethod
+    def parse(cls, query) -> "RequestFilters":
+        _check_names(query, LIST_PARAMETERS | SCALAR_PARAMETERS, LIST_PARAMETERS)
+        filters = cls()
+        instants = {name: parse_instant(name, query[name]) for name, *_ in _INSTANT_FILTERS if name in query}
+        for first, last in (("start_date", "end_date"), ("updated_after", "updated_before")):
+            if first in instants and last in instants and instants[last] < instants[first]:
+                raise Open311Error(400, f"{last}: {query[last]} is before {first} {query[first]}")
+        for name, column, op in _INSTANT_FILTERS:
+            if name in instants:
+                filters._add(*_instant_condition(column, op, instants[name]))
 
-    page = _positive_int("page", query["page"]) if "page" in query else 1
-    page_size = _positive_int("page_size", query["page_size"], MAX_PAGE_SIZE) if "page_size" in query else DEFAULT_PAGE_SIZE
-    return conditions, params, {"page": page, "page_size": page_size, "service_codes": service_codes}
+        for name in sorted(LIST_PARAMETERS & set(query.keys())):
+            values = _list_values(query, name)
+            if name == "status" and (unknown := [v for v in values if v not in STATUSES]):
+                raise Open311Error(400, f"status: unknown status {unknown[0]!r} (expected open or closed)")
+            if name == "service_code":
+                filters.service_codes = values
+            filters._add(f'"{name}" IN ({", ".join("?" * len(values))})', values)
+
+        if "page" in query:
+            filters.page = _positive_int("page", query["page"])
+        if "page_size" in query:
+            filters.page_size = _positive_int("page_size", query["page_size"], MAX_PAGE_SIZE)
+        return filters
+
+    def _add(self, condition: str, params: list) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+    def sql(self) -> tuple[str, list]:
+        where = f" WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
+        sql = f"{_SELECT_REQUESTS}{where} ORDER BY updated_datetime, service_request_id LIMIT ? OFFSET ?"
+        return sql, [*self.params, self.page_size, (self.page - 1) * self.page_size]
 
 
 def _request_json(row) -> dict:
-    return {field: row[field] for field in REQUEST_FIELDS}
+    return {name: row[name] for name in REQUEST_FIELDS}
 
 
 class Open311Api:
@@ -175,6 +195,7 @@ class Open311Api:
 
     async def services(self, request: Request):
         def work():
+            _check_names(request.query_params, {"jurisdiction_id"})
             with read_only(self.store) as conn:
                 return [{**dict(row), "metadata": bool(row["metadata"])} for row in conn.execute(_SELECT_SERVICES)]
 
@@ -182,16 +203,13 @@ class Open311Api:
 
     async def requests(self, request: Request):
         def work():
-            conditions, params, paging = parse_request_filters(request)
+            filters = RequestFilters.parse(request.query_params)
             with read_only(self.store) as conn:
-                if paging["service_codes"]:
+                if filters.service_codes:
                     known = {row[0] for row in conn.execute("SELECT service_code FROM services")}
-                    if unknown := [c for c in paging["service_codes"] if c not in known]:
+                    if unknown := [c for c in filters.service_codes if c not in known]:
                         raise Open311Error(400, f"service_code: unknown service code {unknown[0]!r}")
-                where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-                sql = f"{_SELECT_REQUESTS}{where} ORDER BY updated_datetime, service_request_id LIMIT ? OFFSET ?"
-                offset = (paging["page"] - 1) * paging["page_size"]
-                return [_request_json(row) for row in conn.execute(sql, [*params, paging["page_size"], offset])]
+                return [_request_json(row) for row in conn.execute(*filters.sql())]
 
         return await self._answer(request, work)
 
@@ -199,9 +217,7 @@ class Open311Api:
         request_id = request.path_params["service_request_id"]
 
         def work():
-            for name in request.query_params.keys():
-                if name != "jurisdiction_id":
-                    raise Open311Error(400, f"{name}: unknown parameter (supported: jurisdiction_id)")
+            _check_names(request.query_params, {"jurisdiction_id"})
             with read_only(self.store) as conn:
                 row = conn.execute(f"{_SELECT_REQUESTS} WHERE service_request_id = ?", [request_id]).fetchone()
             if row is None:

@@ -284,6 +284,8 @@ def test_single_request_and_unknown_id(city, client):
         ({"start_date": "2024-05-01", "end_date": "2024-04-01"}, "end_date"),
         ({"updated_after": "2024-05-01T00:00:00Z", "updated_before": "2024-04-30T00:00:00Z"}, "updated_before"),
         ({"since": "2024-01-01"}, "since"),
+        ({"page": ["1", "2"]}, "page"),
+        ({"status": ""}, "status"),
     ],
 )
 def test_bad_parameters_get_georeport_400_naming_the_parameter(client, params, parameter):
@@ -292,6 +294,13 @@ def test_bad_parameters_get_georeport_400_naming_the_parameter(client, params, p
     (error,) = response.json()
     assert error["code"] == 400
     assert error["description"].startswith(f"{parameter}:"), error
+
+
+def test_services_and_single_request_reject_unknown_parameters(client):
+    for path in ("/open311/v2/services.json", "/open311/v2/requests/SR-0000001.json"):
+        response = client.get(path, params={"format": "xml"})
+        assert response.status_code == 400 and response.json()[0]["description"].startswith("format:")
+    assert client.get("/open311/v2/services.json", params={"jurisdiction_id": "riverton"}).status_code == 200
 
 
 def test_unencoded_plus_offset_is_understood(city, client):
