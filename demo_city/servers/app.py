@@ -58,7 +58,10 @@ def build_app(data: Path, faults: str | dict | None = None) -> Starlette:
 
 def serve(data: Path, host: str = "127.0.0.1", port: int = 8311) -> None:
     """Serve in the foreground until interrupted; faults come from ``CITYSTAT_DEMO_FAULTS``."""
-    uvicorn.run(build_app(data, faults=os.environ.get(FAULTS_ENV)), host=host, port=port)
+    app = build_app(data, faults=os.environ.get(FAULTS_ENV))
+    base = f"http://{host}:{port}"
+    print(f"Open311: {base}/open311/v2/requests.json   SODA: {base}/resource/ctrc-9p3m.json   faults: {app.state.faults or 'none'}")
+    uvicorn.run(app, host=host, port=port)
 
 
 @dataclass
