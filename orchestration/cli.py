@@ -5,10 +5,14 @@ import typer
 
 from data_inventory.cli import app as inventory_app
 from demo_city.cli import app as demo_city_app
+from orchestration.kpi.cli import app as kpi_app
+from orchestration.kpi.flags_cli import flags_app
 
 app = typer.Typer(help="CityStat: a performance-management warehouse for a city government.", no_args_is_help=True)
 app.add_typer(demo_city_app, name="demo-city")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(kpi_app, name="kpi")
+app.add_typer(flags_app, name="flags")
 
 
 if __name__ == "__main__":
