@@ -1,0 +1,185 @@
+"""Drop folders of CSV and XLSX exports: every new file (by name and SHA-256) lands once.
+
+Configured from the inventory entry: ``location`` is the folder, ``source_object`` a file glob
+(``gl_expenditures_*.csv``), ``sheet`` the worksheet (XLSX), ``column_mapping`` declared renames.
+Values land as text exactly as the file has them. CSV streams through Arrow's reader, XLSX through
+openpyxl's read-only mode, chunk by chunk, so a large file is never held in memory. A file whose
+header drifts from the inventory is reported and left unlanded; the other files still land.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Iterator
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from orchestration.connectors.base import Chunk, LandedFile, SourceError, SourceSpec, SourceState
+from orchestration.connectors.drift import compare_header, mapped_header
+
+CSV_BLOCK_BYTES = 8 << 20  # Arrow reads about this much text per chunk
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class FileDropConnector:
+    def __init__(self, spec: SourceSpec, *, chunk_rows: int = 50_000):
+        self.spec, self.chunk_rows = spec, chunk_rows
+        self.folder = Path(spec.location)
+        self.is_xlsx = spec.connector == "xlsx_drop" or spec.source_object.lower().endswith((".xlsx", ".xlsm"))
+
+    def files(self) -> list[Path]:
+        """Files matching the glob, oldest name first (exports carry their date in the name)."""
+        if not self.folder.is_dir():
+            env = f" (set {self.spec.location_env} to the right folder)" if self.spec.location_env else ""
+            raise SourceError(f"{self.spec.label}: drop folder {self.folder} does not exist{env}")
+        return sorted(p for p in self.folder.glob(self.spec.source_object)
+                      if p.is_file() and not p.name.startswith((".", "~$")))  # skip hidden and Excel lock files
+
+    def extract(self, state: SourceState) -> Iterator[Chunk]:
+        for path in self.files():
+            digest = sha256_of(path)
+            if (path.name, digest) in state.landed_files:
+                continue
+            reader = XlsxFile(path, self.spec.sheet, self.chunk_rows) if self.is_xlsx else CsvFile(path)
+            try:
+                header = reader.header()
+            except SourceError as exc:  # unreadable header: report this file, land the others
+                state.rejected_files.append(str(exc))
+                continue
+            drift = compare_header(header, self.spec.fields, self.spec.column_mapping)
+            if drift:
+                state.rejected_files.append(f"{path}: {drift.describe()}")
+                continue
+            names = mapped_header(header, self.spec.column_mapping)
+            landed = LandedFile(path.name, digest)
+            for chunk in reader.chunks(names):
+                landed.rows += chunk.num_rows
+                yield chunk
+            state.new_files.append(landed)
+
+
+class CsvFile:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def header(self) -> list[str]:
+        try:
+            with open(self.path, newline="", encoding="utf-8-sig") as f:
+                return next(csv.reader(f), [])
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise SourceError(f"{self.path}: cannot read the header: {exc}") from exc
+
+    def chunks(self, names: list[str]) -> Iterator[Chunk]:
+        header = self.header()
+        bad_rows = []
+
+        def invalid_row(row) -> str:
+            bad_rows.append(row)
+            return "error"  # never skip a row silently
+
+        try:
+            reader = pacsv.open_csv(
+                self.path,
+                read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid_row),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in header},
+                    strings_can_be_null=False, quoted_strings_can_be_null=False,  # "" stays "", as in the file
+                ),
+            )
+            row_number = 1
+            for batch in reader:
+                yield Chunk(dict(zip(names, batch.columns)), batch.num_rows, source_file=self.path.name,
+                            first_row_number=row_number)
+                row_number += batch.num_rows
+        except pa.ArrowInvalid as exc:
+            where = ""
+            if bad_rows:
+                row = bad_rows[-1]
+                line = f"line {row.number}, " if row.number is not None else ""
+                where = f" ({line}{row.actual_columns} fields where the header has {row.expected_columns}: {row.text[:200]!r})"
+            raise SourceError(f"{self.path}: malformed CSV{where}: {exc}") from exc
+
+
+class XlsxFile:
+    def __init__(self, path: Path, sheet: str | None, chunk_rows: int):
+        self.path, self.sheet, self.chunk_rows = path, sheet, chunk_rows
+
+    def _open(self):
+        try:
+            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException on broken files
+            raise SourceError(f"{self.path}: not a readable XLSX workbook: {exc}") from exc
+        if self.sheet and self.sheet not in workbook.sheetnames:
+            workbook.close()
+            raise SourceError(f"{self.path}: no sheet {self.sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
+        return workbook, workbook[self.sheet] if self.sheet else workbook.worksheets[0]
+
+    def header(self) -> list[str]:
+        workbook, sheet = self._open()
+        try:
+            first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+        finally:
+            workbook.close()
+        header = [None if v is None else str(v).strip() for v in first]
+        while header and header[-1] in (None, ""):
+            header.pop()
+        if any(h in (None, "") for h in header):
+            raise SourceError(f"{self.path}: sheet {self.sheet!r} has a column without a header: {header}")
+        return header
+
+    def _chunk(self, names: list[str], columns: list[list], count: int, first: int) -> Chunk:
+        return Chunk(dict(zip(names, columns)), count, source_file=self.path.name, first_row_number=first)
+
+    def chunks(self, names: list[str]) -> Iterator[Chunk]:
+        workbook, sheet = self._open()
+        width = len(names)
+        try:
+            columns: list[list] = [[] for _ in names]
+            records = count = 0  # records: non-blank data rows so far (the _row_number, as for CSV)
+            for cells in sheet.iter_rows(min_row=2):
+                values = [cell_text(c) for c in cells]
+                if all(v is None or v == "" for v in values):
+                    continue  # blank spacer rows carry no data
+                records += 1
+                if any(v not in (None, "") for v in values[width:]):
+                    raise SourceError(f"{self.path}: sheet {sheet.title!r} data row {records} has values beyond "
+                                      f"the {width} headed columns")
+                for column, value in zip(columns, (values + [None] * width)[:width]):
+                    column.append(value)
+                count += 1
+                if count == self.chunk_rows:
+                    yield self._chunk(names, columns, count, records - count + 1)
+                    columns, count = [[] for _ in names], 0
+            if count:
+                yield self._chunk(names, columns, count, records - count + 1)
+        finally:
+            workbook.close()
+
+
+def cell_text(cell) -> str | None:
+    """A cell as the text a person reads in it: dates as ISO (``YYYY-MM-DD`` / ``YYYY-MM-DD HH:MM:SS``)."""
+    value = cell.value
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        shows_time = "h" in (getattr(cell, "number_format", "") or "").lower() or value.time() != dt.time()
+        return value.isoformat(sep=" ", timespec="seconds") if shows_time else value.date().isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
