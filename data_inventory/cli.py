@@ -1,10 +1,157 @@
-"""`citystat inventory ...` (stub; being written)."""
+"""`citystat inventory ...`: validate, list, export and measure the citywide data inventory."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
 import typer
 
-app = typer.Typer(help="The citywide data inventory.", no_args_is_help=True)
+app = typer.Typer(help="The citywide data inventory: every department's systems and datasets.", no_args_is_help=True)
+
+INVENTORY_OPTION = typer.Option(
+    None, "--inventory", "-i", help="Inventory YAML (default: $CITYSTAT_INVENTORY, else the shipped data_inventory/inventory.yaml)."
+)
+
+
+def _load(path: Optional[Path]):
+    """The inventory, or every problem printed and exit code 1."""
+    from data_inventory.loader import inventory_path, load_inventory
+    from data_inventory.problems import InventoryError
+
+    try:
+        return load_inventory(path)
+    except InventoryError as exc:
+        file = inventory_path(path)
+        for problem in exc.problems:
+            typer.echo(problem.format(file), err=True)
+        typer.echo(f"{file}: {len(exc.problems)} problem(s); fix them first (`citystat inventory validate`)", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
-def validate() -> None:
-    """Validate the inventory."""
-    raise typer.Exit(1)
+def validate(
+    path: Optional[Path] = typer.Argument(None, help="Inventory YAML (default: $CITYSTAT_INVENTORY, else the shipped one)."),
+) -> None:
+    """Check the inventory against its schema and rules; print every problem as `<file>:<line>: <entry> <field>: <message>`."""
+    from data_inventory.loader import inventory_path, validate as run
+    from data_inventory.model import Inventory
+
+    file = inventory_path(path)
+    problems = run(file)
+    if problems:
+        for problem in problems:
+            typer.echo(problem.format(file))
+        typer.echo(f"{file}: {len(problems)} problem(s)")
+        raise typer.Exit(1)
+    inventory = _load(file)
+    assert isinstance(inventory, Inventory)
+    refs = list(inventory.datasets())
+    fields = [f for r in refs for f in r.fields]
+    typer.echo(
+        f"OK {file}: {len(inventory.departments)} departments, {len(inventory.systems)} systems, "
+        f"{len(refs)} datasets ({sum(r.dataset.ingested for r in refs)} ingested), {len(fields)} fields "
+        f"({sum(f.sensitivity == 'pii' for f in fields)} pii, {sum(f.sensitivity == 'sensitive' for f in fields)} sensitive)"
+    )
+
+
+@app.command("list")
+def list_datasets(
+    department: Optional[str] = typer.Option(None, "--department", "-d", help="Only this department (code, e.g. pw)."),
+    inventory_file: Optional[Path] = INVENTORY_OPTION,
+) -> None:
+    """Print the datasets as a table: department, system, dataset, connector, cadence, update method, access, sensitivity, publication."""
+    from rich.console import Console
+    from rich.table import Table
+
+    inventory = _load(inventory_file)
+    if department is not None and department not in {d.id for d in inventory.departments}:
+        known = ", ".join(d.id for d in inventory.departments)
+        typer.echo(f"no department {department!r} in the inventory (known: {known})", err=True)
+        raise typer.Exit(2)
+    table = Table(title=f"{inventory.city.name} data inventory ({inventory.updated})")
+    for column in ("department", "system", "dataset", "connector", "cadence", "update method", "access level"):
+        table.add_column(column)
+    table.add_column("pii / sensitive / fields", justify="right")
+    table.add_column("publication")
+    refs = list(inventory.datasets(department))
+    for ref in refs:
+        ds = ref.dataset
+        table.add_row(
+            ref.department.id,
+            ref.system.id,
+            ds.id,
+            ds.connector,
+            ds.cadence,
+            ds.update_method,
+            ds.access_level,
+            f"{len(ref.pii_fields)} / {len(ref.restricted_fields) - len(ref.pii_fields)} / {len(ds.fields)}",
+            ds.publication.status,
+        )
+    Console(width=200).print(table)
+    typer.echo(f"{len(refs)} datasets")
+
+
+@app.command("export-dcat")
+def export_dcat(
+    out: Path = typer.Option(Path("-"), "--out", "-o", help="Where to write data.json ('-' = standard output)."),
+    inventory_file: Optional[Path] = INVENTORY_OPTION,
+) -> None:
+    """Export the inventory as a DCAT-US 1.1 catalog (Project Open Data data.json)."""
+    inventory = _load(inventory_file)
+    catalog = inventory.to_dcat()
+    text = json.dumps(catalog, indent=2, ensure_ascii=False) + "\n"
+    if str(out) == "-":
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}: DCAT-US 1.1 catalog with {len(catalog['dataset'])} datasets")
+
+
+@app.command()
+def coverage(inventory_file: Optional[Path] = INVENTORY_OPTION) -> None:
+    """Per department: datasets, how many CityStat ingests, automated and published shares; then the What Works Cities criterion."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from data_inventory.coverage import department_coverage, inventory_criterion
+
+    inventory = _load(inventory_file)
+    rows = department_coverage(inventory)
+    table = Table(title=f"{inventory.city.name} data inventory coverage")
+    table.add_column("department")
+    table.add_column("name")
+    for column in ("datasets", "ingested", "automated", "published"):
+        table.add_column(column, justify="right")
+
+    def share(row, count: int) -> str:
+        value = row.share(count)
+        return "-" if value is None else f"{value:.0%}"
+
+    for row in rows:
+        table.add_row(
+            row.department.id,
+            row.department.name,
+            str(row.datasets),
+            f"{row.ingested} ({share(row, row.ingested)})",
+            share(row, row.automated),
+            share(row, row.published),
+        )
+    total = sum(r.datasets for r in rows)
+    table.add_section()
+    table.add_row(
+        "all",
+        f"{len(rows)} departments",
+        str(total),
+        f"{sum(r.ingested for r in rows)} ({sum(r.ingested for r in rows) / total:.0%})" if total else "-",
+        f"{sum(r.automated for r in rows) / total:.0%}" if total else "-",
+        f"{sum(r.published for r in rows) / total:.0%}" if total else "-",
+    )
+    console = Console(width=200)
+    console.print(table)
+    checks = inventory_criterion(inventory)
+    met = sum(c.met for c in checks)
+    for check in checks:
+        typer.echo(f"  [{'x' if check.met else ' '}] {check.name}: {check.detail}")
+    typer.echo(f"What Works Cities data inventory criterion: {met} of {len(checks)} parts met ({'meets' if met >= 3 else 'does not meet'} it: 3 of 4 needed)")
