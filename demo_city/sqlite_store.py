@@ -1,0 +1,63 @@
+"""Bulk loading of a simulated system's SQLite store: fast pragmas, chunked executemany, late indexes."""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Sequence
+
+WRITE_BATCH = 20_000  # rows converted to Python tuples at once; bounds the writer's memory
+
+
+@contextmanager
+def bulk_load(path: Path, schema: str, indexes: str):
+    """A fresh database at ``path`` with ``schema``; ``indexes`` are created after the rows are in."""
+    path = Path(path)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    # WAL keeps readers (the demo servers) unblocked; no fsync while generating: a crash means regenerate
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.executescript(schema)
+    try:
+        yield conn
+        conn.executescript(indexes)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def open_store(path: Path):
+    """An existing store, for ``advance``; all changes commit together or not at all."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: store missing (generate the demo city first)")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], values: Sequence[Sequence]) -> int:
+    """Insert column-wise ``values`` (one sequence per column, equal lengths) in batches; returns rows."""
+    n = len(values[0]) if values else 0
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
+    for lo in range(0, n, WRITE_BATCH):
+        conn.executemany(sql, zip(*(_as_list(col[lo : lo + WRITE_BATCH]) for col in values)))
+    return n
+
+
+def update(conn: sqlite3.Connection, table: str, key: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """``UPDATE table SET columns... WHERE key = ?`` for rows of (values..., key)."""
+    sets = ", ".join(f'"{c}" = ?' for c in columns)
+    conn.executemany(f'UPDATE {table} SET {sets} WHERE "{key}" = ?', rows)
+
+
+def _as_list(col) -> list:
+    return col.tolist() if hasattr(col, "tolist") else list(col)
