@@ -209,6 +209,18 @@ def _refresh_status(con, flag_ids: list[str] | None = None) -> None:
     """, params)
 
 
+def _spell_already_flagged(flag: dict, stored) -> bool:
+    """A red onset seen in a partial evaluation may continue a spell flagged earlier that has not recovered."""
+    period = parse_period(flag["period"])
+    for other in stored:
+        if other["kpi_id"] != flag["kpi_id"] or other["kind"] != "red" or not other["condition_present"]:
+            continue
+        other_period = parse_period(other["period"])
+        if other_period < period and (other["recovered_period"] is None or parse_period(other["recovered_period"]) > period):
+            return True
+    return False
+
+
 def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.datetime | None = None) -> SyncResult:
     """Raise new flags, refresh existing ones, and auto-resolve those whose indicator recovered; idempotent."""
     now = (now or _now()).replace(microsecond=0)
@@ -225,14 +237,25 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
 
     con.begin()
     try:
-        existing = {r[0] for r in con.execute("SELECT flag_id FROM metrics.flags").fetchall()}
+        cursor = con.execute("""SELECT flag_id, kpi_id, period, kind, baseline_value, threshold, status,
+                                       recovered_period, condition_present FROM metrics.flags""")
+        names = [d[0] for d in cursor.description]
+        stored = {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+        for flag in stored.values():
+            if (flag["kpi_id"], flag["period"]) in evaluated_keys and flag["flag_id"] not in detected_ids and flag["condition_present"]:
+                con.execute("UPDATE metrics.flags SET condition_present = false, last_evaluated_at = ? WHERE flag_id = ?",
+                            [now, flag["flag_id"]])
+                flag["condition_present"] = False
+                result.condition_gone.append(flag["flag_id"])
         for flag in detected:
             values = [flag[c] for c in _FLAG_COLUMNS]
-            if flag["flag_id"] in existing:
+            if flag["flag_id"] in stored:
                 con.execute(f"""UPDATE metrics.flags SET {', '.join(f'{c} = ?' for c in _FLAG_COLUMNS[1:])},
                                 condition_present = true, last_evaluated_at = ? WHERE flag_id = ?""",
                             values[1:] + [now, flag["flag_id"]])
                 result.updated += 1
+                continue
+            if flag["kind"] == "red" and _spell_already_flagged(flag, stored.values()):
                 continue
             con.execute(f"""INSERT INTO metrics.flags ({', '.join(_FLAG_COLUMNS)}, status, raised_at, updated_at,
                             condition_present, last_evaluated_at, recovered_period)
@@ -240,14 +263,9 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
                         values + [now, now, now])
             _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR, f"raised: {flag['message']}", "open", "engine")
             result.raised.append(flag["flag_id"])
+            stored[flag["flag_id"]] = {**flag, "status": "open", "recovered_period": None, "condition_present": True}
 
-        stored = con.execute("""SELECT flag_id, kpi_id, period, kind, baseline_value, threshold, status, recovered_period,
-                                       condition_present FROM metrics.flags""").df().to_dict("records")
-        for flag in stored:
-            if (flag["kpi_id"], flag["period"]) in evaluated_keys and flag["flag_id"] not in detected_ids and flag["condition_present"]:
-                con.execute("UPDATE metrics.flags SET condition_present = false, last_evaluated_at = ? WHERE flag_id = ?",
-                            [now, flag["flag_id"]])
-                result.condition_gone.append(flag["flag_id"])
+        for flag in stored.values():
             if flag["recovered_period"] is not None or flag["kpi_id"] not in rows_by_kpi:
                 continue
             flag_period = parse_period(flag["period"])
