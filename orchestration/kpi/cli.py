@@ -8,6 +8,7 @@ import typer
 app = typer.Typer(help="KPI registry and status engine (rules: docs/kpi_rules.md).", no_args_is_help=True)
 
 _SHOWN = ["kpi_id", "period", "value", "target", "status", "score", "relative_change", "pop_flag", "trend_vs_last_year"]
+# gap_periods and previous_period only annotate the change column
 _HEADINGS = ["KPI", "period", "value", "target", "status", "score", "change", "flag", "vs last year"]
 
 
@@ -22,7 +23,7 @@ def _fmt(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     if isinstance(x, float):
-        return f"{x:.4g}"
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
     return str(x)
 
 
@@ -56,6 +57,7 @@ def status(
         table.to_csv(out, index=False)
         typer.echo(f"{len(table)} rows ({summary}), {int(table['pop_flag'].sum())} flagged changes -> {out}")
         return
+    import pandas as pd
     from rich.console import Console
     from rich.table import Table
 
@@ -63,10 +65,12 @@ def status(
     view = Table(title=f"{series}: {len(table)} rows ({summary})")
     for heading in _HEADINGS:
         view.add_column(heading, no_wrap=heading in ("KPI", "period"))
-    for row in table[_SHOWN].to_dict("records"):
+    for row in table.to_dict("records"):
         cells = [_fmt(row[c]) for c in _SHOWN]
         cells[4] = f"[{colours[row['status']]}]{row['status']}[/]"
         cells[6] = "" if cells[6] == "" else f"{row['relative_change']:+.1%}"
+        if row["gap_periods"] is not None and not pd.isna(row["gap_periods"]) and row["gap_periods"] > 0:
+            cells[6] += f" vs {row['previous_period']} (gap)"
         cells[7] = "FLAG" if row["pop_flag"] else ""
         view.add_row(*cells)
     Console().print(view)
