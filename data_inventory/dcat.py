@@ -56,8 +56,6 @@ def _dataset(inventory: "Inventory", ref: "DatasetRef") -> dict:
         "identifier": f"{city.lower()}-{ref.system.id}.{ref.dataset.id}",
         "accessLevel": ds.access_level,
         "accrualPeriodicity": ACCRUAL_PERIODICITY[ds.cadence],
-        "dataQuality": not ds.quality_concerns,
-        "isPartOf": f"{city.lower()}-{ref.system.id}",
     }
     if ds.access_level != "public":
         entry["rights"] = _rights(ref)
