@@ -82,17 +82,11 @@ class CsvFile:
 
     def chunks(self, names: list[str]) -> Iterator[Chunk]:
         header = self.header()
-        bad_rows = []
-
-        def invalid_row(row) -> str:
-            bad_rows.append(row)
-            return "error"  # never skip a row silently
-
         try:
             reader = pacsv.open_csv(
                 self.path,
                 read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid_row),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(
                     column_types={name: pa.string() for name in header},
                     strings_can_be_null=False, quoted_strings_can_be_null=False,  # "" stays "", as in the file
@@ -104,12 +98,17 @@ class CsvFile:
                             first_row_number=row_number)
                 row_number += batch.num_rows
         except pa.ArrowInvalid as exc:
-            where = ""
-            if bad_rows:
-                row = bad_rows[-1]
-                line = f"line {row.number}, " if row.number is not None else ""
-                where = f" ({line}{row.actual_columns} fields where the header has {row.expected_columns}: {row.text[:200]!r})"
-            raise SourceError(f"{self.path}: malformed CSV{where}: {exc}") from exc
+            raise SourceError(f"{self.path}: malformed CSV{self._locate_ragged_row(len(header))}: {exc}") from exc
+
+    def _locate_ragged_row(self, width: int) -> str:
+        """Arrow does not say where a bad row is when values may span lines; find it (error path only)."""
+        with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as f:
+            rows = csv.reader(f)
+            next(rows, None)
+            for record, row in enumerate(rows, 1):
+                if len(row) != width:
+                    return f" at line {rows.line_num} (data row {record}: {len(row)} fields, the header has {width})"
+        return ""
 
 
 class XlsxFile:
