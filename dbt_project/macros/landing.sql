@@ -1,0 +1,61 @@
+{#- Reading landing batches. Every landing row carries _load_id, _extracted_at (UTC), _source_cursor,
+    _source_file and _row_number next to the source's own columns (docs/contracts.md, "Landing"). -#}
+
+{% macro pii_columns(source_name, table_name) -%}
+    {#- Columns the data inventory marks `sensitivity: pii`, read from the source definition that
+        scripts/generate_sources.py writes from data_inventory/inventory.yaml. -#}
+    {%- set found = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.sources.values() -%}
+            {%- if node.source_name == source_name and node.name == table_name -%}
+                {%- for column in node.columns.values() -%}
+                    {%- set meta = column.get('meta') or {} -%}
+                    {%- set config_meta = (column.get('config') or {}).get('meta') or {} -%}
+                    {%- if meta.get('sensitivity') == 'pii' or config_meta.get('sensitivity') == 'pii' -%}
+                        {%- do found.append(column.name) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{% macro landing_source(source_name, table_name, window_column=none) -%}
+    {#- The landing rows of one dataset with every pii column dropped before anything else can read it.
+        _row_hash fingerprints the source values (pii included) to recognise exact duplicate rows.
+        Incremental models read only batches extracted since their last run plus the records whose own
+        updated time falls in the run's window. -#}
+    {%- set pii = pii_columns(source_name, table_name) -%}
+    select
+        * exclude ({% for column in pii %}"{{ column }}", {% endfor %}filename),
+        filename as _landing_file,
+        hash(*columns(* exclude (_load_id, _extracted_at, _source_cursor, _source_file, _row_number, filename))) as _row_hash
+    from {{ source(source_name, table_name) }}
+    {%- if is_incremental() and window_column is not none %}
+    where timezone('UTC', try_cast(cast(_extracted_at as varchar) as timestamptz))
+            >= (select coalesce(max(_extracted_at), timestamp '1900-01-01') from {{ this }})
+        or {{ in_run_window(window_column) }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro landing_metadata() -%}
+        {{ clean_text('_load_id') }} as _load_id,
+        timezone('UTC', try_cast({{ clean_text('_extracted_at') }} as timestamptz)) as _extracted_at,
+        {{ clean_text('_source_cursor') }} as _source_cursor,
+        {{ clean_text('_source_file') }} as _source_file,
+        cast(_row_number as bigint) as _row_number,
+        _landing_file,
+        _row_hash
+{%- endmacro %}
+
+{% macro in_run_window(column) -%}
+    ({{ column }} >= timestamp '{{ var("window_start") }}' and {{ column }} < timestamp '{{ var("window_end") }}')
+{%- endmacro %}
+
+{% macro same_landing_row(left, right) -%}
+    {#- join condition: the same landing row (row numbers restart in each file of a file-drop batch) -#}
+    {{ left }}._load_id = {{ right }}._load_id
+    and {{ left }}._row_number = {{ right }}._row_number
+    and {{ left }}._source_file is not distinct from {{ right }}._source_file
+{%- endmacro %}

@@ -1,0 +1,13 @@
+-- The city's programme list: every programme that has a budget line, named as in its latest budget.
+with budget_lines as (
+    select * from {{ ref('stg_fin_erp__budget') }}
+)
+
+select
+    program_code,
+    arg_max(program_name, fiscal_year) as program_name,
+    arg_max(department_code, fiscal_year) as department_code,
+    min(fiscal_year) as first_fiscal_year,
+    max(fiscal_year) as last_fiscal_year
+from budget_lines
+group by program_code

@@ -1,0 +1,38 @@
+-- Street segments resurfaced under the paving contracts: latest reported state of each segment,
+-- schedule against actual, pavement condition before and after, incidents and rework.
+with segments as (
+    select * from {{ ref('stg_pw_paving__paving_reports') }}
+)
+
+select
+    segments.segment_id,
+    segments.contract_id,
+    segments.vendor_id,
+    vendors.vendor_name,
+    contracts.season_year,
+    contracts.region,
+    segments.street_name,
+    segments.from_street,
+    segments.to_street,
+    segments.length_miles,
+    segments.status,
+    segments.status = 'completed' as is_completed,
+    segments.report_week as last_report_week,
+    segments.scheduled_start,
+    segments.scheduled_end,
+    segments.actual_start,
+    segments.actual_end,
+    {{ fiscal_year('segments.actual_end') }} as completed_fiscal_year,
+    date_diff('day', segments.scheduled_start, segments.actual_start) as start_delay_days,
+    date_diff('day', segments.scheduled_end, segments.actual_end) as finish_delay_days,
+    segments.actual_end > segments.scheduled_end as finished_late,
+    segments.pci_before,
+    segments.pci_after,
+    segments.pci_after - segments.pci_before as pci_improvement,
+    segments.parking_incidents,
+    segments.environmental_incidents,
+    coalesce(segments.parking_incidents, 0) + coalesce(segments.environmental_incidents, 0) as incidents,
+    segments.rework_required
+from segments
+left join {{ ref('stg_proc_portal__contracts') }} as contracts on contracts.contract_id = segments.contract_id
+left join {{ ref('stg_proc_portal__vendors') }} as vendors on vendors.vendor_id = segments.vendor_id

@@ -1,0 +1,13 @@
+-- Addresses that 311 requests were made about (address_id from the CRM's address book), as last reported.
+select
+    address_id,
+    arg_max(address, requested_at) as address,
+    arg_max(zipcode, requested_at) as zipcode,
+    arg_max(latitude, requested_at) as latitude,
+    arg_max(longitude, requested_at) as longitude,
+    count(*) as requests_received,
+    min(requested_at) as first_request_at,
+    max(requested_at) as last_request_at
+from {{ ref('stg_crm311__service_requests') }}
+where address_id is not null
+group by address_id

@@ -1,0 +1,28 @@
+-- 311 service types. Open311 publishes no department or SLA per type, so both are read from the
+-- requests themselves: the responsible agency, and the SLA as the typical gap between requested and
+-- expected (due) time.
+with services as (
+    select * from {{ ref('stg_crm311__services') }}
+),
+
+observed as (
+    select
+        service_code,
+        mode(department_code) as department_code,
+        round(median({{ days_between('requested_at', 'expected_at') }}), 2) as sla_days,
+        count(*) as requests_received
+    from {{ ref('stg_crm311__service_requests') }}
+    group by service_code
+)
+
+select
+    services.service_code,
+    services.service_name,
+    services.service_description,
+    services.service_group,
+    services.keywords,
+    observed.department_code,
+    observed.sla_days,
+    coalesce(observed.requests_received, 0) as requests_received
+from services
+left join observed on observed.service_code = services.service_code

@@ -1,0 +1,31 @@
+{{ config(materialized='table') }}
+
+with source as (
+    {{ landing_source('crm311', 'services') }}
+),
+
+renamed as (
+    select
+        upper({{ clean_text('service_code') }}) as service_code,
+        {{ clean_text('service_name') }} as service_name,
+        {{ clean_text('description') }} as service_description,
+        {{ clean_text('"group"') }} as service_group,
+        {{ clean_text('keywords') }} as keywords,
+        {{ clean_text('type') }} as service_type,
+        {{ to_boolean('metadata') }} as has_metadata,
+        {{ landing_metadata() }},
+        source as _raw
+    from source
+),
+
+checked as (
+    select
+        * exclude (_raw),
+        {{ rule_columns(inventory_rules('crm311', 'services', {
+            'service_code': 'service_code', 'service_name': 'service_name', 'description': 'service_description',
+            'group': 'service_group', 'keywords': 'keywords', 'type': 'service_type', 'metadata': 'has_metadata',
+        })) }}
+    from renamed
+),
+
+{{ deduplicated_versions('checked', 'service_code', '_extracted_at desc') }}
