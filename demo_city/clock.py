@@ -38,7 +38,7 @@ def to_date(sec: int) -> dt.date:
 def naive_text(sec: np.ndarray) -> np.ndarray:
     """``YYYY-MM-DD HH:MM:SS`` for each time."""
     text = np.datetime_as_string(np.asarray(sec, dtype="datetime64[s]"), unit="s")
-    return np.strings.replace(text, "T", " ")
+    return np.strings.replace(text, "T", " ") if text.size else text
 
 
 def date_text(sec: np.ndarray) -> np.ndarray:

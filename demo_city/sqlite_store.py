@@ -1,6 +1,7 @@
 """Bulk loading of a simulated system's SQLite store: fast pragmas, chunked executemany, late indexes."""
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,3 +62,17 @@ def update(conn: sqlite3.Connection, table: str, key: str, columns: Sequence[str
 
 def _as_list(col) -> list:
     return col.tolist() if hasattr(col, "tolist") else list(col)
+
+
+def first_number_in_month(conn: sqlite3.Connection, table: str, id_column: str, prefix: str, time_column: str, month) -> int | None:
+    """Smallest number in ``id_column`` (ids ``prefix`` + digits) among rows whose ``time_column`` falls in ``month``.
+
+    Generators number a month's records in time order, so this is the month's first number once it has begun.
+    """
+    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    (first,) = conn.execute(
+        f'SELECT min(CAST(substr("{id_column}", {len(prefix) + 1}) AS INTEGER)) FROM {table} '
+        f'WHERE "{time_column}" >= ? AND "{time_column}" < ?',
+        (month.isoformat(), nxt.isoformat()),
+    ).fetchone()
+    return first

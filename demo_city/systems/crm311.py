@@ -23,7 +23,7 @@ from demo_city.core import GenContext
 from demo_city.places import address_book
 from demo_city.record_ids import format_ids
 from demo_city.reference import DEPARTMENTS, IMPROVING_DEPARTMENT, SERVICE_TYPES
-from demo_city.sqlite_store import bulk_load, insert, open_store, update
+from demo_city.sqlite_store import bulk_load, first_number_in_month, insert, open_store, update
 
 SYSTEM = "crm311"
 DATABASE = ("crm311", "crm.sqlite")
@@ -410,13 +410,8 @@ def generate(ctx: GenContext) -> None:
 
 
 def first_request_number(conn, month: dt.date) -> int | None:
-    """The first request number of ``month`` in the store (requests arrive in id order), if it has begun."""
-    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    (first,) = conn.execute(
-        "SELECT min(CAST(substr(service_request_id, 4) AS INTEGER)) FROM requests WHERE requested_datetime >= ? AND requested_datetime < ?",
-        (month.isoformat(), nxt.isoformat()),
-    ).fetchone()
-    return first
+    """The first request number of ``month`` in the store, if the month has begun."""
+    return first_number_in_month(conn, "requests", "service_request_id", "SR-", "requested_datetime", month)
 
 
 def advance(ctx: GenContext, first: dt.date, last: dt.date) -> None:
