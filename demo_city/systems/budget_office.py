@@ -1,7 +1,7 @@
 """Budget office reference file: per-capita spending by function in comparable cities.
 
 ``reference/peer_city_spending.csv`` covers reference.PEER_CITIES x the last three completed fiscal
-years x reference.PEER_FUNCTIONS. Peers are drawn around Riverton's own adopted budget per resident,
+years x reference.PEER_FUNCTIONS. Peers are drawn around Riverton's own expected spending per resident,
 so Riverton sits inside the peer range everywhere except the planted function
 (reference.OUT_OF_LINE_FUNCTION, fleet), whose peer median is OUT_OF_LINE_RATIO times lower — the
 Jackson, MS comparison that finds disproportionate spending. Riverton itself is not in the file.
@@ -24,6 +24,7 @@ OUT_OF_LINE_RATIO = 2.75  # Riverton's budget per capita / peer median in the pl
 # Peer spread around the median (median exactly 1 for eight peers): real peers differ by about +-25%
 PEER_SPREAD = np.array([0.78, 0.86, 0.93, 0.98, 1.02, 1.08, 1.16, 1.27])
 POPULATION_GROWTH = 0.008  # per year, peers
+TYPICAL_EXECUTION = sum(finance.EXECUTION_RANGE) / 2  # Riverton's spending / revised budget, on average
 
 
 def peer_rows(ctx: GenContext) -> list[dict]:
@@ -37,7 +38,7 @@ def peer_rows(ctx: GenContext) -> list[dict]:
         for k, (city, state, population) in enumerate(PEER_CITIES):
             residents = round(population * (1 + POPULATION_GROWTH) ** (fy - last_completed))
             for function in PEER_FUNCTIONS:
-                median = riverton[function] / ctx.population
+                median = riverton[function] * TYPICAL_EXECUTION / ctx.population
                 if function == OUT_OF_LINE_FUNCTION:
                     median /= OUT_OF_LINE_RATIO
                 per_capita = round(median * spread[function][k], 2)

@@ -168,11 +168,16 @@ def programme_month_spend(ctx: GenContext, program_code: str, year: int, month: 
 
 
 def department_budget(ctx: GenContext, fy: int) -> dict[str, float]:
-    """Adopted budget by department code for one fiscal year."""
-    return budget(ctx, fy).groupby("department_code")["adopted_amount"].sum().to_dict()
+    """Revised budget by department code for one fiscal year."""
+    return budget(ctx, fy).groupby("department_code")["revised_amount"].sum().to_dict()
 
 
 # ---------------------------------------------------------------- ledger
+
+def _ledger_id(year: int, month: int, number: int) -> str:
+    """``GL-YYYYMMNNNNNN``: unique without knowing other months, so any month can be written on its own."""
+    return f"GL-{year}{month:02d}{number:06d}"
+
 
 def _programme_vendors(program: str) -> list[str]:
     if program == "pw_resurfacing":
@@ -229,15 +234,15 @@ def ledger_month(ctx: GenContext, year: int, month: int) -> tuple[pd.DataFrame, 
     for i, program in enumerate(programmes):
         rows = np.flatnonzero(wants_vendor & (prog == i))
         own = _programme_vendors(program)
-        for r in rows:
-            pool = own if own and specific[r] < 0.75 else GENERAL_VENDORS
+        for r in rows:  # contracted services go to the programme's contractors; purchases mostly too
+            pool = own if own and (account[r] == "5300" or specific[r] < 0.75) else GENERAL_VENDORS
             vendor[r] = pool[ref[r] % len(pool)]
 
     order = np.lexsort((rng.random(n), day))
     prog, fund, account, amount, day, vendor, ref = (a[order] for a in (prog, fund, account, amount, day, vendor, ref))
     program = np.asarray(programmes, dtype=object)[prog]
     frame = pd.DataFrame({
-        "ledger_id": [f"GL-{year}{month:02d}-{i:06d}" for i in range(1, n + 1)],
+        "ledger_id": [_ledger_id(year, month, i) for i in range(1, n + 1)],
         "posting_date": day,
         "fiscal_year": fy,
         "fiscal_period": period,
@@ -263,13 +268,13 @@ def _corrections(frame: pd.DataFrame, rng: np.random.Generator, year: int, month
     mispost = frame.iloc[chosen].copy()
     mispost["account"] = np.where(mispost["account"] == "5400", "5300", "5400")
     mispost["description"] = mispost["description"] + " (posted to wrong account)"
-    mispost["ledger_id"] = [f"GL-{year}{month:02d}-{i:06d}" for i in range(n + 1, n + 1 + len(chosen))]
+    mispost["ledger_id"] = [_ledger_id(year, month, i) for i in range(n + 1, n + 1 + len(chosen))]
     reversal = mispost.copy()
     reversal["posting_date"] = business_days(year, month)[-1].isoformat()
     reversal["amount"] = -reversal["amount"]
     reversal["description"] = [f"{REVERSAL_PREFIX}{i} (posted to wrong account)" for i in mispost["ledger_id"]]
     start = n + 1 + len(chosen)
-    reversal["ledger_id"] = [f"GL-{year}{month:02d}-{i:06d}" for i in range(start, start + len(chosen))]
+    reversal["ledger_id"] = [_ledger_id(year, month, i) for i in range(start, start + len(chosen))]
     return pd.concat([mispost, reversal], ignore_index=True)
 
 

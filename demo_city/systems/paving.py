@@ -73,7 +73,8 @@ def contract_segments(ctx: GenContext, contract: dict) -> list[dict]:
     pci_after = rng.integers(p_lo, p_hi, n)
     parking = rng.poisson(parking_mean, n)
     environmental = rng.poisson(env_mean, n)
-    rework = rng.random(n) < rework_p
+    # rework spread evenly through the season (random phase), so every stretch of it shows the contractor's rate
+    rework = np.diff(np.floor((np.arange(n + 1) + rng.random()) * rework_p)) > 0
     streets = rng.integers(0, len(STREETS), n)
     cross = np.array([rng.choice(len(CROSS_STREETS), 2, replace=False) for _ in range(n)])
     end_of_season = season_end(year)

@@ -230,7 +230,7 @@ def _milestone_rows(contract: dict) -> list[dict]:
     rows = []
     for k, (name, elapsed, target, weight, metric) in enumerate(PAVING_MILESTONES, start=1):
         rows.append({
-            "milestone_id": f"MS-{contract['contract_id'][4:]}-{k}",
+            "milestone_id": f"MS-{contract['contract_id'][4:]}{k:02d}",
             "contract_id": contract["contract_id"],
             "milestone_name": name,
             "due_date": (start + dt.timedelta(days=round((end - start).days * elapsed))).isoformat(),
