@@ -95,7 +95,8 @@ def read_goals(frame: pd.DataFrame, source: str = "strategic_goals") -> list[dic
         raise ValidationError(f"strategic goals {source}", [Problem(source, "columns", f"missing column(s) {', '.join(missing)}")])
     problems: list[Problem] = []
     goals = []
-    for i, row in enumerate(frame[GOAL_COLUMNS].to_dict("records"), start=1):
+    columns = GOAL_COLUMNS + (["measure"] if "measure" in frame.columns else [])
+    for i, row in enumerate(frame[columns].to_dict("records"), start=1):
         at = f"{source} row {i}"
         before = len(problems)
         goal = dict(row)
@@ -158,12 +159,24 @@ def _period_label_like(example, day: dt.date) -> str:
     return day.isoformat()
 
 
+def is_cumulative(goal: dict, registry: Registry | None) -> bool:
+    """'N things in D days' adds up: the KPI counts things (registry unit count/miles/usd) and the goal starts from 0.
+
+    Any other goal ('raise visits from 118,000 to 130,000 a month', 'close 85% on time') is a level to reach.
+    A ``measure`` column (cumulative | level) in the register, when present, decides instead.
+    """
+    measure = str(goal.get("measure") or "").strip().lower()
+    if measure in ("cumulative", "level"):
+        return measure == "cumulative"
+    kpi = registry.kpis.get(goal["kpi_id"]) if registry is not None else None
+    return kpi is not None and kpi.additive and goal["baseline"] == 0
+
+
 def pace_goals(goals: list[dict], series: pd.DataFrame, as_of: dt.date, registry: Registry | None = None) -> pd.DataFrame:
-    """One row per goal: pacing on ``as_of``; a goal on an additive KPI (registry unit count/miles/usd) is cumulative."""
+    """One row per goal: its pacing on ``as_of`` (see ``is_cumulative`` for how the current value is read)."""
     rows = []
     for goal in goals:
-        kpi = registry.kpis.get(goal["kpi_id"]) if registry is not None else None
-        cumulative = kpi.additive if kpi is not None else True
+        cumulative = is_cumulative(goal, registry)
         value = current_value(goal, series, as_of, cumulative)
         pacing = pace_goal(goal["goal_id"], goal["baseline"], goal["target_value"], goal["start_date"],
                            goal["deadline"], value, as_of)

@@ -32,7 +32,7 @@ DIRECTIONS = ("up", "down", "none")
 GRAINS = ("month", "fytd")
 SOURCES = ("computed", "submitted")
 # pct values are percentages 0-100 (not 0-1), as the MMR prints them
-UNITS = ("pct", "count", "ratio", "days", "hours", "seconds", "usd", "miles", "points")
+UNITS = ("pct", "count", "ratio", "days", "hours", "seconds", "usd", "miles", "acres", "points")
 ADDITIVE_UNITS = frozenset({"count", "miles", "usd"})  # values that add up over periods (a goal sums them)
 SUBMISSIONS_DATASET = "perf_office.kpi_submissions"
 DEFAULT_YELLOW_BAND = 0.10

@@ -68,7 +68,7 @@ def test_unscored_kpis_are_counted_out():
 
 
 def test_memo_sections(registry, tmp_path):
-    rows = (monthly("fire_turnout_p90_sec", "2025-08", [80.0, 79.0, 95.0])       # critical, red in October
+    rows = (monthly("fire_turnout_p90_sec", "2025-08", [100.0, 99.0, 118.75])     # critical, red in October
             + monthly("pw_on_time_pct", "2025-08", [90.0, 91.0, 92.0])            # steady green
             + monthly("cs_requests_received", "2025-08", [1000.0, 1000.0, 1500.0]))  # +50%: the top mover
     status = run_engine(rows, registry)
@@ -88,7 +88,7 @@ def test_memo_sections(registry, tmp_path):
     text = memo.markdown
     assert text.startswith("# Riverton performance memo — October 2025")
     critical = text.split("## Critical KPIs in red")[1].split("##")[0]
-    assert "Fire turnout time (90th percentile)" in critical and "18.8% above target" in critical
+    assert "Fire turnout time (90th percentile)" in critical and "18.8% above target" in critical and "118.75" in critical
     movers = text.split("## Top movers")[1].split("##")[0]
     assert movers.index("311 service requests received") < movers.index("Fire turnout time") < movers.index("Public Works requests")
     assert "+50.0%" in movers

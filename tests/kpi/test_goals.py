@@ -81,6 +81,19 @@ def test_level_goal_takes_the_latest_value(registry):
     assert row["measure"] == "level" and row["current_value"] == 76.0 and row["progress"] == pytest.approx(0.5)
 
 
+def test_a_count_kpi_with_a_level_goal_is_not_summed(registry):
+    # "Welcome 130,000 library visits a month": lib_visits counts visits, but the goal starts from 118,000
+    register = pd.DataFrame([{"goal_id": "G-LIBRARY-VISITS", "title": "130,000 visits a month", "kpi_id": "lib_visits",
+                              "department_code": "lib", "baseline": 118000, "target_value": 130000, "unit": "visits",
+                              "start_date": "2024-07-01", "deadline": "2026-07-01", "owner": "Library"}])
+    series = pd.DataFrame({"kpi_id": "lib_visits", "period": ["2025-05", "2025-06"], "value": [119000.0, 124000.0]})
+    row = goals.pace_goals(goals.read_goals(register), series, dt.date(2025, 7, 1), registry).iloc[0]
+    assert row["measure"] == "level" and row["current_value"] == 124000.0 and row["progress"] == pytest.approx(0.5)
+    register["measure"] = "cumulative"  # an explicit measure column decides
+    row = goals.pace_goals(goals.read_goals(register), series, dt.date(2025, 7, 1), registry).iloc[0]
+    assert row["measure"] == "cumulative" and row["current_value"] == 118000 + 119000 + 124000
+
+
 def test_bad_goal_rows_are_named():
     register = pd.DataFrame([{"goal_id": "G", "title": "t", "kpi_id": "k", "department_code": "ce", "baseline": "zero",
                               "target_value": 10, "unit": "x", "start_date": "2024-13-01", "deadline": "2025-01-01", "owner": "o"}])

@@ -190,8 +190,8 @@ def test_monthly_trend_compares_the_same_month_last_year():
 # ---- registry-driven preparation ------------------------------------------------------------------------
 
 def test_registry_supplies_direction_bands_and_target(registry):
-    table = run_engine(monthly("fire_turnout_p90_sec", "2025-07", [80.0, 88.0, 88.5]), registry)
-    assert list(table["status"]) == ["green", "yellow", "red"]  # down, target 80 FY2026, yellow to 88 s
+    table = run_engine(monthly("fire_turnout_p90_sec", "2025-07", [100.0, 110.0, 110.5]), registry)
+    assert list(table["status"]) == ["green", "yellow", "red"]  # down, target 100 s in FY2026, yellow to 110 s
     assert set(table["target_basis"]) == {"registry"}
     assert table.iloc[0]["critical"] and table.iloc[0]["department_code"] == "fire"
 
