@@ -209,14 +209,22 @@ def _refresh_status(con, flag_ids: list[str] | None = None) -> None:
     """, params)
 
 
-def _spell_already_flagged(flag: dict, stored) -> bool:
-    """A red onset seen in a partial evaluation may continue a spell flagged earlier that has not recovered."""
+def _spell_already_flagged(flag: dict, stored, rows: list[dict]) -> bool:
+    """Does this red onset continue a spell flagged earlier? (A partial rerun cannot see the earlier periods.)
+
+    True when an earlier red flag of the KPI has not recovered before this period, judged by its stored
+    recovery and by the evaluated rows between the two periods."""
     period = parse_period(flag["period"])
     for other in stored:
         if other["kpi_id"] != flag["kpi_id"] or other["kind"] != "red" or not other["condition_present"]:
             continue
         other_period = parse_period(other["period"])
-        if other_period < period and (other["recovered_period"] is None or parse_period(other["recovered_period"]) > period):
+        if other_period >= period:
+            continue
+        if other["recovered_period"] is not None and parse_period(other["recovered_period"]) <= period:
+            continue
+        between = [r for r in rows if other_period < parse_period(r["period"]) < period]
+        if find_recovery(other, between) is None:
             return True
     return False
 
@@ -255,7 +263,7 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
                             values[1:] + [now, flag["flag_id"]])
                 result.updated += 1
                 continue
-            if flag["kind"] == "red" and _spell_already_flagged(flag, stored.values()):
+            if flag["kind"] == "red" and _spell_already_flagged(flag, stored.values(), rows_by_kpi.get(flag["kpi_id"], [])):
                 continue
             con.execute(f"""INSERT INTO metrics.flags ({', '.join(_FLAG_COLUMNS)}, status, raised_at, updated_at,
                             condition_present, last_evaluated_at, recovered_period)

@@ -10,6 +10,8 @@ With days counted as whole days since the start date (``as_of - start_date``):
     projected date  = start_date + ceil((target - baseline) / actual pace) days
     on track        = progress >= elapsed share  (the same as projected date <= deadline)
 
+Past the deadline, days elapsed keep counting (the current value includes that work) and elapsed share stays 1.
+
 Signed arithmetic makes the same formulas work for goals that go down (baseline above target).
 """
 from __future__ import annotations
@@ -27,7 +29,8 @@ from orchestration.kpi.registry import Registry
 GOAL_COLUMNS = ["goal_id", "title", "kpi_id", "department_code", "baseline", "target_value", "unit",
                 "start_date", "deadline", "owner"]
 
-NOT_STARTED, ACHIEVED, ON_TRACK, OFF_TRACK, MISSED = "not started", "achieved", "on track", "off track", "missed"
+NOT_STARTED, ACHIEVED, ON_TRACK, OFF_TRACK, MISSED, NO_DATA = (
+    "not started", "achieved", "on track", "off track", "missed", "no data")
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,11 @@ def pace_goal(goal_id: str, baseline: float, target_value: float, start_date: dt
     if target_value == baseline:
         raise ValueError(f"goal {goal_id}: target_value equals baseline ({baseline:g}); nothing to pace")
     days_total = (deadline - start_date).days
-    days_elapsed = min(max((as_of - start_date).days, 0), days_total)
+    days_elapsed = max((as_of - start_date).days, 0)  # past the deadline too: the value counts those days' work
     days_remaining = max((deadline - as_of).days, 0)
     span = target_value - baseline
     pace_needed = span / days_total
-    elapsed_share = days_elapsed / days_total
+    elapsed_share = min(days_elapsed / days_total, 1.0)
     if current_value is None or math.isnan(current_value):
         progress = actual_pace = pace_to_finish = projected = None
     else:
@@ -75,11 +78,13 @@ def pace_goal(goal_id: str, baseline: float, target_value: float, start_date: dt
         projected = start_date + dt.timedelta(days=math.ceil(span / actual_pace)) if moving_right_way else None
     if as_of < start_date:
         status = NOT_STARTED
-    elif progress is not None and progress >= 1:
+    elif progress is None:
+        status = NO_DATA
+    elif progress >= 1:
         status = ACHIEVED
     elif as_of >= deadline:
         status = MISSED
-    elif progress is not None and progress >= elapsed_share:
+    elif progress >= elapsed_share:
         status = ON_TRACK
     else:
         status = OFF_TRACK

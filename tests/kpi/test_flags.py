@@ -61,6 +61,13 @@ def test_sync_is_idempotent_across_reruns(con):
     assert con.execute("SELECT min(raised_at), max(last_evaluated_at) FROM metrics.flags").fetchone() == (T0, T1)
 
 
+def test_two_red_spells_are_two_flags_and_a_rerun_adds_none(con):
+    table = _swing_series([100.0, 80.0, 100.0, 80.0])
+    first = flags.sync_flags(con, table, now=T0)
+    assert sorted(f for f in first.raised if f.endswith(":red")) == ["k:2025-02:red", "k:2025-04:red"]
+    assert flags.sync_flags(con, table, now=T1).raised == []
+
+
 def test_rerun_on_a_subset_of_periods_loses_nothing(con):
     flags.sync_flags(con, _swing_series([100.0, 85.0, 80.0]), now=T0)
     only_march = _swing_series([100.0, 85.0, 80.0])

@@ -46,10 +46,18 @@ def test_goal_that_goes_down():
     assert pacing.projected_completion_date == START + dt.timedelta(days=900)
 
 
+def test_after_the_deadline_the_pace_uses_every_elapsed_day():
+    # 1,109 addressed by 2026-10-31, 1,034 days after the start: 1000 * 1034 / 1109 = 932.4 -> 933 days
+    pacing = goals.pace_goal("G", 0, 1000, START, DEADLINE, 1109, dt.date(2026, 10, 31))
+    assert pacing.days_elapsed == 1034 and pacing.elapsed_share == 1.0 and pacing.status == "achieved"
+    assert pacing.projected_completion_date == dt.date(2026, 7, 22)
+
+
 def test_achieved_missed_not_started_and_no_pace():
     assert goals.pace_goal("G", 0, 1000, START, DEADLINE, 1000, dt.date(2026, 1, 1)).status == "achieved"
     assert goals.pace_goal("G", 0, 1000, START, DEADLINE, 990, dt.date(2026, 10, 1)).status == "missed"
     assert goals.pace_goal("G", 0, 1000, START, DEADLINE, 0, dt.date(2023, 12, 1)).status == "not started"
+    assert goals.pace_goal("G", 0, 1000, START, DEADLINE, None, dt.date(2025, 1, 1)).status == "no data"
     stalled = goals.pace_goal("G", 0, 1000, START, DEADLINE, 0, dt.date(2025, 1, 1))
     assert stalled.projected_completion_date is None and stalled.status == "off track"
     with pytest.raises(ValueError, match="deadline 2024-01-01 is not after start_date 2024-01-01"):
