@@ -9,6 +9,15 @@ import typer
 
 app = typer.Typer(help="The citywide data inventory: every department's systems and datasets.", no_args_is_help=True)
 
+def _console():
+    """Rich console: the terminal's width, or wide enough not to wrap when piped or captured."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
 INVENTORY_OPTION = typer.Option(
     None, "--inventory", "-i", help="Inventory YAML (default: $CITYSTAT_INVENTORY, else the shipped data_inventory/inventory.yaml)."
 )
@@ -34,18 +43,17 @@ def validate(
     path: Optional[Path] = typer.Argument(None, help="Inventory YAML (default: $CITYSTAT_INVENTORY, else the shipped one)."),
 ) -> None:
     """Check the inventory against its schema and rules; print every problem as `<file>:<line>: <entry> <field>: <message>`."""
-    from data_inventory.loader import inventory_path, validate as run
-    from data_inventory.model import Inventory
+    from data_inventory.loader import inventory_path, load_inventory
+    from data_inventory.problems import InventoryError
 
     file = inventory_path(path)
-    problems = run(file)
-    if problems:
-        for problem in problems:
+    try:
+        inventory = load_inventory(file)
+    except InventoryError as exc:
+        for problem in exc.problems:
             typer.echo(problem.format(file))
-        typer.echo(f"{file}: {len(problems)} problem(s)")
-        raise typer.Exit(1)
-    inventory = _load(file)
-    assert isinstance(inventory, Inventory)
+        typer.echo(f"{file}: {len(exc.problems)} problem(s)")
+        raise typer.Exit(1) from None
     refs = list(inventory.datasets())
     fields = [f for r in refs for f in r.fields]
     typer.echo(
@@ -61,7 +69,6 @@ def list_datasets(
     inventory_file: Optional[Path] = INVENTORY_OPTION,
 ) -> None:
     """Print the datasets as a table: department, system, dataset, connector, cadence, update method, access, sensitivity, publication."""
-    from rich.console import Console
     from rich.table import Table
 
     inventory = _load(inventory_file)
@@ -70,10 +77,9 @@ def list_datasets(
         typer.echo(f"no department {department!r} in the inventory (known: {known})", err=True)
         raise typer.Exit(2)
     table = Table(title=f"{inventory.city.name} data inventory ({inventory.updated})")
-    for column in ("department", "system", "dataset", "connector", "cadence", "update method", "access level"):
-        table.add_column(column)
-    table.add_column("pii / sensitive / fields", justify="right")
-    table.add_column("publication")
+    # fold, never ellipsize: an id cut short is useless
+    for column in ("dept", "system", "dataset", "connector", "cadence", "update", "access", "pii/sens/fields", "publication"):
+        table.add_column(column, overflow="fold", justify="right" if "/" in column else "left")
     refs = list(inventory.datasets(department))
     for ref in refs:
         ds = ref.dataset
@@ -85,10 +91,10 @@ def list_datasets(
             ds.cadence,
             ds.update_method,
             ds.access_level,
-            f"{len(ref.pii_fields)} / {len(ref.restricted_fields) - len(ref.pii_fields)} / {len(ds.fields)}",
+            f"{len(ref.pii_fields)}/{len(ref.restricted_fields) - len(ref.pii_fields)}/{len(ds.fields)}",
             ds.publication.status,
         )
-    Console(width=200).print(table)
+    _console().print(table)
     typer.echo(f"{len(refs)} datasets")
 
 
@@ -112,7 +118,6 @@ def export_dcat(
 @app.command()
 def coverage(inventory_file: Optional[Path] = INVENTORY_OPTION) -> None:
     """Per department: datasets, how many CityStat ingests, automated and published shares; then the What Works Cities criterion."""
-    from rich.console import Console
     from rich.table import Table
 
     from data_inventory.coverage import department_coverage, inventory_criterion
@@ -148,8 +153,7 @@ def coverage(inventory_file: Optional[Path] = INVENTORY_OPTION) -> None:
         f"{sum(r.automated for r in rows) / total:.0%}" if total else "-",
         f"{sum(r.published for r in rows) / total:.0%}" if total else "-",
     )
-    console = Console(width=200)
-    console.print(table)
+    _console().print(table)
     checks = inventory_criterion(inventory)
     met = sum(c.met for c in checks)
     for check in checks:

@@ -7,7 +7,7 @@ from data_inventory import load_inventory, validate
 from demo_city.reference import DEPARTMENTS
 
 # docs/contracts.md: every demo dataset, its connector and its columns in contract order.
-# SODA datasets start with the protocol's system fields :id and :updated_at.
+# SODA datasets end with the protocol's system fields :id and :updated_at (as the portal stores them).
 CONTRACT = {
     ("crm311", "services"): ("open311", "service_code service_name description metadata type keywords group agency_responsible sla_days"),
     ("crm311", "service_requests"): ("open311", "service_request_id status status_notes service_name service_code description agency_responsible service_notice requested_datetime updated_datetime expected_datetime closed_datetime address address_id zipcode lat long media_url first_name last_name phone email"),
@@ -21,9 +21,9 @@ CONTRACT = {
     ("fin_erp", "budget"): ("csv_drop", "fiscal_year department_code program_code program_name fund account adopted_amount revised_amount"),
     ("fin_erp", "expenditures"): ("csv_drop", "ledger_id posting_date fiscal_year fiscal_period department_code program_code fund account vendor_id amount description"),
     ("fin_erp", "positions"): ("csv_drop", "snapshot_date position_id department_code program_code title status employee_name vacant_since annual_salary"),
-    ("proc_portal", "vendors"): ("soda", ":id :updated_at vendor_id vendor_name address contact_name contact_email status registered_date"),
-    ("proc_portal", "contracts"): ("soda", ":id :updated_at contract_id vendor_id title department_code program_code contract_type season_year region start_date end_date total_value base_payment performance_pool penalty_per_day_late penalty_per_incident warranty_months planned_miles status"),
-    ("proc_portal", "contract_milestones"): ("soda", ":id :updated_at milestone_id contract_id milestone_name due_date target_share weight metric"),
+    ("proc_portal", "vendors"): ("soda", "vendor_id vendor_name address contact_name contact_email status registered_date :id :updated_at"),
+    ("proc_portal", "contracts"): ("soda", "contract_id vendor_id title department_code program_code contract_type season_year region start_date end_date total_value base_payment performance_pool penalty_per_day_late penalty_per_incident warranty_months planned_miles status :id :updated_at"),
+    ("proc_portal", "contract_milestones"): ("soda", "milestone_id contract_id milestone_name due_date target_share weight metric :id :updated_at"),
     ("pw_paving", "paving_reports"): ("xlsx_drop", "report_week contract_id vendor_id segment_id street_name from_street to_street length_miles scheduled_start scheduled_end actual_start actual_end status pci_before pci_after parking_incidents environmental_incidents rework_required"),
     ("hs_centres", "centre_monthly"): ("xlsx_drop", "month site_id site_name program_code service_area capacity enrollment outcome_measure outcome_target outcome_value monthly_cost"),
     ("perf_office", "kpi_submissions"): ("manual_submission", "kpi_id department_code period value numerator denominator submitted_by submitted_at notes"),
