@@ -31,7 +31,7 @@ from demo_city.systems.procurement import CONTRACT_TEMPLATES
 SYSTEM = "fin_erp"
 DROPS = ("drops", "finance")
 
-LEDGER_LINES_PER_MONTH = 1300  # at scale 1: ~52k lines over the 40-month default history; scale 100 >= 5M
+LEDGER_LINES_PER_MONTH = 1350  # at scale 1: ~54k lines over the 40-month default history; scale 100 >= 5M
 BUDGET_GROWTH = 0.03
 EXECUTION_RANGE = (0.92, 1.03)  # actual / revised budget per programme and fiscal year
 SALARY_GROWTH = 0.025
@@ -292,27 +292,26 @@ def _inject_defects(frame: pd.DataFrame, n_base: int, rng: np.random.Generator):
     has_vendor = np.flatnonzero(frame["vendor_id"].iloc[:n_base].notna().to_numpy())
     picks = {cls: take(rng.binomial(n_base, rate)) for cls, rate in DEFECT_RATES.items() if cls != "orphan_key"}
     picks["orphan_key"] = take(rng.binomial(len(has_vendor), DEFECT_RATES["orphan_key"]), has_vendor)
-    col = frame.columns.get_loc
-    f = frame.copy()
+    # edit plain arrays (per-cell writes into Arrow-backed string columns are slow), then rebuild the frame
+    col = {c: frame[c].to_numpy(dtype=float if c == "amount" else object, copy=True) for c in frame.columns}
     for i in picks["negative_amount"]:
-        f.iat[i, col("amount")] = -abs(f.iat[i, col("amount")]) or -1.0
+        col["amount"][i] = -abs(col["amount"][i]) or -1.0
     for i in picks["absurd_amount"]:
-        f.iat[i, col("amount")] = round(float(rng.uniform(1.2e8, 9.9e8)), 2)
+        col["amount"][i] = round(float(rng.uniform(1.2e8, 9.9e8)), 2)
     for i in picks["orphan_key"]:
-        f.iat[i, col("vendor_id")] = f"VND-{int(rng.integers(100, 1000)):04d}"
+        col["vendor_id"][i] = f"VND-{int(rng.integers(100, 1000)):04d}"
     for i in picks["invalid_code"]:
-        f.iat[i, col("program_code")] = str(rng.choice(INVALID_CODES))
+        col["program_code"][i] = str(rng.choice(INVALID_CODES))
     for i in picks["future_date"]:
-        posted = dt.date.fromisoformat(f.iat[i, col("posting_date")])
-        f.iat[i, col("posting_date")] = (posted + dt.timedelta(days=3652)).isoformat()
+        col["posting_date"][i] = (dt.date.fromisoformat(col["posting_date"][i]) + dt.timedelta(days=3652)).isoformat()
     for i in picks["pii_in_free_text"]:
         who = str(people.names(rng, 1)[0])
         leak = f"call {who} at {people.phone(rng)}" if rng.random() < 0.5 else f"contact {people.email(who, 'example.com')}"
-        f.iat[i, col("description")] = f"{f.iat[i, col('description')]} - {leak}"
+        col["description"][i] = f"{col['description'][i]} - {leak}"
     # duplicates: the same line (same ledger_id) exported twice, right after the original
-    repeat = np.ones(len(f), dtype=int)
+    repeat = np.ones(len(frame), dtype=int)
     repeat[picks["duplicate"]] = 2
-    f = f.loc[f.index.repeat(repeat)].reset_index(drop=True)
+    f = pd.DataFrame({c: np.repeat(values, repeat) for c, values in col.items()})
     ids = lambda rows: frame["ledger_id"].to_numpy()[rows].tolist()  # noqa: E731
     defects = {
         "duplicate": ids(picks["duplicate"]),
