@@ -34,11 +34,14 @@
             {%- elif type_name != 'string' -%}
                 {%- do presence.append(rule_castable(column, field.name, type_name)) -%}
             {%- endif -%}
+            {%- if meta.get('pattern') and type_name == 'string' -%}
+                {%- do codes.append(rule_pattern(column, meta.get('pattern'), field.name)) -%}
+            {%- endif -%}
             {%- if meta.get('allowed_values') -%}
                 {%- do codes.append(rule_allowed_values(column, meta.get('allowed_values'), field.name)) -%}
             {%- endif -%}
             {%- if type_name in ('integer', 'number') and (meta.get('minimum') is not none or meta.get('maximum') is not none) -%}
-                {%- if meta.get('minimum') is not none and meta.get('minimum') >= 0 -%}
+                {%- if meta.get('minimum') == 0 -%}
                     {%- do ranges.append(rule_not_negative(column)) -%}
                 {%- endif -%}
                 {%- do ranges.append(rule_range(column, meta.get('minimum'), meta.get('maximum'))) -%}

@@ -23,20 +23,29 @@
 
 {% macro landing_source(source_name, table_name, window_column=none) -%}
     {#- The landing rows of one dataset with every pii column dropped before anything else can read it.
-        _row_hash fingerprints the source values (pii included) to recognise exact duplicate rows.
-        Incremental models read only batches extracted since their last run plus the records whose own
-        updated time falls in the run's window. -#}
+        Every field the inventory declares is present (NULL where no batch has it yet: an API may omit a
+        column that is empty everywhere). _row_hash fingerprints the source values (pii included) to
+        recognise exact duplicate rows. Incremental models read only batches extracted since their last
+        run plus the records whose own updated time falls in the run's window. -#}
     {%- set pii = pii_columns(source_name, table_name) -%}
+    {%- set declared = inventory_fields(source_name, table_name) -%}
     select
         * exclude ({% for column in pii %}"{{ column }}", {% endfor %}filename),
         filename as _landing_file,
         hash(*columns(* exclude (_load_id, _extracted_at, _source_cursor, _source_file, _row_number, filename))) as _row_hash
-    from {{ source(source_name, table_name) }}
-    {%- if is_incremental() and window_column is not none %}
-    where timezone('UTC', try_cast(cast(_extracted_at as varchar) as timestamptz))
-            >= (select coalesce(max(_extracted_at), timestamp '1900-01-01') from {{ this }})
-        or {{ in_run_window(window_column) }}
-    {%- endif %}
+    from (
+        {%- if declared %}
+        select {% for field in declared %}null as "{{ field.name }}"{{ ', ' if not loop.last }}{% endfor %}
+        where false
+        union all by name
+        {%- endif %}
+        select * from {{ source(source_name, table_name) }}
+        {%- if is_incremental() and window_column is not none %}
+        where timezone('UTC', try_cast(cast(_extracted_at as varchar) as timestamptz))
+                >= (select coalesce(max(_extracted_at), timestamp '1900-01-01') from {{ this }})
+            or {{ in_run_window(window_column) }}
+        {%- endif %}
+    ) as landed
 {%- endmacro %}
 
 {% macro landing_metadata() -%}

@@ -55,6 +55,13 @@
                'reason': "'" ~ raw ~ " ''' || " ~ raw_text(raw) ~ " || ''' is not one of " ~ values | join(', ') ~ "'"}) }}
 {%- endmacro %}
 
+{% macro rule_pattern(column, pattern, raw=none) -%}
+    {%- set raw = raw or column -%}
+    {{ return({'rule': 'invalid_code',
+               'when': raw_text(raw) ~ " is not null and not regexp_full_match(" ~ raw_text(raw) ~ ", '" ~ pattern | replace("'", "''") ~ "')",
+               'reason': "'" ~ raw ~ " ''' || " ~ raw_text(raw) ~ " || ''' does not match " ~ pattern | replace("'", "''") ~ "'"}) }}
+{%- endmacro %}
+
 {% macro rule_not_negative(column) -%}
     {{ return({'rule': 'negative_amount',
                'when': column ~ ' < 0',
@@ -98,10 +105,12 @@
 {%- endmacro %}
 
 {% macro rule_references(column, parent_model, parent_column=none, rule_name='orphan_key') -%}
-    {#- a key (orphan_key) or a code (invalid_code) that must exist among the parent model's staged rows -#}
+    {#- a key (orphan_key) or a code (invalid_code) that must exist in the parent: its base model, so a parent
+        that exists but is itself quarantined does not orphan its children -#}
     {%- set parent_column = parent_column or column -%}
     {{ return({'rule': rule_name,
-               'when': column ~ ' is not null and ' ~ column ~ ' not in (select ' ~ parent_column ~ ' from ' ~ ref(parent_model) ~ ')',
+               'when': column ~ ' is not null and ' ~ column ~ ' not in (select ' ~ parent_column ~ ' from ' ~ ref(parent_model)
+                       ~ ' where ' ~ parent_column ~ ' is not null)',
                'reason': "'" ~ column ~ " ''' || " ~ column ~ " || ''' has no match in " ~ parent_model ~ "'"}) }}
 {%- endmacro %}
 

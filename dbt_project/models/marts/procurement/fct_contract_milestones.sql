@@ -6,12 +6,12 @@ with milestones as (
 
 segments as (
     select contract_id, actual_end, status
-    from {{ ref('stg_pw_paving__paving_reports') }}
+    from {{ ref('fct_paving_segments') }}
 ),
 
 reported as (
-    select contract_id, count(*) as segments, max(report_week) as last_report_week
-    from {{ ref('stg_pw_paving__paving_reports') }}
+    select contract_id, count(*) as segments, max(last_report_week) as last_report_week
+    from {{ ref('fct_paving_segments') }}
     group by contract_id
 ),
 

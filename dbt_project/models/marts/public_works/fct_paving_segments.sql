@@ -1,7 +1,15 @@
 -- Street segments resurfaced under the paving contracts: latest reported state of each segment,
 -- schedule against actual, pavement condition before and after, incidents and rework.
 with segments as (
-    select * from {{ ref('stg_pw_paving__paving_reports') }}
+    select *
+    from {{ ref('stg_pw_paving__paving_reports') }}
+    qualify row_number() over (partition by segment_id order by report_week desc) = 1
+),
+
+weeks as (
+    select segment_id, count(*) as weeks_reported, min(report_week) as first_report_week
+    from {{ ref('stg_pw_paving__paving_reports') }}
+    group by segment_id
 )
 
 select
@@ -17,7 +25,9 @@ select
     segments.length_miles,
     segments.status,
     segments.status = 'completed' as is_completed,
+    weeks.first_report_week,
     segments.report_week as last_report_week,
+    weeks.weeks_reported,
     segments.scheduled_start,
     segments.scheduled_end,
     segments.actual_start,
@@ -36,3 +46,4 @@ select
 from segments
 left join {{ ref('stg_proc_portal__contracts') }} as contracts on contracts.contract_id = segments.contract_id
 left join {{ ref('stg_proc_portal__vendors') }} as vendors on vendors.vendor_id = segments.vendor_id
+left join weeks on weeks.segment_id = segments.segment_id

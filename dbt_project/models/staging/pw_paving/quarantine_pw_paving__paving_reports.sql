@@ -1,8 +1,8 @@
 {{ config(schema='quality', materialized='table') }}
 
 {{ quarantine_rows('base_pw_paving__paving_reports', [
-    rule_references('contract_id', 'stg_proc_portal__contracts'),
-    rule_references('vendor_id', 'stg_proc_portal__vendors'),
+    rule_references('contract_id', 'base_proc_portal__contracts'),
+    rule_references('vendor_id', 'base_proc_portal__vendors'),
     rule_not_future('report_week'),
     rule_not_future('actual_end'),
 ]) }}

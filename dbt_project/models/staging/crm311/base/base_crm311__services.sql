@@ -13,6 +13,9 @@ renamed as (
         {{ clean_text('keywords') }} as keywords,
         {{ clean_text('type') }} as service_type,
         {{ to_boolean('metadata') }} as has_metadata,
+        -- CityStat's extensions of GeoReport v2; NULL when the CRM does not publish them
+        {{ clean_code('agency_responsible') }} as department_code,
+        {{ to_number('sla_days') }} as sla_days,
         {{ landing_metadata() }},
         source as _raw
     from source
@@ -24,6 +27,7 @@ checked as (
         {{ rule_columns(inventory_rules('crm311', 'services', {
             'service_code': 'service_code', 'service_name': 'service_name', 'description': 'service_description',
             'group': 'service_group', 'keywords': 'keywords', 'type': 'service_type', 'metadata': 'has_metadata',
+            'agency_responsible': 'department_code', 'sla_days': 'sla_days',
         })) }}
     from renamed
 ),

@@ -34,5 +34,5 @@ checked as (
     from renamed
 ),
 
-{{ deduplicated_versions('checked', ['fiscal_year', 'department_code', 'program_code', 'fund', 'account'],
+{{ deduplicated_versions('checked', ['fiscal_year', 'program_code', 'fund', 'account'],
                          '_extracted_at desc') }}

@@ -36,12 +36,11 @@ checked as (
                 'ledger_id': 'ledger_id', 'posting_date': 'posting_date', 'fiscal_year': 'fiscal_year',
                 'fiscal_period': 'fiscal_period', 'department_code': 'department_code', 'program_code': 'program_code',
                 'fund': 'fund', 'account': 'account', 'vendor_id': 'vendor_id', 'amount': 'amount',
+                'description': 'description',
             })
             + [
                 rule('negative_amount', 'amount < 0 and not is_reversal',
                      "'amount ' || amount || ' is negative and the line is not a reversal'"),
-                rule('out_of_range', 'abs(amount) > 100000000',
-                     "'amount ' || amount || ' is implausibly large (over 100 million)'"),
             ]
         ) }}
     from renamed

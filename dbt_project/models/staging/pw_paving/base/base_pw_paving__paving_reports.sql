@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
--- A segment is listed in every weekly report from when its work is scheduled to when it completes;
--- the latest report week is its current state.
+-- One row per segment and report week: a segment is listed in every weekly report from when its work is
+-- scheduled to when it completes (fct_paving_segments keeps the latest week of each segment).
 with source as (
     {{ landing_source('pw_paving', 'paving_reports') }}
 ),
@@ -57,4 +57,4 @@ checked as (
     from renamed
 ),
 
-{{ deduplicated_versions('checked', 'segment_id', 'report_week desc nulls last') }}
+{{ deduplicated_versions('checked', ['report_week', 'segment_id'], '_extracted_at desc') }}
