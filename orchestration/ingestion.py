@@ -191,7 +191,7 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
         tags=_tags(ref),
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=float(ds.freshness_hours))),
     )
-    def raw(context: dg.AssetExecutionContext, ingestion: IngestionResource) -> dg.MaterializeResult:
+    def raw(context: dg.AssetExecutionContext, ingestion: IngestionResource):
         try:
             spec = source_spec(ref, ingestion.data_path())
             connector = build_connector(spec, ingestion.connector_options())
@@ -208,15 +208,15 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
         metadata = _result_metadata(result, spec)
         if result.rejected_files:
             # The good files are landed and recorded; the drifted ones are not, so the asset fails.
-            if result.landed:
-                context.log_event(dg.AssetMaterialization(asset_key=raw_key(ref), metadata=metadata))
+            if result.landed:  # yielded, not logged: logged events of a failing step are dropped
+                yield dg.AssetMaterialization(asset_key=raw_key(ref), metadata=metadata)
             drift = SchemaDrift(spec, result.rejected_files)
             raise dg.Failure(description=str(drift), metadata={"dataset": ref.name, "rejected_files": dg.MetadataValue.json(result.rejected_files)},
                              allow_retries=False)
         context.log.info(
             f"{ref.name}: landed {result.rows} rows as {result.load_id}" if result.landed else f"{ref.name}: nothing new"
         )
-        return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(result.latest_load_id or "empty"))
+        yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(result.latest_load_id or "empty"))
 
     return raw
 

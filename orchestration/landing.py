@@ -36,6 +36,7 @@ from orchestration.connectors.watermark import Watermark
 log = logging.getLogger(__name__)
 
 LEDGER_NAME = "_loads.jsonl"
+ROW_GROUP_ROWS = 100_000  # rows buffered per Parquet row group (bounded memory, reader-friendly groups)
 META_COLUMNS = ("_load_id", "_extracted_at", "_source_cursor", "_source_file", "_row_number")
 
 
@@ -211,6 +212,8 @@ class BatchWriter:
         self._parts: list[Path] = []
         self._writer: pq.ParquetWriter | None = None
         self._source_schema: pa.Schema | None = None
+        self._pending: list[pa.Table] = []  # chunks not yet written, at most ~ROW_GROUP_ROWS rows
+        self._pending_rows = 0
         self._hash = hashlib.sha256() if fingerprint else None
 
     @property
@@ -240,9 +243,17 @@ class BatchWriter:
             pa.array([chunk.source_file] * n, pa.string()),
             pa.array(range(first, first + n), pa.int64()),
         ]
-        table = pa.Table.from_arrays([*source.columns, *meta], schema=self._writer.schema)
-        self._writer.write_table(table)
+        self._pending.append(pa.Table.from_arrays([*source.columns, *meta], schema=self._writer.schema))
+        self._pending_rows += n
         self.rows += n
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write buffered chunks as one row group: many small files (daily drops) must not make tiny groups."""
+        if self._pending:
+            self._writer.write_table(pa.concat_tables(self._pending), row_group_size=max(self._pending_rows, 1))
+            self._pending, self._pending_rows = [], 0
 
     def _source_table(self, chunk: Chunk) -> pa.Table:
         current = {f.name: f.type for f in self._source_schema} if self._source_schema is not None else {}
@@ -259,6 +270,7 @@ class BatchWriter:
 
     def _open_part(self, source_schema: pa.Schema) -> None:
         if self._writer is not None:
+            self._flush()
             self._writer.close()
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         suffix = "" if not self._parts else f".p{len(self._parts) + 1}"
@@ -273,6 +285,7 @@ class BatchWriter:
     def commit(self) -> list[Path]:
         """Move the parts into place (readers glob ``*.parquet`` in the dataset folder)."""
         if self._writer is not None:
+            self._flush()
             self._writer.close()
             self._writer = None
         final = []
@@ -284,6 +297,7 @@ class BatchWriter:
         return final
 
     def abort(self) -> None:
+        self._pending, self._pending_rows = [], 0
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -6,6 +6,7 @@ the file is not landed until the inventory or the file is fixed: nothing is drop
 """
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -27,10 +28,24 @@ class HeaderDrift:
             parts.append(f"undeclared column(s) {', '.join(self.undeclared)}")
         if self.duplicated:
             parts.append(f"duplicated column(s) {', '.join(self.duplicated)}")
-        if self.missing and self.undeclared and len(self.missing) == len(self.undeclared):
-            renames = ", ".join(f"{u}: {m}" for u, m in zip(self.undeclared, self.missing))
-            parts.append(f"if these were renamed, declare column_mapping {{{renames}}}")
+        renames = self.likely_renames()
+        if renames:
+            mapping = ", ".join(f"{old}: {new}" for old, new in renames.items())
+            parts.append(f"if renamed, declare column_mapping {{{mapping}}}")
         return "; ".join(parts)
+
+    def likely_renames(self) -> dict[str, str]:
+        """Undeclared column -> missing field it most resembles (a hint for the inventory editor)."""
+        renames, candidates = {}, list(self.undeclared)
+        for field in self.missing:
+            if len(self.missing) == len(self.undeclared) == 1:
+                match = candidates
+            else:
+                match = difflib.get_close_matches(field, candidates, n=1, cutoff=0.6)
+            if match:
+                renames[match[0]] = field
+                candidates.remove(match[0])
+        return renames
 
 
 def mapped_header(header: list[str], column_mapping: dict[str, str]) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 import httpx
 
@@ -54,16 +55,16 @@ class JsonApi:
                 raise TransientHttpStatus(response)
             if response.status_code >= 400:
                 raise SourceError(
-                    f"{self.spec.label}: GET {request.url} was refused: HTTP {response.status_code}: {_snippet(response)}"
+                    f"{self.spec.label}: GET {unquote(str(request.url))} was refused: HTTP {response.status_code}: {_snippet(response)}"
                 )
             try:
                 return JsonReply(response.json(), response.headers)
             except ValueError as exc:
-                raise SourceError(f"{self.spec.label}: GET {request.url} did not return JSON: {_snippet(response)}") from exc
+                raise SourceError(f"{self.spec.label}: GET {unquote(str(request.url))} did not return JSON: {_snippet(response)}") from exc
 
         return call_with_retries(
             once, policy=self.policy, is_transient=is_transient, describe=describe,
-            spec=self.spec, where=f"GET {request.url}",
+            spec=self.spec, where=f"GET {unquote(str(request.url))}",
         )
 
     def close(self) -> None:
