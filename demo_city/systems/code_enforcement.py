@@ -144,7 +144,7 @@ def programme(seed: int, start: dt.date, clean: bool) -> Programme:
 
     # Defects: their own stream, so a clean programme differs only where a defect was injected
     drng = np.random.default_rng([seed, 0xCE, start.toordinal(), 0xBAD])
-    falsely = (drng.random(n) < FALSELY_ADDRESSED_RATE) & ~clean
+    falsely = (drng.random(n) < FALSELY_ADDRESSED_RATE) & (not clean)
     false_at = _office_time(drng, in_progress + drng.integers(5, 60, n) * DAY)
     falsely &= false_at < addressed
     false_missing = np.where(falsely, drng.choice([1, 2, 3], size=n, p=[0.5, 0.3, 0.2]), 0)
@@ -157,7 +157,7 @@ def programme(seed: int, start: dt.date, clean: bool) -> Programme:
     ev_case, ev_time, ev_kind = ev_case[keep], ev_time[keep], ev_kind[keep]
     order = np.lexsort((ev_kind, ev_case, ev_time))
     ev_case, ev_time, ev_kind = ev_case[order], ev_time[order], ev_kind[order]
-    ev_duplicated = (drng.random(len(ev_case)) < DUPLICATE_RATE) & ~clean
+    ev_duplicated = (drng.random(len(ev_case)) < DUPLICATE_RATE) & (not clean)
 
     # inspections: the one that opened the case, follow-ups every 30-75 days, a final one when addressed
     cases, times, results = [np.arange(n)], [opened], [np.full(n, VIOLATION)]
@@ -189,8 +189,8 @@ def programme(seed: int, start: dt.date, clean: bool) -> Programme:
          NOTE_AT["no_access"] + rng.integers(0, len(_NOTES["no_access"]), m)],
         default=np.asarray([NOTE_AT[o] for o in OUTCOMES])[outcome[in_case]],
     )  # fmt: skip
-    in_future = (drng.random(m) < FUTURE_DATE_RATE) & ~clean
-    pii = (drng.random(m) < PII_RATE) & ~clean
+    in_future = (drng.random(m) < FUTURE_DATE_RATE) & (not clean)
+    pii = (drng.random(m) < PII_RATE) & (not clean)
     owner_email = np.strings.add(np.strings.lower(np.strings.replace(owner[in_case], " ", ".")), "@example.net")
     pii_text = np.where(drng.random(m) < 0.5, np.strings.add("; owner cell ", owner_phone[in_case]), np.strings.add("; owner email ", owner_email))
     return Programme(
