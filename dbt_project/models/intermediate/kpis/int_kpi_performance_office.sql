@@ -1,0 +1,11 @@
+-- Performance office KPI: the share of submitted KPI values received on time (by the 10th of the next month).
+select
+    'perf_submissions_on_time_pct' as kpi_id,
+    'perf' as department_code,
+    period_month,
+    count_if(submitted_on_time) as numerator,
+    count(submitted_on_time) as denominator,
+    100.0 * count_if(submitted_on_time) / count(submitted_on_time) as value
+from {{ ref('fct_kpi_submissions') }}
+group by all
+having count(submitted_on_time) > 0
