@@ -35,11 +35,11 @@ class DefectLog:
 
     def __init__(self) -> None:
         self._ids: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self._descriptions: dict[str, str] = {}
+        self._descriptions: dict[tuple[str, str], str] = {}  # per (class, dataset): one class means different things per dataset
 
     def add(self, defect_class: str, dataset: str, record_ids, description: str) -> None:
         self._ids[(defect_class, dataset)].extend(str(r) for r in record_ids)
-        self._descriptions[defect_class] = description
+        self._descriptions[(defect_class, dataset)] = description
 
     def to_json(self) -> dict:
         return {
@@ -48,7 +48,7 @@ class DefectLog:
                     "defect_class": cls,
                     "dataset": ds,
                     "record_ids": sorted(set(ids)),
-                    "description": self._descriptions[cls],
+                    "description": self._descriptions[(cls, ds)],
                 }
                 for (cls, ds), ids in sorted(self._ids.items())
             ]

@@ -114,7 +114,10 @@ POSITION_COLUMNS = ["snapshot_date", "position_id", "department_code", "program_
 
 @functools.lru_cache(maxsize=8)
 def _programme_base(seed: int, base_fy: int) -> dict[str, float]:
-    """Each programme's budget in the first fiscal year of the history (its department's ANNUAL_BUDGET split)."""
+    """Each programme's budget in the first fiscal year of the history (its department's ANNUAL_BUDGET split).
+
+    The budget is cached per (seed, fiscal year), so it seeds numpy from those plain values rather than ctx.rng.
+    """
     rng = np.random.default_rng([seed, base_fy, 1])
     out = {}
     for dept, total in ANNUAL_BUDGET.items():

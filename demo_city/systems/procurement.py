@@ -157,8 +157,11 @@ def _template_contracts(ctx: GenContext, year: int) -> list[dict]:
     rng = ctx.rng("procurement", "contracts", year)
     out = []
     for i, (dept, program, vendor, title, kind, (low, high)) in enumerate(CONTRACT_TEMPLATES):
-        awarded, award_day, term_years, lag = rng.random() < 0.55, int(rng.integers(0, 365)), int(rng.integers(1, 4)), int(rng.integers(14, 46))
-        value, withdraw, withdraw_after = round(rng.uniform(low, high) * term_years, -3), rng.random() < 0.06, int(rng.integers(20, 120))
+        # draw everything before deciding, so one template's outcome never shifts another's draws
+        awarded = rng.random() < 0.55
+        award_day, term_years, lag = int(rng.integers(0, 365)), int(rng.integers(1, 4)), int(rng.integers(14, 46))
+        value = round(rng.uniform(low, high) * term_years, -3)
+        withdraw, withdraw_after = rng.random() < 0.06, int(rng.integers(20, 120))
         if not awarded:
             continue
         award = dt.date(year, 1, 1) + dt.timedelta(days=min(award_day, 364))
