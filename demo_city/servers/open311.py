@@ -37,7 +37,8 @@ CITY_TIMEZONE = ZoneInfo("America/New_York")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
-SERVICE_FIELDS = ("service_code", "service_name", "description", "metadata", "type", "keywords", "group")
+# agency_responsible and sla_days are this CRM's extensions (SLA scoring needs them)
+SERVICE_FIELDS = ("service_code", "service_name", "description", "metadata", "type", "keywords", "group", "agency_responsible", "sla_days")
 REQUEST_FIELDS = (
     "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
     "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",

@@ -186,7 +186,7 @@ def test_health(client):
 def test_services_have_georeport_fields(client):
     services = client.get("/open311/v2/services.json").json()
     assert [s["service_code"] for s in services] == sorted(code for code, *_ in SERVICES)
-    assert set(services[0]) == {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
+    assert set(services[0]) == {"service_code", "service_name", "description", "metadata", "type", "keywords", "group", "agency_responsible", "sla_days"}
     assert {s["service_code"]: s["metadata"] for s in services}["POTHOLE"] is True
     assert all(s["metadata"] in (True, False) for s in services)
 
