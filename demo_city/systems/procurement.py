@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from demo_city import people
 from demo_city.core import GenContext
 from demo_city.reference import PAVING_REGIONS, PAVING_VENDORS, VENDORS
+from demo_city.sqlite_store import bulk_load, open_store
 
 SYSTEM = "proc_portal"
 DATABASE = ("procurement", "portal.sqlite")
@@ -255,12 +256,15 @@ def all_contracts(ctx: GenContext) -> list[dict]:
     return contracts
 
 
-def _create_tables(con: sqlite3.Connection) -> None:
+def _schema() -> tuple[str, str]:
+    """(CREATE TABLE statements, CREATE INDEX statements) for the three SODA resources."""
+    tables, indexes = [], []
     for table, columns in COLUMNS.items():
         cols = [f'"{c}" {SQL_TYPES.get(c, "TEXT")}' + (" PRIMARY KEY" if c == PRIMARY_KEYS[table] else "") for c in columns]
         cols += ['":id" TEXT NOT NULL UNIQUE', '":updated_at" TEXT NOT NULL']
-        con.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
-        con.execute(f'CREATE INDEX {table}_updated_at ON {table} (":updated_at")')
+        tables.append(f"CREATE TABLE {table} ({', '.join(cols)});")
+        indexes.append(f'CREATE INDEX {table}_updated_at ON {table} (":updated_at");')
+    return "\n".join(tables), "\n".join(indexes)
 
 
 def _upsert(con: sqlite3.Connection, table: str, rows: list[dict]) -> int:
@@ -284,28 +288,27 @@ def _changed_between(rows: list[dict], first: dt.date, last: dt.date) -> list[di
     return [r for r in rows if first.isoformat() <= r[":updated_at"][:10] <= last.isoformat()]
 
 
-def _write(ctx: GenContext, first: dt.date, last: dt.date, create: bool) -> None:
-    path = ctx.path(*DATABASE)
+def _rows(ctx: GenContext) -> dict[str, list[dict]]:
+    """Every row the portal shows on ctx.as_of, by table."""
     contracts = all_contracts(ctx)
-    states = [s for s in (_state(c, ctx.as_of) for c in contracts) if s]
-    milestones = [m for c in contracts if c["contract_type"] == "results_driven" for m in _milestone_rows(c)]
-    vendors = _vendor_rows(ctx)
-    if not create:  # advance: only what changed in the new days
-        vendors, states, milestones = (_changed_between(r, first, last) for r in (vendors, states, milestones))
-    con = sqlite3.connect(path)
-    try:
-        if create:
-            _create_tables(con)
-        for table, rows in (("vendors", vendors), ("contracts", states), ("contract_milestones", milestones)):
-            ctx.count(f"{SYSTEM}.{table}", _upsert(con, table, rows))
-        con.commit()
-    finally:
-        con.close()
+    return {
+        "vendors": _vendor_rows(ctx),
+        "contracts": [s for s in (_state(c, ctx.as_of) for c in contracts) if s],
+        "contract_milestones": [m for c in contracts if c["contract_type"] == "results_driven" for m in _milestone_rows(c)],
+    }
+
+
+def _store(ctx: GenContext, conn: sqlite3.Connection, rows: dict[str, list[dict]]) -> None:
+    for table, table_rows in rows.items():
+        ctx.count(f"{SYSTEM}.{table}", _upsert(conn, table, table_rows))
 
 
 def generate(ctx: GenContext) -> None:
-    _write(ctx, ctx.start, ctx.as_of, create=True)
+    with bulk_load(ctx.path(*DATABASE), *_schema()) as conn:
+        _store(ctx, conn, _rows(ctx))
 
 
 def advance(ctx: GenContext, first: dt.date, last: dt.date) -> None:
-    _write(ctx, first, last, create=False)
+    """Upsert the rows whose last change (``:updated_at``) falls in [first, last]."""
+    with open_store(ctx.out.joinpath(*DATABASE)) as conn:
+        _store(ctx, conn, {table: _changed_between(rows, first, last) for table, rows in _rows(ctx).items()})

@@ -106,3 +106,9 @@ def test_advance_updates_status_and_inserts_new_awards(tmp_path):
             assert contracts[cid][":updated_at"] > "2025-12-01"
     direct = generate(make_ctx(tmp_path / "direct", as_of=dt.date(2026, 3, 31), start=start), procurement)
     assert tables(direct) == after
+
+
+def test_advance_without_a_generated_portal_names_the_missing_store(tmp_path):
+    ctx = make_ctx(tmp_path)
+    with pytest.raises(FileNotFoundError, match="portal.sqlite"):
+        advance(ctx, dt.date(2026, 11, 30), procurement)
