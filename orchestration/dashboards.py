@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -38,6 +37,8 @@ INSTALL_STAMP = ".citystat-install.sha256"  # inside node_modules/: what `npm ci
 INSTALL_INPUTS = ("package.json", "package-lock.json", ".npmrc")
 
 NPM_FLAGS = ("--no-audit", "--no-fund", "--loglevel=error")
+
+QUERY_ERROR_MARKER = "Error in Query!"
 
 INSTALL_TIMEOUT_SECONDS = 900
 SOURCES_TIMEOUT_SECONDS = 300
@@ -185,11 +186,14 @@ def _literal(text: str) -> str:
 
 # --- running Evidence -----------------------------------------------------------------------------
 
-def _run_step(name: str, command: list[str], cwd: Path, timeout: float) -> float:
-    """Run one build step in its own process group; kill the group and explain on timeout."""
-    env = dict(os.environ, NO_COLOR="1")
-    start = time.monotonic()
-    with tempfile.TemporaryFile(mode="w+") as log:
+def _run_step(name: str, command: list[str], cwd: Path, timeout: float, log_path: Path | None = None) -> str:
+    """Run one build step in its own process group and return its output; kill the group and
+    explain on timeout. The output is also kept in ``log_path`` for a look after the fact."""
+    env = dict(os.environ, NO_COLOR="1", FORCE_COLOR="0")
+    if log_path is None:
+        log_path = cwd / ".evidence" / "citystat-logs" / (name.replace(" ", "-") + ".log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w+") as log:
         process = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -212,9 +216,11 @@ def _run_step(name: str, command: list[str], cwd: Path, timeout: float) -> float
         if returncode != 0:
             output = _read(log)
             raise DashboardBuildError(
-                f"{name} failed with exit code {returncode} in {cwd}.\nLast output:\n{_tail(output)}", output
+                f"{name} failed with exit code {returncode} in {cwd} (log: {log_path}).\n"
+                f"Last output:\n{_tail(output)}",
+                output,
             )
-    return time.monotonic() - start
+        return _read(log)
 
 
 def _read(log) -> str:
@@ -275,8 +281,19 @@ def build_site(
         seconds["data"] = time.monotonic() - step
 
         evidence = str(project_dir / "node_modules" / ".bin" / "evidence")
-        seconds["sources"] = _run_step("evidence sources", [evidence, "sources", "--strict"], project_dir, sources_timeout)
-        seconds["build"] = _run_step("evidence build", [evidence, "build:strict"], project_dir, build_timeout)
+        step = time.monotonic()
+        _run_step("evidence sources", [evidence, "sources", "--strict"], project_dir, sources_timeout)
+        seconds["sources"] = time.monotonic() - step
+
+        step = time.monotonic()
+        output = _run_step("evidence build", [evidence, "build:strict"], project_dir, build_timeout)
+        seconds["build"] = time.monotonic() - step
+        # Evidence renders a failing page query as an error box and still exits 0.
+        query_errors = sorted({line.strip() for line in output.splitlines() if QUERY_ERROR_MARKER in line})
+        if query_errors:
+            raise DashboardBuildError(
+                "page queries failed while prerendering the dashboards:\n" + "\n".join(query_errors), output
+            )
 
         built = project_dir / "build"
         staging = out.with_name(out.name + ".partial")
