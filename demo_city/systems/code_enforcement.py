@@ -162,7 +162,7 @@ def programme(seed: int, start: dt.date, clean: bool) -> Programme:
     # inspections: the one that opened the case, follow-ups every 30-75 days, a final one when addressed
     cases, times, results = [np.arange(n)], [opened], [np.full(n, VIOLATION)]
     follow = opened.copy()
-    last = np.minimum(np.minimum(addressed, frozen_after), first + HORIZON_DAYS * DAY)
+    last = np.minimum(np.minimum(addressed - DAY, frozen_after), first + HORIZON_DAYS * DAY)  # follow-ups stop before the final visit
     while True:
         follow = _office_time(rng, follow + rng.integers(30, 76, n) * DAY)
         due = follow < last
