@@ -21,11 +21,11 @@ addressed as (
 )
 
 select 'ce_inspections_per_inspector' as kpi_id, 'ce' as department_code, period_month,
-    inspections as numerator, inspectors as denominator, inspections / inspectors as value
-from inspections where inspectors > 0
+    inspections as numerator, inspectors as denominator, inspections / nullif(inspectors, 0) as value
+from inspections
 union all
-select 'ce_violations_per_inspection', 'ce', period_month, violations, inspections, violations / inspections
-from inspections where inspections > 0
+select 'ce_violations_per_inspection', 'ce', period_month, violations, inspections, violations / nullif(inspections, 0)
+from inspections
 union all
 select 'ce_properties_addressed', 'ce', period_month, properties, null, properties
 from addressed
@@ -35,4 +35,4 @@ select 'ce_properties_addressed_cumulative', 'ce', period_month,
 from addressed
 union all
 select 'ce_median_days_to_address', 'ce', period_month, null, with_days, median_days
-from addressed where with_days > 0
+from addressed

@@ -68,22 +68,21 @@ milestones as (
 select 'fin_budget_execution_pct' as kpi_id, 'fin' as department_code, period_month,
     sum(coalesce(spent_fytd, 0)) as numerator,
     sum(revised) * any_value(fiscal_period) / 12 as denominator,
-    100.0 * sum(coalesce(spent_fytd, 0)) / (sum(revised) * any_value(fiscal_period) / 12) as value
+    100.0 * sum(coalesce(spent_fytd, 0)) / nullif(sum(revised) * any_value(fiscal_period) / 12, 0) as value
 from fytd
 group by period_month
-having sum(revised) > 0
 union all
 select department_code || '_budget_execution_pct', department_code, period_month,
-    coalesce(spent_fytd, 0), revised * fiscal_period / 12, 100.0 * coalesce(spent_fytd, 0) / (revised * fiscal_period / 12)
+    coalesce(spent_fytd, 0), revised * fiscal_period / 12, 100.0 * coalesce(spent_fytd, 0) / nullif(revised * fiscal_period / 12, 0)
 from fytd
-where revised > 0 and department_code <> 'fin'
+where department_code <> 'fin'
 union all
 select department_code || '_spending_per_capita', department_code, period_month,
     coalesce(spent_fytd, 0), {{ var('city_population') }}, coalesce(spent_fytd, 0) / {{ var('city_population') }}
 from fytd
 union all
-select 'hr_position_vacancy_pct', 'hr', period_month, vacant, positions, 100.0 * vacant / positions
-from positions where positions > 0
+select 'hr_position_vacancy_pct', 'hr', period_month, vacant, positions, 100.0 * vacant / nullif(positions, 0)
+from positions
 union all
-select 'proc_milestones_met_pct', 'proc', period_month, met, scored, 100.0 * met / scored
-from milestones where scored > 0
+select 'proc_milestones_met_pct', 'proc', period_month, met, scored, 100.0 * met / nullif(scored, 0)
+from milestones

@@ -14,16 +14,13 @@ select
 from sites
 where program_code in ('hs_senior_centres', 'hs_child_care')
 group by all
-having sum(outcome_target) > 0
 union all
 select 'hs_cost_per_outcome', 'hs', month_start, sum(monthly_cost), sum(outcome_value),
     sum(monthly_cost) / nullif(sum(outcome_value), 0)
 from sites
 group by all
-having sum(outcome_value) > 0
 union all
 select 'hs_enrollment_utilization_pct', 'hs', month_start, sum(enrollment), sum(capacity),
     100.0 * sum(enrollment) / nullif(sum(capacity), 0)
 from sites
 group by all
-having sum(capacity) > 0

@@ -5,7 +5,6 @@ select
     period_month,
     count_if(submitted_on_time) as numerator,
     count(submitted_on_time) as denominator,
-    100.0 * count_if(submitted_on_time) / count(submitted_on_time) as value
+    100.0 * count_if(submitted_on_time) / nullif(count(submitted_on_time), 0) as value
 from {{ ref('fct_kpi_submissions') }}
 group by all
-having count(submitted_on_time) > 0

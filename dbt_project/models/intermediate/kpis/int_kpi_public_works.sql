@@ -46,7 +46,7 @@ select 'pw_work_orders_completed' as kpi_id, 'pw' as department_code, period_mon
 from work_orders
 union all
 select 'pw_cost_per_work_order', 'pw', work_orders.period_month,
-    maintenance_spending.spent, work_orders.completed, maintenance_spending.spent / work_orders.completed
+    maintenance_spending.spent, work_orders.completed, maintenance_spending.spent / nullif(work_orders.completed, 0)
 from work_orders
 inner join maintenance_spending on maintenance_spending.period_month = work_orders.period_month
 union all
@@ -54,8 +54,8 @@ select 'pw_paving_miles', 'pw', period_month, coalesce(miles, 0), null, coalesce
 from paving_fytd
 union all
 select 'pw_pci_improvement', 'pw', period_month, pci_improvement_total, segments_with_pci,
-    pci_improvement_total / segments_with_pci
-from paving_fytd where segments_with_pci > 0
+    pci_improvement_total / nullif(segments_with_pci, 0)
+from paving_fytd
 union all
-select 'pw_paving_rework_pct', 'pw', period_month, reworked, completed_segments, 100.0 * reworked / completed_segments
-from paving_fytd where completed_segments > 0
+select 'pw_paving_rework_pct', 'pw', period_month, reworked, completed_segments, 100.0 * reworked / nullif(completed_segments, 0)
+from paving_fytd

@@ -75,14 +75,14 @@ repeats as (
     group by all
 )
 
-select kpi_id, department_code, period_month, numerator, denominator, 100.0 * numerator / denominator as value
-from on_time where denominator > 0
+select kpi_id, department_code, period_month, numerator, denominator, 100.0 * numerator / nullif(denominator, 0) as value
+from on_time
 union all
 select kpi_id, department_code, period_month, numerator, denominator, value from median_days
 union all
-select kpi_id, department_code, period_month, numerator, denominator, 100.0 * numerator / denominator
-from within_sla where denominator > 0
+select kpi_id, department_code, period_month, numerator, denominator, 100.0 * numerator / nullif(denominator, 0)
+from within_sla
 union all
 select * from received
 union all
-select kpi_id, department_code, period_month, numerator, denominator, 100.0 * numerator / denominator from repeats
+select kpi_id, department_code, period_month, numerator, denominator, 100.0 * numerator / nullif(denominator, 0) from repeats

@@ -1,6 +1,7 @@
--- Every computed KPI value in one long table: one row per KPI and month (fiscal-year-to-date KPIs carry the
--- year-to-date figure at each month end). Ids and definitions: seeds/kpi_registry.csv. Submitted values
--- live in fct_kpi_submissions, never mixed in here.
+-- Every KPI value CityStat computes, registered or not, one row per KPI and month (fiscal-year-to-date KPIs
+-- carry the year-to-date figure at each month end). kpi_values publishes the ones in the KPI registry;
+-- the others (budget execution and spending per resident of each department, cumulative properties
+-- addressed, ...) are ready for the registry: add a row there and they flow.
 with computed as (
     select * from {{ ref('int_kpi_service_requests') }}
     union all
@@ -28,4 +29,4 @@ select
     cast(value as double) as value,
     'computed' as source
 from computed
-where period_month is not null and value is not null
+where period_month is not null
