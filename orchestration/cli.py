@@ -7,8 +7,12 @@ from data_inventory.cli import app as inventory_app
 from demo_city.cli import app as demo_city_app
 from orchestration.kpi.cli import app as kpi_app
 from orchestration.kpi.flags_cli import flags_app
+from orchestration.pipeline_cli import demo, publish, run
 
 app = typer.Typer(help="CityStat: a performance-management warehouse for a city government.", no_args_is_help=True)
+app.command()(demo)
+app.command()(run)
+app.command()(publish)
 app.add_typer(demo_city_app, name="demo-city")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(kpi_app, name="kpi")

@@ -1,28 +1,40 @@
 """The Dagster code location (``dagster dev`` from the repo root loads ``defs``).
 
 A thin assembly: the inventory-driven ingestion (source specs, raw assets, file-drop sensors, the
-daily schedule) plus the warehouse assets built on it. Importing reads the inventory YAML only:
-no dbt parse, no network, no data files.
+daily schedule), the dbt project, the metrics assets built on the marts, and publish. Importing reads
+the inventory YAML and the dbt manifest only: no dbt parse (unless the manifest is stale), no network,
+no data files.
 """
 from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.dbt_assets import DBT_ASSETS, DBT_RESOURCES
 from orchestration.ingestion import build_ingestion
 from orchestration.ingestion_resource import IngestionResource
-from orchestration.schedules import daily_ingestion_schedule, ingest_all_job
+from orchestration.inventory_assets import INVENTORY_ASSETS
+from orchestration.jobs import build_stage_jobs
+from orchestration.publish import build_publish_asset
+from orchestration.schedules import daily_ingestion_schedule
 from orchestration.sensors import build_file_drop_sensors
+from orchestration.warehouse import warehouse_resource
 
 INGESTION = build_ingestion()
 INGESTION_ASSETS = [*INGESTION.source_specs, *INGESTION.raw_assets]
 
 # Warehouse layers built on the raw landing (dbt models, metrics): add them here.
-WAREHOUSE_ASSETS: list = []
+WAREHOUSE_ASSETS: list = [*DBT_ASSETS, *INVENTORY_ASSETS]
+WAREHOUSE_CHECKS: list = []
+
+PUBLISH_ASSET = build_publish_asset(
+    [key for asset in WAREHOUSE_ASSETS for key in asset.keys if key.path[0] in ("marts", "metrics", "inventory", "quality")]
+)
 
 defs = dg.Definitions(
-    assets=[*INGESTION_ASSETS, *WAREHOUSE_ASSETS],
-    jobs=[ingest_all_job],
+    assets=[*INGESTION_ASSETS, *WAREHOUSE_ASSETS, PUBLISH_ASSET],
+    asset_checks=WAREHOUSE_CHECKS,
+    jobs=build_stage_jobs(*DBT_ASSETS),
     schedules=[daily_ingestion_schedule],
     sensors=build_file_drop_sensors(INGESTION.file_drop_refs),
-    resources={"ingestion": IngestionResource()},
+    resources={"ingestion": IngestionResource(), "warehouse": warehouse_resource(), **DBT_RESOURCES},
 )

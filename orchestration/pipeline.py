@@ -1,0 +1,123 @@
+"""Headless runs of the whole pipeline (`citystat run`): the stage jobs of the code location, in order,
+on a persistent Dagster instance so every run also shows in the UI.
+
+Stages run as separate jobs because ingestion is unpartitioned while the large dbt models are daily
+partitioned (a whole-history run passes the partition range as tags, one single-run backfill). A
+source that fails its asset does not stop the others; later stages still run on what landed, and the
+run's exit status says what failed.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestration.settings import project_root
+
+# (job name in the code location, what it does) in run order
+STAGES: list[tuple[str, str]] = [
+    ("ingest_all", "land new data from every inventoried source"),
+    ("transform_upstream", "dbt: seeds, reference staging, dimensions"),
+    ("transform_daily", "dbt: incremental staging and facts (daily partitions)"),
+    ("transform_downstream", "dbt: marts and kpi_values"),
+    ("metrics_all", "KPI status, flags, goals, contracts, budget, quality"),
+    ("publish_all", "publish the snapshot, build the dashboards"),
+]
+
+
+@dataclass
+class StageResult:
+    job: str
+    run_id: str
+    success: bool
+    materialized: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to `<repo>/.dagster_home` (the same one `make ui` uses)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or project_root() / ".dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _watch(instance, run_id: str, on_event, stop: threading.Event) -> None:
+    """Report each asset materialization of a running job (progress for the CLI)."""
+    from dagster import DagsterEventType
+
+    cursor = None
+    while True:
+        done = stop.is_set()
+        try:
+            conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+        except Exception:  # run not created yet
+            conn = None
+        if conn is not None:
+            cursor = conn.cursor
+            for record in conn.records:
+                on_event(record.event_log_entry.dagster_event.asset_key.to_user_string())
+        if done:
+            return
+        stop.wait(0.5)
+
+
+def run_stage(defs, instance, job_name: str, full_refresh: bool = False, on_event=None) -> StageResult:
+    from dagster import DagsterEventType
+
+    job = defs.resolve_job_def(job_name)
+    tags = {"citystat/entry": "citystat run"}
+    if full_refresh:
+        tags["citystat/full_refresh"] = "true"
+    partitions_def = getattr(job, "partitions_def", None)
+    if partitions_def is not None:
+        keys = partitions_def.get_partition_keys(dynamic_partitions_store=instance)
+        if keys:  # the whole history in one single-run backfill
+            tags["dagster/asset_partition_range_start"] = keys[0]
+            tags["dagster/asset_partition_range_end"] = keys[-1]
+    run_id = str(uuid.uuid4())
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(instance, run_id, on_event or (lambda key: None), stop), daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, tags=tags)
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    stage = StageResult(job=job_name, run_id=run_id, success=result.success, seconds=time.monotonic() - started)
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            stage.materialized.append(event.asset_key.to_user_string())
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            stage.failed_steps.append(event.step_key)
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "failed"
+            while error is not None and error.cause is not None:  # the root cause names the source and the reason
+                error = error.cause
+                message = error.message.strip()
+            stage.errors.append(f"{event.step_key}: {message}")
+    return stage
+
+
+def run_pipeline(stages: list[str] | None = None, full_refresh: bool = False, on_stage=None, on_event=None) -> list[StageResult]:
+    """Run the stage jobs in order (all by default); returns one result per stage."""
+    dagster_home()
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+
+    results = []
+    with DagsterInstance.get() as instance:
+        for job_name, description in STAGES:
+            if stages and job_name not in stages:
+                continue
+            if on_stage:
+                on_stage(job_name, description)
+            results.append(run_stage(defs, instance, job_name, full_refresh=full_refresh, on_event=on_event))
+    return results
