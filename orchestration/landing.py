@@ -133,7 +133,7 @@ class Landing:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def load(self, connector: Connector, *, chunk_note=None) -> LoadResult:
+    def load(self, connector: Connector) -> LoadResult:
         """Extract what is new from ``connector``'s source and commit it as one batch (or nothing)."""
         spec: SourceSpec = connector.spec
         directory = self.dataset_dir(spec.system_id, spec.dataset_id)
@@ -148,8 +148,6 @@ class Landing:
             try:
                 for chunk in connector.extract(state):
                     writer.write(chunk)
-                    if chunk_note:
-                        chunk_note(writer.rows)
             except BaseException:
                 writer.abort()
                 raise

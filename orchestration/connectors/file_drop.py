@@ -60,6 +60,7 @@ class FileDropConnector:
             drift = compare_header(header, self.spec.fields, self.spec.column_mapping)
             if drift:
                 state.rejected_files.append(f"{path}: {drift.describe()}")
+                reader.close()
                 continue
             names = mapped_header(header, self.spec.column_mapping)
             landed = LandedFile(path.name, digest)
@@ -72,6 +73,9 @@ class FileDropConnector:
 class CsvFile:
     def __init__(self, path: Path):
         self.path = path
+
+    def close(self) -> None:
+        """Nothing held open between ``header()`` and ``chunks()``."""
 
     def header(self) -> list[str]:
         try:
@@ -114,48 +118,59 @@ class CsvFile:
 
 
 class XlsxFile:
+    """One workbook, opened once: ``header()`` reads the first row, ``chunks()`` streams the rest."""
+
     def __init__(self, path: Path, sheet: str | None, chunk_rows: int):
         self.path, self.sheet, self.chunk_rows = path, sheet, chunk_rows
+        self._workbook = None
+        self._rows = None
 
     def _open(self):
         try:
-            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            self._workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException on broken files
             raise SourceError(f"{self.path}: not a readable XLSX workbook: {exc}") from exc
-        if self.sheet and self.sheet not in workbook.sheetnames:
-            workbook.close()
-            raise SourceError(f"{self.path}: no sheet {self.sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
-        return workbook, workbook[self.sheet] if self.sheet else workbook.worksheets[0]
+        names = self._workbook.sheetnames
+        if self.sheet and self.sheet not in names:
+            self.close()
+            raise SourceError(f"{self.path}: no sheet {self.sheet!r} (sheets: {', '.join(names)})")
+        worksheet = self._workbook[self.sheet] if self.sheet else self._workbook.worksheets[0]
+        self._title = worksheet.title
+        self._rows = worksheet.iter_rows()
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = self._rows = None
 
     def header(self) -> list[str]:
-        workbook, sheet = self._open()
-        try:
-            first = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        finally:
-            workbook.close()
-        header = [None if v is None else str(v).strip() for v in first]
+        self._open()
+        first = next(self._rows, ())
+        header = [None if c.value is None else str(c.value).strip() for c in first]
         while header and header[-1] in (None, ""):
             header.pop()
         if any(h in (None, "") for h in header):
-            raise SourceError(f"{self.path}: sheet {self.sheet!r} has a column without a header: {header}")
+            self.close()
+            raise SourceError(f"{self.path}: sheet {self._title!r} has a column without a header: {header}")
         return header
 
     def _chunk(self, names: list[str], columns: list[list], count: int, first: int) -> Chunk:
         return Chunk(dict(zip(names, columns)), count, source_file=self.path.name, first_row_number=first)
 
     def chunks(self, names: list[str]) -> Iterator[Chunk]:
-        workbook, sheet = self._open()
+        if self._rows is None:
+            self.header()
         width = len(names)
         try:
             columns: list[list] = [[] for _ in names]
             records = count = 0  # records: non-blank data rows so far (the _row_number, as for CSV)
-            for cells in sheet.iter_rows(min_row=2):
+            for cells in self._rows:
                 values = [cell_text(c) for c in cells]
                 if all(v is None or v == "" for v in values):
                     continue  # blank spacer rows carry no data
                 records += 1
                 if any(v not in (None, "") for v in values[width:]):
-                    raise SourceError(f"{self.path}: sheet {sheet.title!r} data row {records} has values beyond "
+                    raise SourceError(f"{self.path}: sheet {self._title!r} data row {records} has values beyond "
                                       f"the {width} headed columns")
                 for column, value in zip(columns, (values + [None] * width)[:width]):
                     column.append(value)
@@ -166,7 +181,7 @@ class XlsxFile:
             if count:
                 yield self._chunk(names, columns, count, records - count + 1)
         finally:
-            workbook.close()
+            self.close()
 
 
 def cell_text(cell) -> str | None:

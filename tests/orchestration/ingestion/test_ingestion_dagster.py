@@ -161,7 +161,7 @@ def test_definitions_assemble_schedule_sensors_and_resources():
     from orchestration.definitions import INGESTION_ASSETS, WAREHOUSE_ASSETS, defs
 
     dg.Definitions.validate_loadable(defs)
-    assert defs.get_schedule_def("daily_ingestion").job.name == "ingest_all"
+    assert defs.resolve_schedule_def("daily_ingestion").job.name == "ingest_all"
     drop_refs = [r for r in load_inventory().datasets() if r.dataset.connector in ("csv_drop", "xlsx_drop", "manual_submission")]
     assert {s.name for s in defs.sensors} == {f"{r.system.id}__{r.dataset.id}__new_files" for r in drop_refs}
     assert len(INGESTION_ASSETS) > 40 and isinstance(WAREHOUSE_ASSETS, list)

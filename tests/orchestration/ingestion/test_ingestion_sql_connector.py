@@ -115,3 +115,15 @@ def test_missing_table_or_file_is_reported_by_name(tmp_path, landing, fast):
     with pytest.raises(SourceError, match="cursor_field 'updated' is not a column"):
         landing.load(build_connector(spec_for(db, cursor="updated"), fast))
     assert not (tmp_path / "nowhere.sqlite").exists()  # read-only: a wrong path never creates a file
+
+
+def test_a_sqlalchemy_url_from_the_environment_takes_the_same_path(tmp_path, landing, fast, monkeypatch):
+    """Server databases (PostgreSQL) are configured the same way: a SQLAlchemy URL in the entry's env var."""
+    from data_inventory import load_inventory
+    from orchestration.ingestion import source_spec
+
+    db = make_db(tmp_path / "elsewhere.sqlite", rows=30)
+    monkeypatch.setenv("CITYSTAT_PW_MMS_URL", f"sqlite:///{db}")
+    spec = source_spec(load_inventory().get("pw_mms", "work_orders"), tmp_path / "unused")
+    assert spec.location == f"sqlite:///{db}" and spec.location_env == "CITYSTAT_PW_MMS_URL"
+    assert landing.load(build_connector(spec, fast)).rows == 30
