@@ -9,7 +9,9 @@ Building them only reads the inventory YAML: no network, no data files.
 
 # No `from __future__ import annotations`: Dagster reads the compute functions' annotations at runtime.
 import datetime as dt
+import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,6 +178,29 @@ def _result_metadata(result: LoadResult, spec: SourceSpec) -> dict:
     return metadata
 
 
+class _ToDagsterLog(logging.Handler):
+    def __init__(self, context: dg.AssetExecutionContext):
+        super().__init__(logging.INFO)
+        self.context = context
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.context.log.log(record.levelno, record.getMessage())
+
+
+@contextmanager
+def connector_logs_in_run(context: dg.AssetExecutionContext):
+    """Show the connectors' own log lines (retries, tidied leftovers) in the Dagster run log."""
+    handler = _ToDagsterLog(context)
+    loggers = [logging.getLogger("orchestration.connectors"), logging.getLogger("orchestration.landing")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
 def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
     """Land what is new in one inventory dataset as an immutable Parquet batch."""
     ds = ref.dataset
@@ -195,7 +220,8 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
         try:
             spec = source_spec(ref, ingestion.data_path())
             connector = build_connector(spec, ingestion.connector_options())
-            result = ingestion.landing().load(connector)
+            with connector_logs_in_run(context):
+                result = ingestion.landing().load(connector)
         except SourceUnavailable as exc:
             raise dg.Failure(
                 description=str(exc),

@@ -78,10 +78,12 @@ def test_every_inventory_dataset_has_a_source_spec_and_every_automated_one_a_raw
 
 
 def run_ingestion(ingestion, resource, home):
+    """One run of every raw asset; returns the result and the run's log messages."""
     home.mkdir(exist_ok=True)
     with dg.instance_for_test(temp_dir=str(home)) as instance:
-        return dg.materialize([*ingestion.source_specs, *ingestion.raw_assets], resources={"ingestion": resource},
-                              instance=instance, raise_on_error=False)
+        result = dg.materialize([*ingestion.source_specs, *ingestion.raw_assets], resources={"ingestion": resource},
+                                instance=instance, raise_on_error=False)
+        return result, [entry.user_message for entry in instance.all_logs(result.run_id)]
 
 
 def failures(result) -> dict[str, str]:
@@ -104,10 +106,10 @@ def test_one_run_lands_every_source_while_a_dead_one_fails_alone(generated_city,
         monkeypatch.setenv("CITYSTAT_OPEN311_URL", f"{server.url}/open311/v2")
         monkeypatch.setenv("CITYSTAT_SODA_URL", server.url)
         started = time.monotonic()
-        first = run_ingestion(ingestion, resource, tmp_path / "dagster_home")
+        first, first_log = run_ingestion(ingestion, resource, tmp_path / "dagster_home")
         print(f"first ingestion run: {time.monotonic() - started:.1f} s")
         server.faults.clear()
-        second = run_ingestion(ingestion, resource, tmp_path / "dagster_home")
+        second, _ = run_ingestion(ingestion, resource, tmp_path / "dagster_home")
 
     failed = failures(first)
     portal = {f"raw__proc_portal__{d}" for d in ("vendors", "contracts", "contract_milestones")}
@@ -117,6 +119,7 @@ def test_one_run_lands_every_source_while_a_dead_one_fails_alone(generated_city,
         dataset = step.removeprefix("raw__").replace("__", ".")
         assert f"{dataset}: GET {server.url}/resource/" in failed[step]
         assert "failed after 2 attempt(s): HTTP 500" in failed[step]
+        assert any(m.startswith(f"{dataset}: GET ") and "(attempt 1)" in m for m in first_log)  # retries visible
     assert "vacant_cases_2026-09-21.csv" in failed["raw__ce_vacant__cases"]
     assert "missing declared column(s) inspector_id; undeclared column(s) inspector, ward" in failed["raw__ce_vacant__cases"]
 
