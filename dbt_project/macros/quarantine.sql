@@ -120,13 +120,13 @@ with base as (
     select * from {{ ref(base_model) }}
 )
 
-select * exclude (_is_duplicate_copy)
+select * exclude (_is_duplicate_copy, _row_hash)
 from base
 where _quarantine_rule is not null
 
 union all by name
 
-select * exclude (_is_duplicate_copy)
+select * exclude (_is_duplicate_copy, _row_hash)
 from (
     select
         * exclude (_quarantine_rule, _quarantine_reason),
@@ -139,7 +139,7 @@ where _quarantine_rule is not null
 
 {% macro passing_rows(base_model, quarantine_model) -%}
     {#- The staged rows: latest versions that no rule quarantined. -#}
-select base.* exclude (_quarantine_rule, _quarantine_reason, _is_duplicate_copy)
+select base.* exclude (_quarantine_rule, _quarantine_reason, _is_duplicate_copy, _row_hash, _landing_file)
 from {{ ref(base_model) }} as base
 anti join {{ ref(quarantine_model) }} as quarantined on {{ same_landing_row('quarantined', 'base') }}
 where base._quarantine_rule is null
