@@ -60,6 +60,12 @@ def update(conn: sqlite3.Connection, table: str, key: str, columns: Sequence[str
     conn.executemany(f'UPDATE {table} SET {sets} WHERE "{key}" = ?', rows)
 
 
+def slices(indices, size: int = WRITE_BATCH):
+    """Consecutive pieces of ``indices``: rows are formatted and written one piece at a time."""
+    for lo in range(0, len(indices), size):
+        yield indices[lo : lo + size]
+
+
 def _as_list(col) -> list:
     return col.tolist() if hasattr(col, "tolist") else list(col)
 

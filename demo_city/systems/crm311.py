@@ -23,7 +23,7 @@ from demo_city.core import GenContext
 from demo_city.places import address_book
 from demo_city.record_ids import format_ids
 from demo_city.reference import DEPARTMENTS, IMPROVING_DEPARTMENT, SERVICE_TYPES
-from demo_city.sqlite_store import bulk_load, first_number_in_month, insert, open_store, update
+from demo_city.sqlite_store import bulk_load, first_number_in_month, insert, open_store, slices, update
 
 SYSTEM = "crm311"
 DATABASE = ("crm311", "crm.sqlite")
@@ -165,17 +165,18 @@ class MonthPlan:
     mid: np.ndarray  # the "assigned" update, or -1
     resolution: np.ndarray
     address_idx: np.ndarray
-    description: np.ndarray
+    description: np.ndarray  # index into DESC_TABLE
     media: np.ndarray
-    first_name: np.ndarray  # None where the caller stayed anonymous
-    last_name: np.ndarray
-    phone: np.ndarray
-    email: np.ndarray
+    # caller contact, kept as small codes and spelled out only when rows are written (bounded memory)
+    caller: np.ndarray  # (first name index, last name index) per request, -1 where anonymous
+    phone: np.ndarray  # phone code (see _phone_text), -1 = none given
+    email: np.ndarray  # e-mail code (see _email_text), -1 = none given
     # defects (all False in clean mode)
     bad_code: np.ndarray
     pii_in_description: np.ndarray
     pii_in_notes: np.ndarray
-    pii_text: np.ndarray
+    pii_phone: np.ndarray  # phone code typed into free text, -1: an e-mail address was typed instead
+    pii_email: np.ndarray
     closed_early_by: np.ndarray  # the recorded closed_datetime is this many seconds before requested; 0 = sound
 
     def __len__(self) -> int:
@@ -239,13 +240,11 @@ def plan_month(ctx: GenContext, month: dt.date) -> MonthPlan:
     mid = np.where(has_mid, requested + (duration * rng.uniform(0.1, 0.6, n)).astype(np.int64), -1)
     resolution = rng.choice(len(RESOLUTION_P), size=n, p=RESOLUTION_P).astype(np.int8)
 
-    description = DESC_TABLE[DESC_OFFSET[type_idx] + rng.integers(0, 1 << 30, n) % DESC_COUNT[type_idx]]
+    description = (DESC_OFFSET[type_idx] + rng.integers(0, 1 << 30, n) % DESC_COUNT[type_idx]).astype(np.int16)
     media = rng.random(n) < 0.25
     contact = rng.random(n) < 0.6
-    first = np.asarray(people.FIRST_NAMES)[rng.integers(0, len(people.FIRST_NAMES), n)]
-    last = np.asarray(people.LAST_NAMES)[rng.integers(0, len(people.LAST_NAMES), n)]
-    phones = _phones(rng, n)
-    emails = _emails(rng, first, last)
+    caller = np.stack([rng.integers(0, len(people.FIRST_NAMES), n), rng.integers(0, len(people.LAST_NAMES), n)], axis=1).astype(np.int16)
+    phone, email = _phone_codes(rng, n), _email_codes(rng, n)
     has_phone = contact & (rng.random(n) < 0.85)
     has_email = contact & (rng.random(n) < 0.5)
 
@@ -255,34 +254,71 @@ def plan_month(ctx: GenContext, month: dt.date) -> MonthPlan:
     bad_code = dirty & (drng.random(n) < INVALID_CODE_RATE)
     pii = dirty & (drng.random(n) < PII_RATE)
     in_notes = drng.random(n) < 0.3
-    pii_text = np.where(
-        drng.random(n) < 0.5,
-        np.strings.add(np.strings.add(" Please call me at ", _phones(drng, n)), "."),
-        np.strings.add(np.strings.add(" Contact me at ", _emails(drng, first, last)), "."),
-    )
-    closed_early = dirty & (drng.random(n) < CLOSED_BEFORE_OPENED_RATE)
-    early_by = np.where(closed_early, drng.integers(HOUR, 3 * DAY, n), 0)
+    typed_phone = drng.random(n) < 0.5
+    pii_phone, pii_email = _phone_codes(drng, n), _email_codes(drng, n)
 
     return MonthPlan(
         month=month, type_idx=type_idx, requested=requested, expected=expected, close=close, mid=mid,
-        resolution=resolution, address_idx=address_idx, description=description, media=media,
-        first_name=np.where(contact, first, None), last_name=np.where(contact, last, None),
-        phone=np.where(has_phone, phones, None), email=np.where(has_email, emails, None),
-        bad_code=bad_code, pii_in_description=pii & ~in_notes, pii_in_notes=pii & in_notes, pii_text=pii_text,
-        closed_early_by=early_by,
+        resolution=resolution, address_idx=address_idx.astype(np.int32), description=description, media=media,
+        caller=np.where(contact[:, None], caller, -1), phone=np.where(has_phone, phone, -1), email=np.where(has_email, email, -1),
+        bad_code=bad_code, pii_in_description=pii & ~in_notes, pii_in_notes=pii & in_notes,
+        pii_phone=np.where(typed_phone, pii_phone, -1), pii_email=pii_email, closed_early_by=_closed_early_by(drng, dirty, n),
     )  # fmt: skip
 
 
-def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
-    area = np.asarray(["404", "470", "678"])[rng.integers(0, 3, n)]
-    return np.strings.add(np.strings.add(area, "-555-01"), np.strings.zfill(rng.integers(0, 100, n).astype(str), 2))
+def _closed_early_by(drng: np.random.Generator, dirty: bool, n: int) -> np.ndarray:
+    closed_early = dirty & (drng.random(n) < CLOSED_BEFORE_OPENED_RATE)
+    return np.where(closed_early, drng.integers(HOUR, 3 * DAY, n), 0)
 
 
-def _emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    n = len(first)
-    local = np.strings.lower(np.strings.add(np.strings.add(first, "."), last))
-    local = np.strings.add(local, rng.integers(1, 99, n).astype(str))
-    return np.strings.add(np.strings.add(local, "@"), EMAIL_DOMAINS[rng.integers(0, 3, n)])
+AREA_CODES = np.asarray(["404", "470", "678"])
+
+
+def _phone_codes(rng: np.random.Generator, n: int) -> np.ndarray:
+    return (rng.integers(0, 3, n) * 100 + rng.integers(0, 100, n)).astype(np.int16)
+
+
+def _phone_text(code: np.ndarray) -> np.ndarray:
+    """``404-555-0123``: numbers in the 555-01xx block, which North American numbering keeps for fiction."""
+    code = np.asarray(code, dtype=np.int64)
+    if code.size == 0:
+        return np.empty(0, dtype="<U12")
+    return np.strings.add(np.strings.add(AREA_CODES[code // 100], "-555-01"), np.strings.zfill((code % 100).astype(str), 2))
+
+
+def _email_codes(rng: np.random.Generator, n: int) -> np.ndarray:
+    return (rng.integers(1, 99, n) * 3 + rng.integers(0, 3, n)).astype(np.int16)
+
+
+def _email_text(code: np.ndarray, caller: np.ndarray) -> np.ndarray:
+    """``first.last42@example.org`` for a caller (name indices) and an e-mail code."""
+    code = np.asarray(code, dtype=np.int64)
+    if code.size == 0:
+        return np.empty(0, dtype="<U40")
+    first = np.asarray(people.FIRST_NAMES)[caller[:, 0]]
+    last = np.asarray(people.LAST_NAMES)[caller[:, 1]]
+    local = np.strings.add(np.strings.lower(np.strings.add(np.strings.add(first, "."), last)), (code // 3).astype(str))
+    return np.strings.add(np.strings.add(local, "@"), EMAIL_DOMAINS[code % 3])
+
+
+def _contact_columns(plan: MonthPlan, idx: np.ndarray) -> list[list]:
+    """first_name, last_name, phone, email of requests ``idx`` (None where not given)."""
+    caller = plan.caller[idx]
+    named = caller[:, 0] >= 0
+    first = nullable(np.asarray(people.FIRST_NAMES)[np.maximum(caller[:, 0], 0)], named)
+    last = nullable(np.asarray(people.LAST_NAMES)[np.maximum(caller[:, 1], 0)], named)
+    phone = nullable(_phone_text(np.maximum(plan.phone[idx], 0)), plan.phone[idx] >= 0)
+    email = nullable(_email_text(np.maximum(plan.email[idx], 0), np.maximum(caller, 0)), plan.email[idx] >= 0)
+    return [first, last, phone, email]
+
+
+def _pii_text(plan: MonthPlan, idx: np.ndarray) -> np.ndarray:
+    """What the caller typed into free text: their phone number or e-mail address."""
+    caller = plan.caller[idx]
+    as_caller = np.where(caller >= 0, caller, np.stack([idx % len(people.FIRST_NAMES), idx % len(people.LAST_NAMES)], axis=1))
+    phone = np.strings.add(np.strings.add(" Please call me at ", _phone_text(np.maximum(plan.pii_phone[idx], 0))), ".")
+    email = np.strings.add(np.strings.add(" Contact me at ", _email_text(plan.pii_email[idx], as_caller)), ".")
+    return np.where(plan.pii_phone[idx] >= 0, phone, email)
 
 
 def _invalid_code(type_idx: np.ndarray) -> np.ndarray:
@@ -300,25 +336,32 @@ def _request_rows(ctx: GenContext, plan: MonthPlan, idx: np.ndarray, base: int, 
     ids = request_id(base + idx)
     status, notes, updated, closed_text, is_closed = _state(plan, idx, at)
     codes = np.where(plan.bad_code[idx], _invalid_code(t), np.asarray(CODES)[t])
-    description = np.where(plan.pii_in_description[idx], np.strings.add(plan.description[idx], plan.pii_text[idx]), plan.description[idx])
+    description = DESC_TABLE[plan.description[idx]]
+    if plan.pii_in_description[idx].any():
+        description = np.where(plan.pii_in_description[idx], np.strings.add(description, _pii_text(plan, idx)), description)
     media = nullable(np.asarray([MEDIA_URL.format(i) for i in ids.tolist()]), plan.media[idx]) if len(idx) else []
     a = plan.address_idx[idx]
     return [
         ids.tolist(), status, notes, NAMES[t].tolist(), codes.tolist(), description.tolist(), AGENCY[t].tolist(),
         [None] * len(idx), offset_text(plan.requested[idx]).tolist(), updated, offset_text(plan.expected[idx]).tolist(),
         closed_text, book.address[a].tolist(), book.address_id[a].tolist(), book.zipcode[a].tolist(), book.lat[a].tolist(),
-        book.lon[a].tolist(), media, plan.first_name[idx].tolist(), plan.last_name[idx].tolist(), plan.phone[idx].tolist(),
-        plan.email[idx].tolist(),
+        book.lon[a].tolist(), media, *_contact_columns(plan, idx),
     ]  # fmt: skip
+
+
+def _close_notes(plan: MonthPlan, idx: np.ndarray) -> np.ndarray:
+    notes = CLOSE_NOTES[plan.type_idx[idx], plan.resolution[idx]]
+    if plan.pii_in_notes[idx].any():
+        notes = np.where(plan.pii_in_notes[idx], np.strings.add(notes, _pii_text(plan, idx)), notes)
+    return notes
 
 
 def _state(plan: MonthPlan, idx: np.ndarray, at: int):
     """status, status_notes, updated_datetime, closed_datetime of requests ``idx`` at ``at``."""
     closed = plan.close[idx] <= at
     mid_seen = (plan.mid[idx] >= 0) & (plan.mid[idx] <= at)
-    t, res = plan.type_idx[idx], plan.resolution[idx]
-    close_notes = np.where(plan.pii_in_notes[idx], np.strings.add(CLOSE_NOTES[t, res], plan.pii_text[idx]), CLOSE_NOTES[t, res])
-    notes = np.where(closed, close_notes, np.where(mid_seen, MID_NOTES[t], ""))
+    close_notes = _close_notes(plan, idx)
+    notes = np.where(closed, close_notes, np.where(mid_seen, MID_NOTES[plan.type_idx[idx]], ""))
     updated = np.where(closed, plan.close[idx], np.where(mid_seen, plan.mid[idx], plan.requested[idx]))
     recorded_close = np.where(plan.closed_early_by[idx] > 0, plan.requested[idx] - plan.closed_early_by[idx], plan.close[idx])
     status = np.where(closed, "closed", "open").tolist()
@@ -334,8 +377,8 @@ def _state(plan: MonthPlan, idx: np.ndarray, at: int):
 def _events(plan: MonthPlan, idx: np.ndarray, base: int, after: int, upto: int) -> list:
     """request_updates rows (column lists) for status changes of requests ``idx`` in (after, upto]."""
     ids, times, statuses, notes = [], [], [], []
-    t, res = plan.type_idx[idx], plan.resolution[idx]
-    close_notes = np.where(plan.pii_in_notes[idx], np.strings.add(CLOSE_NOTES[t, res], plan.pii_text[idx]), CLOSE_NOTES[t, res])
+    t = plan.type_idx[idx]
+    close_notes = _close_notes(plan, idx)
     for when, status, note in (
         (plan.requested[idx], "open", np.full(len(idx), "Request received")),
         (plan.mid[idx], "open", MID_NOTES[t]),
@@ -376,13 +419,14 @@ def _write_window(ctx: GenContext, conn, plan: MonthPlan, base: int, after: int,
         old = old[np.isin(base + old, open_numbers)]
         moves = ((plan.close[old] > after) & (plan.close[old] <= upto)) | ((plan.mid[old] > after) & (plan.mid[old] <= upto))
         changing = old[moves]
-    if len(new):
-        ctx.count(f"{SYSTEM}.service_requests", insert(conn, "requests", REQUEST_COLUMNS, _request_rows(ctx, plan, new, base, upto)))
-    if len(changing):
-        status, notes, updated, closed, _ = _state(plan, changing, upto)
-        update(conn, "requests", "service_request_id", STATE_COLUMNS, zip(status, notes, updated, closed, request_id(base + changing).tolist()))
+    for part in slices(new):
+        ctx.count(f"{SYSTEM}.service_requests", insert(conn, "requests", REQUEST_COLUMNS, _request_rows(ctx, plan, part, base, upto)))
+    for part in slices(changing):
+        status, notes, updated, closed, _ = _state(plan, part, upto)
+        update(conn, "requests", "service_request_id", STATE_COLUMNS, zip(status, notes, updated, closed, request_id(base + part).tolist()))
     touched = np.concatenate([new, changing])
-    insert(conn, "request_updates", UPDATE_COLUMNS, _events(plan, touched, base, after, upto))
+    for part in slices(touched):
+        insert(conn, "request_updates", UPDATE_COLUMNS, _events(plan, part, base, after, upto))
     closing = touched[(plan.close[touched] > after) & (plan.close[touched] <= upto)]
     _record_defects(ctx, plan, base, new, closing)
 

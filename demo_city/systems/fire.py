@@ -18,7 +18,7 @@ from demo_city.core import GenContext
 from demo_city.places import address_book
 from demo_city.record_ids import format_ids
 from demo_city.reference import DISTRICTS
-from demo_city.sqlite_store import bulk_load, first_number_in_month, insert, open_store, update
+from demo_city.sqlite_store import bulk_load, first_number_in_month, insert, open_store, slices, update
 
 SYSTEM = "fire_cad"
 DATABASE = ("fire", "cad.sqlite")
@@ -187,10 +187,10 @@ def _write_window(ctx: GenContext, conn, plan: MonthIncidents, base: int, after:
         old = old[np.isin(base + old, open_numbers)]
         events = np.stack([plan.dispatch[old], plan.enroute[old], plan.arrival[old], plan.cleared[old]])
         changing = old[((events > after) & (events <= upto)).any(axis=0)]
-    if len(new):
-        ctx.count(f"{SYSTEM}.incidents", insert(conn, "incidents", COLUMNS, _rows(ctx, plan, new, base, upto)))
-    if len(changing):
-        update(conn, "incidents", "incident_id", STATE_COLUMNS, zip(*_state(plan, changing, upto), incident_id(base + changing).tolist()))
+    for part in slices(new):
+        ctx.count(f"{SYSTEM}.incidents", insert(conn, "incidents", COLUMNS, _rows(ctx, plan, part, base, upto)))
+    for part in slices(changing):
+        update(conn, "incidents", "incident_id", STATE_COLUMNS, zip(*_state(plan, part, upto), incident_id(base + part).tolist()))
     if not ctx.clean:
         touched = np.concatenate([new, changing])
         arrived = touched[plan.future_arrival[touched] & (plan.arrival[touched] > after) & (plan.arrival[touched] <= upto)]

@@ -21,7 +21,7 @@ from demo_city.core import GenContext
 from demo_city.places import address_book
 from demo_city.record_ids import format_ids
 from demo_city.reference import DISTRICTS
-from demo_city.sqlite_store import bulk_load, insert, open_store, update
+from demo_city.sqlite_store import bulk_load, insert, open_store, slices, update
 from demo_city.systems import crm311
 
 SYSTEM = "pw_mms"
@@ -281,10 +281,10 @@ def _write_window(ctx: GenContext, conn, plan: MonthOrders, after: int, upto: in
         old = open_ranks[open_ranks < len(plan)]
         moves = ((plan.finished[old] > after) & (plan.finished[old] <= upto)) | ((plan.scheduled[old] > after) & (plan.scheduled[old] <= upto))
         changing = old[moves]
-    if len(new):
-        ctx.count(f"{SYSTEM}.work_orders", insert(conn, "work_orders", WO_COLUMNS, _rows(ctx, plan, new, upto)))
-    if len(changing):
-        update(conn, "work_orders", "work_order_id", STATE_COLUMNS, zip(*_state(plan, changing, upto), order_ids(plan.month, changing).tolist()))
+    for part in slices(new):
+        ctx.count(f"{SYSTEM}.work_orders", insert(conn, "work_orders", WO_COLUMNS, _rows(ctx, plan, part, upto)))
+    for part in slices(changing):
+        update(conn, "work_orders", "work_order_id", STATE_COLUMNS, zip(*_state(plan, part, upto), order_ids(plan.month, part).tolist()))
     touched = np.concatenate([new, changing])
     _record_defects(ctx, plan, new, touched[(plan.finished[touched] > after) & (plan.finished[touched] <= upto)])
 
