@@ -206,7 +206,7 @@ def propose_cut(programmes: pd.DataFrame, pct: float, floor_share: float = DEFAU
         base = row["base_budget"]
         share = cut / base if base else 0.0
         row.update(cut_pct=pct, proposed_cut=cut, cut_share_pct=share * 100.0, new_budget=base - cut,
-                   est_outcome_change_pct=-(row["service_cut"] / base * 100.0) if base else 0.0)
+                   est_outcome_change_pct=-(row["service_cut"] / base * 100.0) if base and row["service_cut"] else 0.0)
         cost_per_outcome = row.get("cost_per_outcome")
         row["est_outcomes_lost_per_year"] = (row["service_cut"] / cost_per_outcome
                                              if _present(cost_per_outcome) and cost_per_outcome > 0 and row["service_cut"] > 0 else None)

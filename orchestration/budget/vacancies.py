@@ -18,6 +18,8 @@ OVER_A_YEAR, UNKNOWN = "over 1 year", "unknown"
 VACANCY_COLUMNS = ["snapshot_date", "department_code", "program_code", "position_id", "title", "vacant_since",
                    "days_vacant", "vacancy_band", "annual_salary"]
 
+COLUMN_TYPES = {"snapshot_date": "DATE", "vacant_since": "DATE"}
+
 COLUMN_DOCS = {
     "snapshot_date": "date of the latest position snapshot (month end)",
     "department_code": "department code",
