@@ -7,7 +7,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Sequence
 
-WRITE_BATCH = 20_000  # rows converted to Python tuples at once; bounds the writer's memory
+from demo_city.core import CHUNK_ROWS
+
+# Rows converted to Python tuples at once. Generators plan a calendar month at a time in compact numpy
+# arrays (~CHUNK_ROWS rows at scale 100) and format and write it in these smaller slices.
+WRITE_BATCH = CHUNK_ROWS // 10
 
 
 @contextmanager
