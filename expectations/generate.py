@@ -1,0 +1,186 @@
+"""Write the Great Expectations suites in ``expectations/suites/`` from the inventory and the hand-written rules.
+
+    .venv/bin/python expectations/generate.py           # rewrite every suite
+    .venv/bin/python expectations/generate.py --check   # exit 1 if a suite is out of date (tests, CI)
+
+One suite per automated inventory dataset (``raw.<system>.<dataset>``, validated on each new landing
+batch) and one per key mart (``marts.<model>``, validated on the working warehouse). A raw suite is the
+**baseline** written from the inventory's field definitions (required -> not null, type -> parses,
+allowed values -> in set, range -> between, pattern -> matches, primary key -> unique per file/batch)
+followed by the **hand-written rules** of ``expectations/rules/<suite>.json``. Regeneration rewrites the
+baseline only, so rules are never lost; a baseline expectation whose severity a reviewer changed in the
+suite file keeps that severity (matched by type and columns).
+
+Every expectation's ``meta`` says ``severity`` (error blocks downstream, warning reports), ``rule`` (the
+quarantine vocabulary of dbt staging, so GX findings and quarantine rows speak the same words),
+``origin`` (inventory | rules) and ``description``. See expectations/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # runnable as a script from anywhere in the checkout
+
+from data_inventory import DatasetRef, Inventory, load_inventory  # noqa: E402
+
+SUITES_DIR = HERE / "suites"
+RULES_DIR = HERE / "rules"
+AUTOMATED_CONNECTORS = {"open311", "soda", "sqlite", "postgres", "csv_drop", "xlsx_drop", "manual_submission"}
+
+# How the landed text of a typed field must look (the landing keeps file-drop values as text; the runner
+# exposes that text as `<field>__landed` beside the typed value).
+TYPE_PATTERNS = {
+    "integer": r"^\s*[-+]?[\d,]*\d(\.0*)?\s*$",
+    "number": r"^\s*[-+]?\$?[\d,]*\.?\d+([eE][-+]?\d+)?\s*$",
+    "date": r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$",
+    "datetime": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$",
+    "boolean": r"^(?i:true|false|t|f|y|n|yes|no|0|1|0\.0|1\.0)$",
+}
+LANDED_SUFFIX = "__landed"
+WARNING, ERROR = "warning", "error"
+
+
+def suite_name(ref: DatasetRef) -> str:
+    return f"raw.{ref.system.id}.{ref.dataset.id}"
+
+
+def record_id_fields(ref: DatasetRef) -> list[str]:
+    """The fields a record id is made of: the primary key, id-like fields first (``SEG-243008@2024-08-23``),
+    as the demo city's defect manifest and people name records."""
+    pk = list(ref.dataset.primary_key)
+    return sorted(pk, key=lambda name: (not name.endswith("_id"), pk.index(name)))
+
+
+def _expectation(type_: str, kwargs: dict, rule: str, description: str, severity: str = WARNING) -> dict:
+    return {"type": type_, "kwargs": kwargs,
+            "meta": {"severity": severity, "rule": rule, "origin": "inventory", "description": description}}
+
+
+def baseline(ref: DatasetRef) -> list[dict]:
+    """The expectations the inventory's field definitions imply. Row-level: every failing row is also
+    quarantined by dbt staging, so they report (warning) rather than stop the dataset."""
+    out: list[dict] = []
+    for f in ref.dataset.fields:
+        if f.sensitivity == "pii" and not f.required:
+            continue  # dropped before staging; nothing downstream depends on it
+        if f.required:
+            out.append(_expectation("expect_column_values_to_not_be_null", {"column": f.name}, "missing_required",
+                                    f"{f.name} is required (and must parse as {f.type})"))
+        if f.type in TYPE_PATTERNS:
+            out.append(_expectation("expect_column_values_to_match_regex",
+                                    {"column": f.name + LANDED_SUFFIX, "regex": TYPE_PATTERNS[f.type]}, "uncastable_value",
+                                    f"{f.name} as landed reads as a {f.type}"))
+        if f.pattern:
+            out.append(_expectation("expect_column_values_to_match_regex", {"column": f.name, "regex": f.pattern},
+                                    "invalid_code", f"{f.name} matches {f.pattern}"))
+        if f.allowed_values:
+            out.append(_expectation("expect_column_values_to_be_in_set",
+                                    {"column": f.name, "value_set": list(f.allowed_values)}, "invalid_code",
+                                    f"{f.name} is one of the inventory's allowed values"))
+        if f.minimum is not None or f.maximum is not None:
+            kwargs = {"column": f.name}
+            if f.minimum is not None:
+                kwargs["min_value"] = f.minimum
+            if f.maximum is not None:
+                kwargs["max_value"] = f.maximum
+            rule = "negative_amount" if f.minimum == 0 else "out_of_range"
+            out.append(_expectation("expect_column_values_to_be_between", kwargs, rule,
+                                    f"{f.name} lies in [{f.minimum}, {f.maximum}]"))
+    if ref.dataset.primary_key:
+        pk = list(ref.dataset.primary_key)
+        out.append(_expectation("expect_compound_columns_to_be_unique", {"column_list": [*pk, "_source_file"]},
+                                "duplicate_row", f"one row per {', '.join(pk)} in each file (file drops) or batch"))
+    return out
+
+
+def _identity(expectation: dict) -> tuple:
+    kwargs = expectation["kwargs"]
+    columns = tuple(kwargs.get(k) for k in ("column", "column_A", "column_B")) + tuple(kwargs.get("column_list") or ())
+    return expectation["type"], columns
+
+
+def load_rules(name: str) -> dict:
+    path = RULES_DIR / f"{name}.json"
+    if not path.exists():
+        return {}
+    try:
+        rules = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"{path}: not valid JSON ({exc})") from exc
+    for i, expectation in enumerate(rules.get("expectations", [])):
+        meta = expectation.get("meta") or {}
+        for key in ("severity", "rule", "description"):
+            if not meta.get(key):
+                raise SystemExit(f"{path}: expectations[{i}] ({expectation.get('type')}) has no meta.{key}")
+        if meta["severity"] not in (ERROR, WARNING):
+            raise SystemExit(f"{path}: expectations[{i}] meta.severity must be error or warning, not {meta['severity']!r}")
+    return rules
+
+
+def build_suite(name: str, generated: list[dict], meta: dict, previous: dict | None) -> dict:
+    rules = load_rules(name)
+    reviewed = {_identity(e): e["meta"].get("severity") for e in (previous or {}).get("expectations", [])
+                if e.get("meta", {}).get("origin") == "inventory"}
+    expectations = []
+    for expectation in generated:
+        if reviewed.get(_identity(expectation)) in (ERROR, WARNING):
+            expectation["meta"]["severity"] = reviewed[_identity(expectation)]
+        expectations.append(expectation)
+    for expectation in rules.get("expectations", []):
+        expectations.append({**expectation, "meta": {**expectation["meta"], "origin": "rules"}})
+    suite_meta = {**meta, **{k: v for k, v in rules.items() if k not in ("expectations", "notes")}}
+    return {"name": name, "meta": suite_meta, "expectations": expectations}
+
+
+def build_all(inventory: Inventory, previous: dict[str, dict]) -> dict[str, dict]:
+    suites = {}
+    for ref in inventory.datasets():
+        if ref.dataset.connector not in AUTOMATED_CONNECTORS:
+            continue
+        name = suite_name(ref)
+        meta = {
+            "generated_by": "expectations/generate.py",
+            "target": {"kind": "raw", "system": ref.system.id, "dataset": ref.dataset.id},
+            "record_id": record_id_fields(ref),
+        }
+        suites[name] = build_suite(name, baseline(ref), meta, previous.get(name))
+    for path in sorted(RULES_DIR.glob("marts.*.json")):
+        name = path.stem
+        meta = {"generated_by": "expectations/generate.py", "target": {"kind": "mart", "model": name.split(".", 1)[1]}}
+        suites[name] = build_suite(name, [], meta, previous.get(name))
+    return suites
+
+
+def render(suite: dict) -> str:
+    return json.dumps(suite, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report suites that are out of date")
+    args = parser.parse_args(argv)
+    previous = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in SUITES_DIR.glob("*.json")}
+    suites = build_all(load_inventory(), previous)
+    stale = sorted(n for n, s in suites.items() if n not in previous or render(previous[n]) != render(s))
+    orphans = sorted(set(previous) - set(suites))
+    if args.check:
+        for name in stale:
+            print(f"out of date: expectations/suites/{name}.json (run expectations/generate.py)")
+        for name in orphans:
+            print(f"no longer generated: expectations/suites/{name}.json")
+        return 1 if stale or orphans else 0
+    SUITES_DIR.mkdir(exist_ok=True)
+    for name in stale:
+        (SUITES_DIR / f"{name}.json").write_text(render(suites[name]), encoding="utf-8")
+    for name in orphans:
+        (SUITES_DIR / f"{name}.json").unlink()
+    print(f"{len(suites)} suites; rewrote {len(stale)}, removed {len(orphans)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
