@@ -204,6 +204,9 @@ def connector_logs_in_run(context: dg.AssetExecutionContext):
 def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
     """Land what is new in one inventory dataset as an immutable Parquet batch."""
     ds = ref.dataset
+    kinds = _kinds(ref)
+    if len(kinds) < 3:  # Dagster shows at most three kinds
+        kinds |= {"parquet"}
 
     @dg.asset(
         key=raw_key(ref),
@@ -211,7 +214,7 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
         group_name=ref.department.id,
         description=_description(ref, "Raw landing (immutable Parquet batches) of "),
         metadata=inventory_metadata(ref),
-        kinds=_kinds(ref) | {"parquet"} if len(_kinds(ref)) < 3 else _kinds(ref),
+        kinds=kinds,
         owners=_owners(ref),
         tags=_tags(ref),
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=float(ds.freshness_hours))),
@@ -237,8 +240,11 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
             if result.landed:  # yielded, not logged: logged events of a failing step are dropped
                 yield dg.AssetMaterialization(asset_key=raw_key(ref), metadata=metadata)
             drift = SchemaDrift(spec, result.rejected_files)
-            raise dg.Failure(description=str(drift), metadata={"dataset": ref.name, "rejected_files": dg.MetadataValue.json(result.rejected_files)},
-                             allow_retries=False)
+            raise dg.Failure(
+                description=str(drift),
+                metadata={"dataset": ref.name, "rejected_files": dg.MetadataValue.json(result.rejected_files)},
+                allow_retries=False,
+            )
         context.log.info(
             f"{ref.name}: landed {result.rows} rows as {result.load_id}" if result.landed else f"{ref.name}: nothing new"
         )
