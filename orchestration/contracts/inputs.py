@@ -155,8 +155,11 @@ def _check_values(contracts: pd.DataFrame, milestones: pd.DataFrame, segments: p
         raise ContractDataError(f"{table}: row {key}, column {column}: {message}")
 
     for row in contracts.itertuples():
-        if pd.isna(row.start_date) or pd.isna(row.end_date) or row.end_date < row.start_date:
-            fail("contracts", row.contract_id, "end_date", f"season {row.start_date}..{row.end_date} is not a date range")
+        for column in ("start_date", "end_date"):
+            if pd.isna(getattr(row, column)):
+                fail("contracts", row.contract_id, column, "is empty")
+        if row.end_date < row.start_date:
+            fail("contracts", row.contract_id, "end_date", f"{row.end_date:%Y-%m-%d} is before start_date {row.start_date:%Y-%m-%d}")
         for column in ("base_payment", "performance_pool", "penalty_per_day_late", "penalty_per_incident"):
             value = getattr(row, column)
             if pd.notna(value) and value < 0:

@@ -33,7 +33,7 @@ def work_zone_complaints(data: ContractData) -> pd.DataFrame | None:
     """311 requests in active work zones: one row per (segment, request) where the request is of a
     work-zone service type, its address is on the segment's street (house number dropped, case and
     spacing ignored) and it came in while the segment was being worked (actual start to actual end, or
-    to the latest report while open). None when no 311 data is available."""
+    to its latest report while open). None when no 311 data is available."""
     if data.requests is None:
         return None
     columns = ["segment_id", "service_request_id", "service_code", "requested_at"]
@@ -41,7 +41,8 @@ def work_zone_complaints(data: ContractData) -> pd.DataFrame | None:
     requests["street"] = _street_key(requests["address"].str.replace(HOUSE_NUMBER, "", regex=True))
     segments = data.segments.dropna(subset=["actual_start", "street_name"]).copy()
     segments["street"] = _street_key(segments["street_name"])
-    segments["window_end"] = segments["actual_end"].fillna(data.data_through)
+    # an open segment is worked up to its latest report (a segment that left the reports: up to its last one)
+    segments["window_end"] = segments["actual_end"].fillna(segments["last_report_week"]).fillna(data.data_through)
     pairs = segments[["segment_id", "street", "actual_start", "window_end"]].merge(requests, on="street")
     inside = (pairs["requested_at"] >= pairs["actual_start"]) & (pairs["requested_at"] <= pairs["window_end"])
     return pairs.loc[inside, columns].reset_index(drop=True)
@@ -51,14 +52,23 @@ def _street_key(names: pd.Series) -> pd.Series:
     return names.str.lower().str.replace(r"[^a-z0-9 ]", "", regex=True).str.split().str.join(" ")
 
 
+def measured_until(data: ContractData) -> pd.Series:
+    """The last day worth measuring each contract on (by contract_id): its end date, or its last completion
+    when work finished late, but never past the latest report."""
+    last_completion = data.segments.groupby("contract_id")["actual_end"].max()
+    ends = data.contracts.set_index("contract_id")["end_date"]
+    until = pd.concat([ends, last_completion.reindex(ends.index)], axis=1).max(axis=1)
+    return until.clip(upper=data.data_through)
+
+
 def contract_metrics(data: ContractData, as_of: pd.Timestamp | pd.Series | None = None,
                      lines: pd.DataFrame | None = None, complaints: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per contract, measured on ``as_of`` (default: the latest report; a Series gives a day per
+    """One row per contract, measured on ``as_of`` (default: ``measured_until``; a Series gives a day per
     contract_id). ``lines`` (payment lines) and ``complaints`` may be passed in when already computed."""
     contracts = data.contracts
     if contracts.empty:
         return pd.DataFrame(columns=[*CONTRACT_KEYS, "as_of", *METRIC_COLUMNS])
-    day = as_of if as_of is not None else data.data_through
+    day = as_of if as_of is not None else measured_until(data)
     day = day if isinstance(day, pd.Series) else pd.Series(pd.Timestamp(day), index=contracts["contract_id"])
     day = day.clip(upper=data.data_through)
     lines = payment_lines(data) if lines is None else lines
@@ -170,21 +180,23 @@ def _cost(contract, s: pd.DataFrame, m: dict, money) -> dict:
 
 
 def contract_performance(data: ContractData) -> pd.DataFrame:
-    """Each contract measured at the end of every month of its season, up to the latest report
-    (``period`` YYYY-MM; cumulative season to date); ``is_latest`` marks each contract's last row."""
+    """Each contract measured at the end of every month of its season (and after, while work finishes late),
+    up to the latest report (``period`` YYYY-MM; cumulative season to date); ``is_latest`` marks each
+    contract's last row."""
     if data.contracts.empty:
         return pd.DataFrame(columns=[*CONTRACT_KEYS, "period", "as_of", "is_latest", *METRIC_COLUMNS])
     lines = payment_lines(data)
     complaints = work_zone_complaints(data)
     frames = []
-    months = pd.period_range(data.contracts["start_date"].min(), min(data.contracts["end_date"].max(), data.data_through), freq="M")
+    until = measured_until(data)
+    months = pd.period_range(data.contracts["start_date"].min(), until.max(), freq="M")
     for month in months:
         month_end = month.to_timestamp(how="end").normalize()
         active = data.contracts[(data.contracts["start_date"] <= month_end)
-                                & (data.contracts["end_date"].apply(lambda d: d.to_period("M")) >= month)]
+                                & (data.contracts["contract_id"].map(until).dt.to_period("M") >= month)]
         if active.empty:
             continue
-        day = pd.Series([min(month_end, end, data.data_through) for end in active["end_date"]], index=active["contract_id"])
+        day = pd.Series([min(month_end, until[c]) for c in active["contract_id"]], index=active["contract_id"])
         narrowed = ContractData(active.reset_index(drop=True), data.milestones, data.segments, data.requests, data.data_through)
         frame = contract_metrics(narrowed, day, lines, complaints)
         frame.insert(len(CONTRACT_KEYS), "period", str(month))

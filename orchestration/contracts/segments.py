@@ -43,12 +43,11 @@ def state_on(segments: pd.DataFrame, contracts: pd.DataFrame, as_of: pd.Timestam
 
 
 def unreported(states: pd.DataFrame, data_through: pd.Timestamp) -> pd.Series:
-    """Segments that left the weekly reports without a completion row (the reports list a segment every
+    """Segments that, by their ``as_of``, had left the weekly reports without a completion row (the reports list a segment every
     week until it completes), e.g. because their completion row was quarantined. They count as not
     completed — the completion is unverified — and are named in the notes."""
     if states.empty:
         return pd.Series(False, index=states.index)
     season_last_report = states.groupby("season_year")["last_report_week"].transform("max").clip(upper=data_through)
-    return states["actual_end"].isna() & (
-        states["last_report_week"] + pd.Timedelta(days=REPORT_CADENCE_DAYS) <= season_last_report
-    )
+    limit = season_last_report.where(season_last_report <= states["as_of"], states["as_of"])  # known on as_of
+    return states["actual_end"].isna() & (states["last_report_week"] + pd.Timedelta(days=REPORT_CADENCE_DAYS) <= limit)

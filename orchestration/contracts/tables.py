@@ -23,7 +23,7 @@ _CONTRACT = [
 
 _PERFORMANCE = [
     ("period", "VARCHAR", "Month measured (YYYY-MM); the measurement is cumulative from the season start"),
-    ("as_of", "DATE", "Day measured: the month end, the contract end or the latest report, whichever is first"),
+    ("as_of", "DATE", "Day measured: the month end, the end of the contract's work (end date, or the last completion when late) or the latest report, whichever is first"),
     ("is_latest", "BOOLEAN", "The contract's latest measurement (season end, or the latest report while it runs)"),
     ("planned_segments", "INTEGER", "Street segments in the contract's reports (the work plan)"),
     ("planned_miles", "DOUBLE", "Planned miles in the contract"),
