@@ -18,7 +18,6 @@ MINUTE = 60
 HOUR = 3_600
 DAY = 86_400
 _EPOCH = dt.date(1970, 1, 1)
-MISSING = np.int64(-1)  # marks "no such time yet" (a request not closed by as_of)
 
 
 def seconds(day: dt.date) -> int:

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from demo_city.record_ids import format_ids
 from demo_city.reference import CITY_CENTER, DISTRICTS, ZIPCODES
 
 N_ADDRESSES = 40_000
@@ -35,15 +36,8 @@ class AddressBook:
     lon: np.ndarray
 
     @property
-    def district(self) -> np.ndarray:
-        return np.asarray(DISTRICTS)[self.district_idx]
-
-    @property
     def zipcode(self) -> np.ndarray:
         return np.asarray([ZIPCODES[d] for d in DISTRICTS])[self.district_idx]
-
-    def in_district(self, district_idx: int) -> np.ndarray:
-        return np.flatnonzero(self.district_idx == district_idx)
 
 
 def street_names() -> np.ndarray:
@@ -61,6 +55,6 @@ def address_book(seed: int) -> AddressBook:
     centre = np.asarray([DISTRICT_OFFSETS[d] for d in DISTRICTS])[district_idx]
     lat = np.round(CITY_CENTER[0] + centre[:, 0] + rng.normal(0, 0.022, N_ADDRESSES), 6)
     lon = np.round(CITY_CENTER[1] + centre[:, 1] + rng.normal(0, 0.026, N_ADDRESSES), 6)
-    ids = np.strings.add("ADDR-", np.strings.zfill(np.arange(1, N_ADDRESSES + 1).astype(str), 6))
+    ids = format_ids("ADDR-", np.arange(1, N_ADDRESSES + 1), 6)
     address = np.strings.add(np.strings.add(house.astype(str), " "), streets[street_idx])
     return AddressBook(ids, address, streets[street_idx], district_idx, lat, lon)

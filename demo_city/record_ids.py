@@ -10,10 +10,3 @@ def format_ids(prefix: str, numbers, width: int) -> np.ndarray:
     if numbers.size == 0:
         return np.empty(numbers.shape, dtype=f"<U{len(prefix) + width}")
     return np.strings.add(prefix, np.strings.zfill(numbers.astype(str), width))
-
-
-def id_number(record_id: str, prefix: str) -> int:
-    """The number inside an id made by format_ids."""
-    if not record_id.startswith(prefix):
-        raise ValueError(f"record id {record_id!r} does not start with {prefix!r}")
-    return int(record_id[len(prefix):])

@@ -182,10 +182,6 @@ class MonthPlan:
     def __len__(self) -> int:
         return len(self.requested)
 
-    @property
-    def department(self) -> np.ndarray:
-        return AGENCY[self.type_idx]
-
 
 def plan_month(ctx: GenContext, month: dt.date) -> MonthPlan:
     """Draw the month's requests; a pure function of (seed, scale, clean, start, month)."""
