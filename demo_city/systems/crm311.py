@@ -70,6 +70,8 @@ PW_ON_TIME_FROM, PW_ON_TIME_TO, PW_RAMP_DAYS = 0.56, 0.955, 1150
 STUCK_SHARE = 0.03  # of late requests: forgotten for months (the old open requests every CRM has)
 REPEAT_SHARE = 0.07  # requests that repeat one of the same type at the same address in the last 30 days
 MID_UPDATE_SHARE = 0.6  # requests that get an "assigned" update before closing
+SHIFT_START, SHIFT_END = 7 * HOUR, 19 * HOUR  # crews close requests during their shifts...
+ROUND_THE_CLOCK = [T[c] for c in ("NOISE", "WATER_MAIN", "SEWER_BACKUP", "TRAFFIC_SIGNAL", "TREE_DOWN")]  # ...except emergencies
 
 # How a request ends: the work was done, it duplicated another, nothing found, referred elsewhere
 RESOLVED, DUPLICATE, NO_ISSUE, REFERRED = 0, 1, 2, 3
@@ -231,7 +233,8 @@ def plan_month(ctx: GenContext, month: dt.date) -> MonthPlan:
     stuck = rng.random(n) < STUCK_SHARE
     late_by[stuck] = rng.uniform(60, 400, stuck.sum()) * DAY
     duration = np.where(on_time, np.maximum(sla * frac, 15 * MINUTE), sla + late_by).astype(np.int64)
-    close = requested + duration
+    close = _during_shifts(rng, requested + duration, requested, expected, on_time, type_idx)
+    duration = close - requested
     has_mid = rng.random(n) < MID_UPDATE_SHARE
     mid = np.where(has_mid, requested + (duration * rng.uniform(0.1, 0.6, n)).astype(np.int64), -1)
     resolution = rng.choice(len(RESOLUTION_P), size=n, p=RESOLUTION_P).astype(np.int8)
@@ -260,6 +263,22 @@ def plan_month(ctx: GenContext, month: dt.date) -> MonthPlan:
         bad_code=bad_code, pii_in_description=pii & ~in_notes, pii_in_notes=pii & in_notes,
         pii_phone=np.where(typed_phone, pii_phone, -1), pii_email=pii_email, closed_early_by=_closed_early_by(drng, dirty, n),
     )  # fmt: skip
+
+
+def _during_shifts(rng, close, requested, expected, on_time, type_idx) -> np.ndarray:
+    """Move closings that fall at night into crews' shifts (7:00-19:00), keeping on-time ones on time.
+
+    Emergency services (ROUND_THE_CLOCK) close whenever the work is done.
+    """
+    n = len(close)
+    hour = close % DAY
+    night = ((hour < SHIFT_START) | (hour >= SHIFT_END)) & ~np.isin(type_idx, ROUND_THE_CLOCK)
+    day = close - hour
+    morning = np.where(hour < SHIFT_START, day, day + DAY) + SHIFT_START + rng.integers(0, 90 * MINUTE, n)
+    evening = np.where(hour >= SHIFT_END, day, day - DAY) + SHIFT_END - rng.integers(1, 90 * MINUTE, n)
+    forward = night & (~on_time | (morning <= expected))
+    backward = night & ~forward & (evening > requested + 10 * MINUTE) & (on_time | (evening > expected))
+    return np.where(forward, morning, np.where(backward, evening, close))
 
 
 def _closed_early_by(drng: np.random.Generator, dirty: bool, n: int) -> np.ndarray:
