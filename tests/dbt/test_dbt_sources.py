@@ -1,0 +1,29 @@
+"""The dbt sources are generated from the data inventory and must not drift from it."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from orchestration.dbt_assets import DBT_PROJECT_DIR
+
+
+def test_sources_are_up_to_date_with_the_inventory():
+    result = subprocess.run([sys.executable, str(DBT_PROJECT_DIR / "scripts" / "generate_sources.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, f"run `python dbt_project/scripts/generate_sources.py`:\n{result.stdout}{result.stderr}"
+
+
+def test_every_inventoried_pii_field_is_declared_pii_in_the_sources():
+    import yaml
+
+    from data_inventory import load_inventory
+
+    declared = set()
+    for path in (DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                declared |= {(source["name"], table["name"], c["name"]) for c in table["columns"]
+                             if c.get("meta", {}).get("sensitivity") == "pii"}
+    expected = {(ref.system.id, ref.dataset.id, f.name) for ref in load_inventory().datasets()
+                if ref.dataset.ingested for f in ref.dataset.fields if f.sensitivity == "pii"}
+    assert expected and declared == expected
