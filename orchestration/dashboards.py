@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import project_root, resolve_path, warehouse_dir
+from orchestration.settings import project_root, warehouse_dir
 
 DASHBOARDS_DIR = project_root() / "dashboards"
 SOURCE_NAME = "citystat"
@@ -32,7 +32,6 @@ SOURCE_NAME = "citystat"
 DASHBOARD_DATABASE = "citystat_dashboards.duckdb"
 # @duckdb/node-api 1.4 (Evidence's DuckDB driver) cannot open DuckDB 2.0's default storage.
 DASHBOARD_STORAGE_VERSION = "v1.4.0"
-SNAPSHOT_ENV = "CITYSTAT_SNAPSHOT"
 INSTALL_STAMP = ".citystat-install.sha256"  # inside node_modules/: what `npm ci` last installed
 INSTALL_INPUTS = ("package.json", "package-lock.json", ".npmrc")
 
@@ -63,8 +62,9 @@ class SiteBuild:
 
 def default_snapshot_path() -> Path:
     """The published snapshot: ``CITYSTAT_SNAPSHOT`` or ``<warehouse>/citystat.duckdb``."""
-    override = os.environ.get(SNAPSHOT_ENV)
-    return resolve_path(override) if override else warehouse_dir() / "citystat.duckdb"
+    from orchestration.warehouse import snapshot_path  # imports Dagster: only when asked
+
+    return snapshot_path()
 
 
 def default_site_dir() -> Path:
@@ -322,7 +322,10 @@ def _site_app(site_dir: Path):
     return Starlette(routes=[Mount("/", app=StaticFiles(directory=site_dir, html=True))])
 
 
-def serve_site(site_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 3000) -> None:
+DEFAULT_PORT = 3001  # 3000 is the Dagster UI's
+
+
+def serve_site(site_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
     """Serve a built site until interrupted (loopback by default: the snapshot is not for the internet)."""
     import uvicorn
 

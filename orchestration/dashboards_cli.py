@@ -40,7 +40,7 @@ def build(snapshot: Optional[Path] = SNAPSHOT_OPTION, site: Optional[Path] = SIT
 def serve(
     site: Optional[Path] = SITE_OPTION,
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback: the dashboards are not for the internet)."),
-    port: int = typer.Option(3000, help="Port to listen on."),
+    port: int = typer.Option(3001, help="Port to listen on (3000 is the Dagster UI's)."),
 ) -> None:
     """Serve a built site until Ctrl-C."""
     from orchestration.dashboards import DashboardBuildError, default_site_dir, serve_site
