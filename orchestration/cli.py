@@ -5,6 +5,7 @@ import typer
 
 from data_inventory.cli import app as inventory_app
 from demo_city.cli import app as demo_city_app
+from orchestration.budget.cli import app as budget_app
 from orchestration.contracts.cli import app as contracts_app
 from orchestration.kpi.cli import app as kpi_app
 from orchestration.kpi.flags_cli import flags_app
@@ -19,6 +20,7 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(kpi_app, name="kpi")
 app.add_typer(flags_app, name="flags")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(budget_app, name="budget")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +65,10 @@ def _section(title: str, body: str, empty: str) -> str:
 
 
 def build_memo(month: str, status: pd.DataFrame, flags: pd.DataFrame | None = None,
-               goals: pd.DataFrame | None = None, top_movers: int = 5, city: str = "Riverton") -> Memo:
-    """The memo for ``month`` (YYYY-MM) from the status table, the flags table and the goal pacing table."""
+               goals: pd.DataFrame | None = None, top_movers: int = 5, city: str = "Riverton",
+               extra_sections: Sequence[str] = ()) -> Memo:
+    """The memo for ``month`` (YYYY-MM) from the status table, the flags table and the goal pacing table.
+    ``extra_sections``: Markdown sections other areas add at the end (e.g. orchestration.budget.memo.memo_section)."""
     period = parse_period(month)
     if period.grain != "month":
         raise ValueError(f"memo month {month!r} must be YYYY-MM")
@@ -122,6 +125,7 @@ def build_memo(month: str, status: pd.DataFrame, flags: pd.DataFrame | None = No
                      r.projected_completion_date, r.deadline, r.status] for r in off.itertuples()]) if len(off) else "",
             f"All {len(goals)} strategic goal(s) are on track or achieved."))
 
+    parts += [section.rstrip() + "\n" for section in extra_sections if section]
     text = "\n".join(parts)
     html = _HTML_PAGE.format(title=title, body=markdown_lib.markdown(text, extensions=["tables"]))
     return Memo(month=month, markdown=text, html=html)
