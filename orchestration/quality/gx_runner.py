@@ -183,7 +183,7 @@ def validate(suite: Suite, frames: Iterable[pd.DataFrame], parameters: dict | No
 def _merge(outcomes: list[ExpectationOutcome], result, id_limit: int) -> None:
     for r in result.results:
         outcome = outcomes[r.expectation_config.meta[INDEX]]
-        info = r.exception_info or {}
+        info = _exception(r.exception_info)
         if info.get("raised_exception"):
             outcome.success = False
             outcome.error = (info.get("exception_message") or "GX raised an exception").splitlines()[0][:300]
@@ -197,6 +197,15 @@ def _merge(outcomes: list[ExpectationOutcome], result, id_limit: int) -> None:
                 break
             if isinstance(row, dict) and row.get(RECORD_ID) is not None:
                 outcome.unexpected_ids.add(str(row[RECORD_ID]))
+
+
+def _exception(info) -> dict:
+    """GX reports an exception either flat or keyed by the metric that raised it."""
+    info = info or {}
+    if "raised_exception" in info:
+        return info
+    nested = [v for v in info.values() if isinstance(v, dict) and v.get("raised_exception")]
+    return nested[0] if nested else {}
 
 
 def _build_docs(result, outcomes: list[ExpectationOutcome], suite: Suite, run_name: str, docs_dir: Path) -> Path | None:

@@ -84,7 +84,8 @@ def validate_mart(model: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetim
         raise SuiteError(f"no mart suite with a query for {model} in expectations/suites/")
     now = now or city_time(dt.datetime.now(dt.timezone.utc))
     parameters = {"now": now} if "now" in suite.parameters() else {}
-    reader = con.execute(suite.query).fetch_record_batch(chunk_rows)
-    frames = (batch.to_pandas() for batch in reader)
+    con.execute("SET enable_progress_bar = false")
+    reader = con.sql(suite.query).to_arrow_reader(chunk_rows)
+    frames = (batch.to_pandas(date_as_object=False) for batch in reader)  # dates compare with the `now` timestamp
     run_name = f"{model}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
     return gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir)
