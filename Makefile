@@ -4,12 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/python -m orchestration.dbt_assets  # parse the dbt project once, so Dagster loads in seconds
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,5 +21,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The Dagster UI on http://127.0.0.1:3000, on the same instance `citystat run` records its runs in
+ui: $(STAMP)
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
 clean:
-	rm -rf $(VENV) var warehouse
+	rm -rf $(VENV) var warehouse .dagster_home
