@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.budget.assets import BUDGET_ASSETS
 from orchestration.contracts.assets import CONTRACT_ASSETS
 from orchestration.dbt_assets import DBT_ASSETS, DBT_RESOURCES
 from orchestration.ingestion import build_ingestion
@@ -24,7 +25,7 @@ INGESTION = build_ingestion()
 INGESTION_ASSETS = [*INGESTION.source_specs, *INGESTION.raw_assets]
 
 # Warehouse layers built on the raw landing (dbt models, metrics): add them here.
-WAREHOUSE_ASSETS: list = [*DBT_ASSETS, *INVENTORY_ASSETS, *CONTRACT_ASSETS]
+WAREHOUSE_ASSETS: list = [*DBT_ASSETS, *INVENTORY_ASSETS, *CONTRACT_ASSETS, *BUDGET_ASSETS]
 WAREHOUSE_CHECKS: list = []
 
 PUBLISH_ASSET = build_publish_asset(
