@@ -66,6 +66,7 @@ HOUR_CDF = {False: np.cumsum(_DAY_HOURS) / _DAY_HOURS.sum(), True: np.cumsum(_NI
 
 # Share of requests closed by expected_datetime, by department (Public Works: see pw_on_time)
 ON_TIME = {"san": 0.86, "parks": 0.74, "wat": 0.81, "trn": 0.9, "pol": 0.68, "hlth": 0.63, "ce": 0.6, "pw": 0.75}
+ON_TIME_BY_TYPE = np.asarray([ON_TIME[a] for a in AGENCY])
 PW_ON_TIME_FROM, PW_ON_TIME_TO, PW_RAMP_DAYS = 0.56, 0.955, 1150
 STUCK_SHARE = 0.03  # of late requests: forgotten for months (the old open requests every CRM has)
 REPEAT_SHARE = 0.07  # requests that repeat one of the same type at the same address in the last 30 days
@@ -223,9 +224,8 @@ def plan_month(ctx: GenContext, month: dt.date) -> MonthPlan:
 
     sla = SLA_DAYS[type_idx] * DAY
     expected = requested + sla.astype(np.int64)
-    dept = AGENCY[type_idx]
-    p_on_time = np.asarray([ON_TIME[d] for d in dept]) if n else np.empty(0)
-    pw = dept == IMPROVING_DEPARTMENT
+    p_on_time = ON_TIME_BY_TYPE[type_idx]
+    pw = AGENCY[type_idx] == IMPROVING_DEPARTMENT
     p_on_time[pw] = pw_on_time((requested[pw] - seconds(ctx.start)) / DAY)
     on_time = rng.random(n) < p_on_time
     frac = np.clip(rng.beta(1.6, 1.4, n), 0.01, 0.995)
