@@ -16,9 +16,9 @@ The work to award is every planned mile of the season's contracts not completed 
    (rank: score, then progression points, then incidents per mile, then vendor id). Equal scores get
    equal proportional shares.
 
-Capacity: the contract's pace so far (miles completed / days from season start to the grading day)
-times the days left in its season, times ``capacity_headroom`` (default 1.5); a contract with no
-completed work has no pace, so its capacity is its own remaining planned miles.
+Capacity: ``capacity_headroom`` (default 1.5) times the larger of what the contract's pace so far would
+deliver in the days left (miles completed / days from season start to the grading day x days left) and
+its own remaining planned miles (the crews it planned for the rest of the season).
 """
 from __future__ import annotations
 
@@ -61,13 +61,10 @@ def capacity_miles(grades: pd.DataFrame, contracts: pd.DataFrame, rules: Allocat
     out = {}
     for g in grades.itertuples(index=False):
         start, end = terms.loc[g.contract_id, "start_date"], terms.loc[g.contract_id, "end_date"]
-        done = float(g.miles_completed or 0)
-        if done > 0:
-            elapsed = max(1, (g.graded_on - start).days + 1)
-            left = max(0, (end - g.graded_on).days)
-            out[g.contract_id] = round(done / elapsed * left * rules.capacity_headroom, 2)
-        else:
-            out[g.contract_id] = _remaining(g)
+        elapsed = max(1, (g.graded_on - start).days + 1)
+        left = max(0, (end - g.graded_on).days)
+        at_pace = float(g.miles_completed or 0) / elapsed * left
+        out[g.contract_id] = round(max(at_pace, _remaining(g)) * rules.capacity_headroom, 2)
     return pd.Series(out, dtype=float)
 
 

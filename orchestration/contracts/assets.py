@@ -28,7 +28,7 @@ class GradingConfig(dg.Config):
 
 class AllocationConfig(dg.Config):
     min_share: float = 0.10  # minimum share of the remaining work for every contract not withdrawn
-    capacity_headroom: float = 1.5  # capacity = pace so far x days left x headroom
+    capacity_headroom: float = 1.5  # capacity = headroom x max(pace so far x days left, own remaining planned miles)
 
 
 def _summary(table: pd.DataFrame, data) -> dict:

@@ -57,7 +57,7 @@ def grade(
     season: int = typer.Option(..., "--season", help="Paving season (calendar year)."),
     at: float = typer.Option(0.75, "--at", min=0.01, max=1.0, help="Point of the season to grade at (share, 0.75 = three quarters)."),
     min_share: float = typer.Option(0.10, "--min-share", min=0.0, max=1.0, help="Minimum share of the remaining work per contract."),
-    headroom: float = typer.Option(1.5, "--headroom", min=0.01, help="Capacity = pace so far x days left x headroom."),
+    headroom: float = typer.Option(1.5, "--headroom", min=0.01, help="Capacity = headroom x max(pace so far x days left, own remaining planned miles)."),
     db: Path = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Grade each contractor of SEASON at a point of the season and allocate the remaining work by grade."""

@@ -130,7 +130,7 @@ _ALLOCATIONS = [
     ("rank", "INTEGER", "Rank within the season"),
     ("pool_miles", "DOUBLE", "Work to award: planned miles of the season's contracts not completed on the grading day"),
     ("own_remaining_miles", "DOUBLE", "The contract's own planned miles not yet completed"),
-    ("capacity_miles", "DOUBLE", "Most the contract can take: pace so far x days left x headroom"),
+    ("capacity_miles", "DOUBLE", "Most the contract can take: headroom x the larger of (pace so far x days left) and its own remaining planned miles"),
     ("minimum_miles", "DOUBLE", "Minimum share (capped by capacity)"),
     ("extra_miles", "DOUBLE", "Share of the rest by score"),
     ("allocated_miles", "DOUBLE", "Miles awarded (rounded to 0.01)"),

@@ -61,6 +61,7 @@ def contract_city(tmp_path_factory) -> ContractCity:
                 landing.load(build_connector(source_spec(ref, city), helpers.FAST))
     helpers.dbt(warehouse, "build", "--select", *(f"+{mart}" for mart in MARTS.values()),
                 "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+    (root / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
         result = dg.materialize(CONTRACT_ASSETS, resources={"warehouse": DuckDBResource(database=str(warehouse.db))},
                                 instance=instance)

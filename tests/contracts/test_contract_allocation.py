@@ -92,10 +92,11 @@ def test_minimum_share_is_configurable_and_checked():
         AllocationRules(min_share=1.5)
 
 
-def test_capacity_is_the_pace_so_far_over_the_days_left():
-    grades, contracts = season(("CTR-1", "A", 90.0, 3.0), ("CTR-2", "none", None, 2.5))
-    grades.loc[0, "miles_completed"] = 2.0
+def test_capacity_is_the_larger_of_the_pace_so_far_and_the_own_plan_with_headroom():
+    grades, contracts = season(("CTR-1", "A", 90.0, 0.1), ("CTR-2", "B", 85.0, 3.0), ("CTR-3", "none", None, 2.5))
+    grades.loc[0:1, "miles_completed"] = 2.0
     caps = capacity_miles(grades, contracts)
-    # 2.0 mi in the 183 days Apr 1 - Sep 30, for the 61 days to Nov 30, with 1.5 headroom
+    # 2.0 mi in the 183 days Apr 1 - Sep 30 -> 0.67 mi in the 61 days to Nov 30; x 1.5 headroom
     assert caps["CTR-1"] == round(2.0 / 183 * 61 * 1.5, 2) == 1.0
-    assert caps["CTR-2"] == 2.5  # no pace yet: its own remaining planned miles
+    assert caps["CTR-2"] == round((3.0 + 1.0 - 2.0) * 1.5, 2) == 3.0  # its own plan left (2.0 mi) is more than its pace
+    assert caps["CTR-3"] == 2.5 * 1.5  # no pace yet: its own remaining planned miles

@@ -7,25 +7,7 @@ import pytest
 
 from orchestration.contracts.grading import COMPONENTS, Component, GradingRules, grade_contracts, grading_day
 
-from .builders import contract, data, milestones, segment
-
-
-def graded_example(contract_id="CTR-2401", vendor_id="VND-0001", pci_after=85):
-    """The docs' example, graded on 2024-09-30: 8 of 10 due segments completed, each 7 days late,
-    PCI after 85, 1 rework in 8, 5 parking and 1 environmental incident on 2.0 mi. Two more segments
-    finish in October (after the grading day) with many incidents: they must not count."""
-    rows = []
-    for n in range(1, 9):
-        start = f"2024-0{4 + n // 2}-{10 + n:02d}"
-        end = f"2024-0{4 + n // 2}-{15 + n:02d}"
-        sched_end = (pd.Timestamp(end) - pd.Timedelta(days=7)).strftime("%Y-%m-%d")
-        rows.append(segment(n, contract_id, start=start, end=end, sched_start=start, sched_end=sched_end, miles=0.25,
-                            pci=(50, pci_after), rework=n == 3, parking=[0, 2, 0, 1, 0, 2, 0, 0][n - 1],
-                            environmental=1 if n == 5 else 0))
-    for n in (9, 10):
-        rows.append(segment(n, contract_id, start="2024-09-20", end=f"2024-10-0{n - 7}", sched_start="2024-09-10",
-                            sched_end="2024-09-20", miles=0.25, pci=(50, 60), parking=9, environmental=9, rework=True))
-    return contract(contract_id, vendor_id, planned_miles=2.5), rows
+from contract_builders import contract, data, graded_example, milestones, segment
 
 
 def test_component_points_are_a_clipped_straight_line_in_either_direction():

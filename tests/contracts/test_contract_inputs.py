@@ -7,7 +7,7 @@ import pytest
 
 from orchestration.contracts.inputs import ContractData, ContractDataError, read_marts
 
-from .builders import contract, data, milestones, segment
+from contract_builders import contract, data, milestones, segment
 
 SEGMENTS = [segment(1, start="2024-05-01", end="2024-05-05"), segment(2, start="2024-06-01", end=None)]
 

@@ -5,7 +5,7 @@ import pytest
 
 from orchestration.contracts.payments import contract_totals, payment_lines
 
-from .builders import BENCHMARKS, contract, data, milestones, segment
+from contract_builders import BENCHMARKS, contract, data, milestones, segment
 
 # Ten planned segments; nine completed through the season, one still open at the end.
 # pool $100,000; penalty $500 per incident, $1,000 per day late.

@@ -7,7 +7,7 @@ import pytest
 
 from orchestration.contracts.performance import contract_metrics, contract_performance, work_zone_complaints
 
-from .builders import contract, data, milestones, segment
+from contract_builders import contract, data, milestones, segment
 
 # planned 1.0 mi, base $1,000,000, pool $100,000, $500 per incident
 SEGMENTS = [

@@ -8,8 +8,7 @@ from orchestration.contracts.grading import grade_contracts
 from orchestration.contracts.performance import contract_performance
 from orchestration.contracts.scorecards import vendor_scorecards
 
-from .builders import contract, data, milestones, segment
-from .test_grading import graded_example
+from contract_builders import contract, data, graded_example, milestones, segment
 
 
 def good_contract(contract_id: str, vendor_id: str, year: int):
