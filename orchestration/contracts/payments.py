@@ -30,7 +30,8 @@ WEIGHT_TOLERANCE = 0.001
 
 
 def money(x: float) -> str:
-    return f"${x:,.0f}" if float(x).is_integer() or abs(x) >= 1000 else f"${x:,.2f}"
+    sign, x = ("-" if x < 0 else ""), abs(float(x))
+    return f"{sign}${x:,.0f}" if x.is_integer() or x >= 1000 else f"{sign}${x:,.2f}"
 
 
 def _month_end(day: pd.Timestamp) -> pd.Timestamp:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.contracts.payments import contract_totals, payment_lines
+from orchestration.contracts.payments import contract_totals, money, payment_lines
 
 from contract_builders import BENCHMARKS, contract, data, milestones, segment
 
@@ -125,3 +125,7 @@ def test_weights_that_do_not_sum_to_one_are_noted_with_the_unpayable_amount():
     note = lines[lines["line_kind"] == "note"].iloc[0]
     assert (note["actual"], note["earned"], note["penalty"]) == (0.9, 0.0, 0.0)
     assert "$10,000 of the $100,000 pool has no benchmark" in note["reason"]
+
+
+def test_money_is_written_as_an_officer_reads_it():
+    assert [money(x) for x in (15_000, 53_985.0, 12.5, 0, -21_750)] == ["$15,000", "$53,985", "$12.50", "$0", "-$21,750"]
