@@ -6,6 +6,7 @@ import datetime as dt
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 from dagster_duckdb import DuckDBResource
 from typer.testing import CliRunner
@@ -88,7 +89,7 @@ def test_the_analysis_reads_the_marts_and_finds_what_was_planted(warehouse):
     assert senior["output_units"] == pytest.approx(130 * 6)
     # enrollment-weighted site scores: (60 x 50/70 + 70 x 80/70) / 130
     assert senior["outcome_index"] == pytest.approx((60 * 50 / 70 + 70 * 80 / 70) / 130)
-    assert pd_isna(ce.loc["omb_budget", "outcome_index"])  # no outcome KPI, no site: not judged
+    assert pd.isna(ce.loc["omb_budget", "outcome_index"])  # no outcome KPI, no site: not judged
 
     assert failing["entity_id"].tolist() == ["SITE-S03"]
     assert failing.iloc[0]["red_periods"] == 6 and failing.iloc[0]["window_end"] == "2026-06"
@@ -101,12 +102,6 @@ def test_the_analysis_reads_the_marts_and_finds_what_was_planted(warehouse):
     table = scenario.table.set_index("program_code")
     assert table.loc["hs_senior_centres", "decision"] == "consolidate"
     assert table.loc["omb_budget", "decision"] == "not cut: no outcome measure"
-
-
-def pd_isna(x) -> bool:
-    import pandas as pd
-
-    return bool(pd.isna(x))
 
 
 def test_dagster_materializes_every_budget_metric_with_documented_columns(warehouse):
@@ -160,8 +155,6 @@ def test_the_memo_section_reads_the_metrics_tables(warehouse):
 
 
 def test_the_memo_hook_adds_the_section_to_the_monthly_memo(warehouse):
-    import pandas as pd
-
     from orchestration.kpi.memo import build_memo
 
     with duckdb.connect(str(warehouse)) as con:
@@ -198,8 +191,6 @@ def test_a_missing_mart_is_named(tmp_path):
 
 
 def test_every_metrics_column_must_be_documented(tmp_path):
-    import pandas as pd
-
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         with pytest.raises(ValueError, match="column\\(s\\) b have no description"):
             write_table(con, "t", pd.DataFrame({"a": [1], "b": [2]}), "table", {"a": "doc"})
