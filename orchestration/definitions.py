@@ -16,6 +16,7 @@ from orchestration.ingestion import build_ingestion
 from orchestration.ingestion_resource import IngestionResource
 from orchestration.inventory_assets import INVENTORY_ASSETS
 from orchestration.jobs import build_stage_jobs
+from orchestration.kpi.assets import METRICS_ASSETS
 from orchestration.publish import build_publish_asset
 from orchestration.schedules import daily_ingestion_schedule
 from orchestration.sensors import build_file_drop_sensors
@@ -25,7 +26,7 @@ INGESTION = build_ingestion()
 INGESTION_ASSETS = [*INGESTION.source_specs, *INGESTION.raw_assets]
 
 # Warehouse layers built on the raw landing (dbt models, metrics): add them here.
-WAREHOUSE_ASSETS: list = [*DBT_ASSETS, *INVENTORY_ASSETS, *CONTRACT_ASSETS, *BUDGET_ASSETS]
+WAREHOUSE_ASSETS: list = [*DBT_ASSETS, *INVENTORY_ASSETS, *METRICS_ASSETS, *CONTRACT_ASSETS, *BUDGET_ASSETS]
 WAREHOUSE_CHECKS: list = []
 
 PUBLISH_ASSET = build_publish_asset(
