@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,11 +12,14 @@ flags_app = typer.Typer(help="Automated KPI flags and their action log (metrics.
 
 
 def default_db() -> Path:
-    """The working warehouse: $CITYSTAT_WAREHOUSE_DIR/work.duckdb (docs/contracts.md)."""
-    return Path(os.environ.get("CITYSTAT_WAREHOUSE_DIR", "warehouse")) / "work.duckdb"
+    """The working warehouse the pipeline writes the flags to ($CITYSTAT_WORK_DB, default <warehouse>/work.duckdb)."""
+    from orchestration.warehouse import work_db_path
+
+    return work_db_path()
 
 
-_DB = typer.Option(None, "--db", help="DuckDB file holding the flags (default: $CITYSTAT_WAREHOUSE_DIR/work.duckdb).")
+_DB = typer.Option(None, "--db", help="DuckDB file holding the flags (default: the working warehouse, $CITYSTAT_WORK_DB "
+                                      "or $CITYSTAT_WAREHOUSE_DIR/work.duckdb).")
 _BY = typer.Option(None, "--by", help="Who acted (default: your login name).")
 
 
