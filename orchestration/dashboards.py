@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -58,6 +59,8 @@ class SiteBuild:
     pages: list[str]                      # URL paths of the built pages, e.g. "/departments/pw/"
     tables: list[str]                     # snapshot tables copied for the site, "schema.table"
     seconds: dict[str, float] = field(default_factory=dict)  # install, data, sources, build, total
+    # Largest resident set of any process this one has waited for so far (Evidence's build, ~2.8 GB).
+    peak_child_memory_mb: float = 0.0
 
 
 def default_snapshot_path() -> Path:
@@ -307,6 +310,7 @@ def build_site(
         pages=built_pages(out),
         tables=[f"{schema}.{table}" for schema, table in tables],
         seconds={name: round(value, 2) for name, value in seconds.items()},
+        peak_child_memory_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     )
 
 

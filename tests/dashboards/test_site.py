@@ -48,7 +48,7 @@ def format_number(value: float | None) -> str:
 @pytest.fixture(scope="module")
 def site(fixture_snapshot: Path, tmp_path_factory) -> SiteBuild:
     build = build_site(fixture_snapshot, tmp_path_factory.mktemp("site") / "dashboards")
-    print(f"\ndashboard build seconds: {build.seconds}")
+    print(f"\ndashboard build seconds: {build.seconds}, peak memory {build.peak_child_memory_mb} MB")
     return build
 
 
@@ -164,6 +164,7 @@ def test_every_page_loads_without_errors(site, open_page):
     BENCHMARK_REPORT.write_text(json.dumps({
         "snapshot": "tests/dashboards fixture",
         "build_seconds": site.seconds,
+        "build_peak_memory_mb": site.peak_child_memory_mb,
         "page_seconds": timings,
         "page_load_seconds_max": max(t["load"] for t in timings.values()),
         "page_ready_seconds_max": max(t["ready"] for t in timings.values()),
