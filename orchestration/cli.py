@@ -7,6 +7,7 @@ from data_inventory.cli import app as inventory_app
 from demo_city.cli import app as demo_city_app
 from orchestration.budget.cli import app as budget_app
 from orchestration.contracts.cli import app as contracts_app
+from orchestration.dashboards_cli import app as dashboards_app
 from orchestration.kpi.cli import app as kpi_app
 from orchestration.kpi.flags_cli import flags_app
 from orchestration.pipeline_cli import demo, publish, run
@@ -21,6 +22,7 @@ app.add_typer(kpi_app, name="kpi")
 app.add_typer(flags_app, name="flags")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(budget_app, name="budget")
+app.add_typer(dashboards_app, name="dashboards")
 
 
 if __name__ == "__main__":

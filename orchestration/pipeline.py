@@ -67,10 +67,17 @@ def _watch(instance, run_id: str, on_event, stop: threading.Event) -> None:
         stop.wait(0.5)
 
 
-def run_stage(defs, instance, job_name: str, full_refresh: bool = False, on_event=None) -> StageResult:
+def run_stage(defs, instance, job_name: str, full_refresh: bool = False, on_event=None,
+              skip_prefixes: tuple[str, ...] = ()) -> StageResult:
     from dagster import DagsterEventType
 
     job = defs.resolve_job_def(job_name)
+    selection = None
+    if skip_prefixes:
+        keys = job.asset_layer.executable_asset_keys
+        kept = [key for key in keys if key.path[0] not in skip_prefixes]
+        if len(kept) < len(keys):
+            selection = kept
     tags = {"citystat/entry": "citystat run"}
     if full_refresh:
         tags["citystat/full_refresh"] = "true"
@@ -86,7 +93,8 @@ def run_stage(defs, instance, job_name: str, full_refresh: bool = False, on_even
     watcher.start()
     started = time.monotonic()
     try:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, tags=tags)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, tags=tags,
+                                        asset_selection=selection)
     finally:
         stop.set()
         watcher.join(timeout=10)
@@ -105,8 +113,9 @@ def run_stage(defs, instance, job_name: str, full_refresh: bool = False, on_even
     return stage
 
 
-def run_pipeline(stages: list[str] | None = None, full_refresh: bool = False, on_stage=None, on_event=None) -> list[StageResult]:
-    """Run the stage jobs in order (all by default); returns one result per stage."""
+def run_pipeline(stages: list[str] | None = None, full_refresh: bool = False, on_stage=None, on_event=None,
+                 skip_prefixes: tuple[str, ...] = ()) -> list[StageResult]:
+    """Run the stage jobs in order (all by default), leaving out assets whose key starts with `skip_prefixes`."""
     dagster_home()
     from dagster import DagsterInstance
 
@@ -119,5 +128,6 @@ def run_pipeline(stages: list[str] | None = None, full_refresh: bool = False, on
                 continue
             if on_stage:
                 on_stage(job_name, description)
-            results.append(run_stage(defs, instance, job_name, full_refresh=full_refresh, on_event=on_event))
+            results.append(run_stage(defs, instance, job_name, full_refresh=full_refresh, on_event=on_event,
+                                     skip_prefixes=skip_prefixes))
     return results

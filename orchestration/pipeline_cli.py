@@ -35,7 +35,7 @@ def demo_servers(data_dir: Path):
                     os.environ[key] = value
 
 
-def _run_with_progress(stages: list[str] | None, full_refresh: bool):
+def _run_with_progress(stages: list[str] | None, full_refresh: bool, skip_prefixes: tuple[str, ...] = ()):
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from orchestration.pipeline import run_pipeline
@@ -54,7 +54,8 @@ def _run_with_progress(stages: list[str] | None, full_refresh: bool):
             current["done"] += 1
             progress.update(current["task"], done=current["done"])
 
-        results = run_pipeline(stages=stages, full_refresh=full_refresh, on_stage=on_stage, on_event=on_event)
+        results = run_pipeline(stages=stages, full_refresh=full_refresh, on_stage=on_stage, on_event=on_event,
+                               skip_prefixes=skip_prefixes)
         if "task" in current:
             progress.update(current["task"], completed=1, total=1)
     ok = True
@@ -70,12 +71,13 @@ def _run_with_progress(stages: list[str] | None, full_refresh: bool):
 def run(
     stage: list[str] = typer.Option(None, "--stage", help="Only these stages (ingest_all, transform_upstream, transform_daily, transform_downstream, metrics_all, publish_all)."),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental dbt models from scratch."),
+    dashboards: bool = typer.Option(True, help="Also build the dashboards after publishing (takes a few minutes)."),
 ) -> None:
     """Materialize everything headless: ingest -> dbt -> metrics -> publish (serves the demo city if needed)."""
     from orchestration.settings import data_dir
 
     with demo_servers(data_dir()):
-        ok, _ = _run_with_progress(stage or None, full_refresh)
+        ok, _ = _run_with_progress(stage or None, full_refresh, skip_prefixes=() if dashboards else ("dashboards",))
     if not ok:
         raise typer.Exit(1)
 
@@ -119,22 +121,22 @@ def demo(
     datasets = list(inventory.datasets())
     console.print(f"inventory valid: {len(inventory.departments)} departments, {len(datasets)} datasets")
 
-    console.rule("3. the pipeline")
+    console.rule("3. the pipeline: ingest -> dbt -> metrics -> publish -> dashboards")
     with demo_servers(data):
-        ok, _ = _run_with_progress(None, full_refresh=False)
+        ok, results = _run_with_progress(None, full_refresh=False, skip_prefixes=() if dashboards else ("dashboards",))
 
-    site = None
-    if dashboards:
-        console.rule("4. the dashboards")
-        from orchestration.dashboards import build_site, default_site_dir
+    from orchestration.dashboards import default_site_dir
 
-        site = build_site(snapshot_path(), default_site_dir()).site_dir
     console.rule("where to look")
     console.print(f"snapshot (read-only DuckDB): {snapshot_path()}")
-    console.print("query it:  .venv/bin/python -c \"import duckdb; print(duckdb.connect('warehouse/citystat.duckdb', read_only=True)"
+    console.print("query it:   .venv/bin/python -c \"import duckdb; print(duckdb.connect('warehouse/citystat.duckdb', read_only=True)"
                   ".sql('select * from metrics.kpi_status limit 10'))\"")
-    console.print("Dagster UI: make ui   then open http://127.0.0.1:3000")
-    if site:
-        console.print(f"dashboards: {site}   (serve them: .venv/bin/citystat dashboards serve, then http://127.0.0.1:3001)")
+    console.print("Dagster UI: make ui   then open http://127.0.0.1:3000 (Assets -> Lineage; Runs shows this run)")
+    site = default_site_dir()
+    if (site / "index.html").exists():
+        console.print(f"dashboards: {site}   serve them with .venv/bin/citystat dashboards serve, then open http://127.0.0.1:3001")
     if not ok:
-        raise typer.Exit(1)
+        # The demo city has planted defects: blocked assets are the quality gates doing their job.
+        console.print("[yellow]some assets failed or were blocked (see above); the snapshot holds everything that passed[/yellow]")
+        if not snapshot_path().exists():
+            raise typer.Exit(1)

@@ -3,33 +3,15 @@
 Runs the real command-line tool in a subprocess, as a data engineer would, on tmp paths.
 """
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from conftest import citystat as _citystat
 from data_inventory import load_inventory
 
-ROOT = Path(__file__).resolve().parent.parent
-CITYSTAT = [sys.executable, "-m", "orchestration.cli"]
 pytestmark = pytest.mark.slow
-
-
-def _env(tmp: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYSTAT_", "DAGSTER_"))}
-    env.update(CITYSTAT_DATA_DIR=str(tmp / "city"), CITYSTAT_WAREHOUSE_DIR=str(tmp / "warehouse"),
-               DAGSTER_HOME=str(tmp / "dagster_home"), CITYSTAT_AS_OF="2026-10-31")
-    return env
-
-
-def _citystat(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([*CITYSTAT, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-    if check and result.returncode != 0:
-        raise AssertionError(f"citystat {' '.join(args)} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return result
 
 
 def _tables(snapshot: Path) -> dict[str, int]:
@@ -51,17 +33,8 @@ def _mart_digest(snapshot: Path) -> dict[str, str]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    env = _env(tmp)
-    _citystat(env, "demo-city", "generate", "--out", str(tmp / "city"), "--scale", "0.1")
-    first = _citystat(env, "run", check=False)
-    return tmp, env, first
-
-
 def test_run_populates_every_mart(pipeline):
-    tmp, env, first = pipeline
+    tmp, env, first = pipeline.tmp, pipeline.env, pipeline.first_run
     snapshot = tmp / "warehouse" / "citystat.duckdb"
     assert snapshot.exists(), first.stdout[-3000:] + first.stderr[-3000:]
     tables = _tables(snapshot)
@@ -76,7 +49,7 @@ def test_run_populates_every_mart(pipeline):
 
 
 def test_no_pii_column_reaches_the_snapshot(pipeline):
-    tmp, _, _ = pipeline
+    tmp = pipeline.tmp
     pii = {f.name for ref in load_inventory().datasets() for f in ref.dataset.fields if f.sensitivity == "pii"}
     con = duckdb.connect(str(tmp / "warehouse" / "citystat.duckdb"), read_only=True)
     columns = con.execute("SELECT schema_name, table_name, column_name FROM duckdb_columns()").fetchall()
@@ -86,7 +59,7 @@ def test_no_pii_column_reaches_the_snapshot(pipeline):
 
 
 def test_rerun_changes_nothing(pipeline):
-    tmp, env, _ = pipeline
+    tmp, env = pipeline.tmp, pipeline.env
     snapshot = tmp / "warehouse" / "citystat.duckdb"
     before = _mart_digest(snapshot)
     ledger_before = (tmp / "warehouse" / "landing" / "_loads.jsonl").read_text()
