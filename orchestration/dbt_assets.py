@@ -142,11 +142,10 @@ def model_layer(dbt_resource_props: Mapping[str, Any]) -> str:
 TRANSLATOR = CityStatDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def run_vars(context: dg.AssetExecutionContext | None = None) -> dict[str, str]:
+def run_vars(window: dg.TimeWindow | None = None) -> dict[str, str]:
     """dbt --vars of a run: the partition window (naive city time, as the warehouse stores it) and as-of."""
     values: dict[str, str] = {}
-    if context is not None and context.has_partition_key:
-        window = context.partition_time_window
+    if window is not None:
         values["window_start"] = window.start.strftime("%Y-%m-%d %H:%M:%S")
         values["window_end"] = window.end.strftime("%Y-%m-%d %H:%M:%S")
     if os.environ.get(AS_OF_ENV):
@@ -156,7 +155,7 @@ def run_vars(context: dg.AssetExecutionContext | None = None) -> dict[str, str]:
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     args = ["build"]
-    if variables := run_vars(context):
+    if variables := run_vars(context.partition_time_window if context.has_partition_key else None):
         args += ["--vars", json.dumps(variables)]
     with warehouse_environment():
         yield from dbt.cli(args, context=context).stream()

@@ -15,6 +15,11 @@
     try_cast(replace(replace({{ clean_text(column) }}, ',', ''), '$', '') as double)
 {%- endmacro %}
 
+{% macro to_money(column) -%}
+    {#- USD amounts as exact decimals: sums do not depend on the order rows are added in -#}
+    try_cast(replace(replace({{ clean_text(column) }}, ',', ''), '$', '') as decimal(18, 2))
+{%- endmacro %}
+
 {% macro to_integer(column) -%}
     {#- "12.0" (spreadsheets) reads as 12; "12.5" is not an integer and stays NULL -#}
     (case when {{ to_number(column) }} = trunc({{ to_number(column) }}) then cast({{ to_number(column) }} as bigint) end)

@@ -13,8 +13,8 @@ renamed as (
         {{ clean_text('program_name') }} as program_name,
         {{ clean_code('fund') }} as fund,
         {{ clean_text('account') }} as account,
-        {{ to_number('adopted_amount') }} as adopted_amount,
-        {{ to_number('revised_amount') }} as revised_amount,
+        {{ to_money('adopted_amount') }} as adopted_amount,
+        {{ to_money('revised_amount') }} as revised_amount,
         {{ landing_metadata() }},
         source as _raw
     from source

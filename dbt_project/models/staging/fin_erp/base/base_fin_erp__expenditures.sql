@@ -20,7 +20,7 @@ renamed as (
         {{ clean_code('fund') }} as fund,
         {{ clean_text('account') }} as account,
         {{ clean_text('vendor_id') }} as vendor_id,
-        {{ to_number('amount') }} as amount,
+        {{ to_money('amount') }} as amount,
         {{ redact_contact_details('description') }} as description,
         {{ clean_text('description') }} like 'Reversal of %' as is_reversal,
         {{ landing_metadata() }},

@@ -14,7 +14,7 @@ renamed as (
         {{ clean_text('title') }} as title,
         {{ clean_code('status') }} as status,
         {{ to_date('vacant_since') }} as vacant_since,
-        {{ to_number('annual_salary') }} as annual_salary,
+        {{ to_money('annual_salary') }} as annual_salary,
         {{ landing_metadata() }},
         source as _raw
     from source

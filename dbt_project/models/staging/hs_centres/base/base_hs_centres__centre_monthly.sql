@@ -16,7 +16,7 @@ renamed as (
         {{ clean_text('outcome_measure') }} as outcome_measure,
         {{ to_number('outcome_target') }} as outcome_target,
         {{ to_number('outcome_value') }} as outcome_value,
-        {{ to_number('monthly_cost') }} as monthly_cost,
+        {{ to_money('monthly_cost') }} as monthly_cost,
         {{ landing_metadata() }},
         source as _raw
     from source

@@ -12,8 +12,8 @@ renamed as (
         {{ to_integer('population') }} as population,
         {{ to_integer('fiscal_year') }} as fiscal_year,
         {{ clean_code('function') }} as function_code,
-        {{ to_number('spending') }} as spending,
-        {{ to_number('per_capita') }} as per_capita,
+        {{ to_money('spending') }} as spending,
+        {{ to_money('per_capita') }} as per_capita,
         {{ landing_metadata() }},
         source as _raw
     from source

@@ -21,7 +21,7 @@ renamed as (
         {{ to_date('scheduled_date') }} as scheduled_date,
         {{ to_timestamp('completed_at') }} as completed_at,
         {{ to_number('labor_hours') }} as labor_hours,
-        {{ to_number('material_cost') }} as material_cost,
+        {{ to_money('material_cost') }} as material_cost,
         {{ to_timestamp('updated_at') }} as updated_at,
         {{ landing_metadata() }},
         source as _raw
