@@ -18,16 +18,18 @@ from orchestration.inventory_assets import INVENTORY_ASSETS
 from orchestration.jobs import build_stage_jobs
 from orchestration.kpi.assets import METRICS_ASSETS
 from orchestration.publish import build_publish_asset
+from orchestration.quality import build_quality
 from orchestration.schedules import daily_ingestion_schedule
 from orchestration.sensors import build_file_drop_sensors
 from orchestration.warehouse import warehouse_resource
 
 INGESTION = build_ingestion()
 INGESTION_ASSETS = [*INGESTION.source_specs, *INGESTION.raw_assets]
+QUALITY = build_quality(INGESTION.inventory)  # GX suites as checks, reconciliation, source health, scores
 
 # Warehouse layers built on the raw landing (dbt models, metrics): add them here.
-WAREHOUSE_ASSETS: list = [*DBT_ASSETS, *INVENTORY_ASSETS, *METRICS_ASSETS, *CONTRACT_ASSETS, *BUDGET_ASSETS]
-WAREHOUSE_CHECKS: list = []
+WAREHOUSE_ASSETS: list = [*DBT_ASSETS, *INVENTORY_ASSETS, *METRICS_ASSETS, *CONTRACT_ASSETS, *BUDGET_ASSETS, *QUALITY.assets]
+WAREHOUSE_CHECKS: list = [*QUALITY.checks]
 
 PUBLISH_ASSET = build_publish_asset(
     [key for asset in WAREHOUSE_ASSETS for key in asset.keys if key.path[0] in ("marts", "metrics", "inventory", "quality")]
@@ -36,8 +38,8 @@ PUBLISH_ASSET = build_publish_asset(
 defs = dg.Definitions(
     assets=[*INGESTION_ASSETS, *WAREHOUSE_ASSETS, PUBLISH_ASSET],
     asset_checks=WAREHOUSE_CHECKS,
-    jobs=build_stage_jobs(*DBT_ASSETS),
-    schedules=[daily_ingestion_schedule],
+    jobs=[*build_stage_jobs(*DBT_ASSETS), *QUALITY.jobs],
+    schedules=[daily_ingestion_schedule, *QUALITY.schedules],
     sensors=build_file_drop_sensors(INGESTION.file_drop_refs),
     resources={"ingestion": IngestionResource(), "warehouse": warehouse_resource(), **DBT_RESOURCES},
 )
