@@ -162,7 +162,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 
 def build_dbt_assets() -> list[dg.AssetsDefinition]:
-    manifest = dbt_project().manifest_path
+    manifest = json.loads(dbt_project().manifest_path.read_text())  # read once for the three ops
 
     @dbt_assets(
         manifest=manifest, project=dbt_project(), dagster_dbt_translator=TRANSLATOR,
