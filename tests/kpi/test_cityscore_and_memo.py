@@ -7,7 +7,7 @@ import pytest
 from orchestration.kpi import cityscore, goals
 from orchestration.kpi.memo import build_memo
 
-from .helpers import monthly, run_engine
+from kpi_helpers import monthly, run_engine
 
 
 def test_fiscal_quarters_and_iso_weeks():

@@ -8,7 +8,7 @@ import pytest
 from orchestration.kpi import flags
 from orchestration.kpi.problems import ValidationError
 
-from .helpers import monthly, run_engine
+from kpi_helpers import monthly, run_engine
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, 0)
 T1 = dt.datetime(2026, 12, 1, 9, 0, 0)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from orchestration.cli import app
 from orchestration.kpi import flags
 
-from .helpers import monthly, run_engine
+from kpi_helpers import monthly, run_engine
 
 SAMPLE = Path(__file__).parent / "sample_series.csv"
 runner = CliRunner()

@@ -5,7 +5,7 @@ import pytest
 
 from orchestration.kpi import status
 
-from .helpers import monthly, row_of, run_engine
+from kpi_helpers import monthly, row_of, run_engine
 
 
 def one(value, target=100.0, direction="up", **extra):
