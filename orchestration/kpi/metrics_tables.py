@@ -58,7 +58,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         "bands, flag threshold and lineage (seeds kpi_registry.csv; rules: docs/kpi_rules.md).",
         {
             "kpi_id": "Stable KPI id, <department_code>_<measure>.",
-            "name": "Plain-language name.",
+            "kpi_name": "Plain-language name.",
             "department_code": "Department responsible.",
             "strategic_priority": "The citywide priority the KPI serves.",
             "kind": "output (volume of work), outcome (result for residents) or efficiency (time or cost per unit).",
@@ -277,7 +277,7 @@ def memo_month_for(as_of: dt.date) -> str:
 # ---- registry --------------------------------------------------------------------------------------------------
 
 def registry_table(registry: Registry) -> pd.DataFrame:
-    return registry.frame().rename(columns={"id": "kpi_id"})
+    return registry.frame().rename(columns={"id": "kpi_id", "name": "kpi_name"})
 
 
 def write_kpi_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataFrame:

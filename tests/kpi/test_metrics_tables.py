@@ -139,3 +139,15 @@ def test_kpis_without_recent_values_are_named(registry):
     status = run_engine(monthly("pw_on_time_pct", "2026-06", [90.0, 91.0]) + monthly("lib_visits", "2026-09", [1.0]), registry)
     silent = tables.kpis_without_recent_values(status, registry, dt.date(2026, 10, 31))
     assert "pw_on_time_pct" in silent and "lib_visits" not in silent and len(silent) == len(registry) - 1
+
+
+def test_the_analysts_doc_lists_every_column_of_every_table():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "metrics_tables.md").read_text()
+    documented = {**{t: d for t, (_, d) in tables.TABLE_DOCS.items()}, "flags": tables.FLAG_DOCS[1],
+                  "flag_actions": tables.FLAG_ACTION_DOCS[1]}
+    for table, columns in documented.items():
+        section = doc.split(f"### metrics.{table}\n")[1].split("\n### ")[0].split("\n## ")[0]
+        missing = [c for c in columns if f"| `{c}` |" not in section]
+        assert not missing, f"docs/metrics_tables.md, metrics.{table}: {missing}"
