@@ -1,7 +1,7 @@
 """The quality gates as Dagster asset checks.
 
-* ``gx_suite`` on every raw asset: the dataset's GX suite on the batch this run landed (nothing new: nothing
-  to check, GX is not even imported). Row-level rules are warnings (dbt staging quarantines those rows);
+* ``gx_suite`` on every raw asset: the dataset's GX suite on the batches it has not seen yet, normally the one
+  this run landed (nothing new: nothing to check, GX is not even imported). Row-level rules are warnings (dbt staging quarantines those rows);
   error rules (e.g. SLA due dates that contradict the service type) fail the check with severity ERROR, and
   the check is ``blocking`` so the dataset's downstream assets in the same run do not materialize.
 * ``reconciliation`` on every staging model: raw rows = staged + quarantined + superseded, per batch
@@ -61,7 +61,8 @@ def record_outcome(name: str, summary: dict) -> Path:
     return path
 
 
-def outcome_result(outcome, dataset: str, asset_key: dg.AssetKey, check_name: str = GX_CHECK) -> dg.AssetCheckResult:
+def outcome_result(outcome, dataset: str, asset_key: dg.AssetKey, load_ids: list[str] | None = None,
+                   check_name: str = GX_CHECK) -> dg.AssetCheckResult:
     """An AssetCheckResult from a GX suite outcome: failing error rules -> ERROR, only warnings -> WARN."""
     errors = outcome.failed_errors
     metadata = {
@@ -76,6 +77,8 @@ def outcome_result(outcome, dataset: str, asset_key: dg.AssetKey, check_name: st
                                          + [o.as_metadata() for o in outcome.outcomes if o.success]),
         "seconds": round(outcome.seconds, 2),
     }
+    if load_ids:
+        metadata["batches"] = dg.MetadataValue.json(load_ids)
     if outcome.docs_path:
         metadata["data_docs"] = dg.MetadataValue.url(outcome.docs_path.resolve().as_uri())
     record_outcome(outcome.suite, {"suite": outcome.suite, "dataset": dataset, "rows": outcome.rows,
@@ -84,6 +87,7 @@ def outcome_result(outcome, dataset: str, asset_key: dg.AssetKey, check_name: st
                                    "unexpected_rows": len(outcome.unexpected_ids()),
                                    "results": [o.as_metadata() for o in outcome.outcomes],
                                    "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                                   "validated_load_ids": sorted(validated_batches(outcome.suite) | set(load_ids or ())),
                                    "data_docs": str(outcome.docs_path) if outcome.docs_path else None})
     return dg.AssetCheckResult(
         asset_key=asset_key, check_name=check_name, passed=outcome.success,
@@ -95,17 +99,16 @@ def outcome_result(outcome, dataset: str, asset_key: dg.AssetKey, check_name: st
 # raw assets ---------------------------------------------------------------------------------------
 
 
-def _landed_batch(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> str | None:
-    """The batch the raw asset landed in this run (its latest materialization), or None if nothing new."""
-    event = context.instance.get_latest_materialization_event(key)
-    if event is None or event.asset_materialization is None:
-        return None
-    metadata = event.asset_materialization.metadata
-    new = metadata.get("new_batch")
-    load_id = metadata.get("load_id")
-    if new is None or not new.value or load_id is None or not load_id.value:
-        return None
-    return str(load_id.value)
+def validated_batches(suite_name: str) -> set[str]:
+    path = results_dir() / f"{suite_name}.json"
+    return set(json.loads(path.read_text(encoding="utf-8")).get("validated_load_ids", [])) if path.exists() else set()
+
+
+def unvalidated_batches(ref: DatasetRef, landing, suite_name: str) -> list[str]:
+    """Batches in the ledger the suite has not seen: the one this run landed, and any an earlier run left
+    unchecked (a raw step that failed after landing its good files, a check that never ran)."""
+    done = validated_batches(suite_name)
+    return [e["load_id"] for e in landing.entries(*ref.key) if e["load_id"] not in done]
 
 
 def build_raw_suite_check(ref: DatasetRef, inventory: Inventory) -> dg.AssetChecksDefinition:
@@ -119,15 +122,16 @@ def build_raw_suite_check(ref: DatasetRef, inventory: Inventory) -> dg.AssetChec
         metadata={"suite": suite.name, "error_rules": sum(e['meta']['severity'] == ERROR for e in suite.expectations)},
     )
     def raw_gx_suite(context: dg.AssetCheckExecutionContext, ingestion: IngestionResource) -> dg.AssetCheckResult:
-        load_id = _landed_batch(context, key)
-        if load_id is None:
+        landing = ingestion.landing()
+        load_ids = unvalidated_batches(ref, landing, suite.name)
+        if not load_ids:
             return dg.AssetCheckResult(passed=True, description=f"{ref.name}: no new batch to check",
                                        metadata={"dataset": ref.name, "rows_checked": 0})
         from orchestration.quality.gx_runner import data_docs_dir
         from orchestration.quality.validation import validate_batches
 
-        outcome = validate_batches(ref, ingestion.landing(), inventory, [load_id], docs_dir=data_docs_dir())
-        result = outcome_result(outcome, ref.name, key)
+        outcome = validate_batches(ref, landing, inventory, load_ids, docs_dir=data_docs_dir())
+        result = outcome_result(outcome, ref.name, key, load_ids)
         (context.log.warning if not outcome.success else context.log.info)(outcome.describe(ref.name))
         return result
 
