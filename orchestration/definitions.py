@@ -11,6 +11,7 @@ import dagster as dg
 
 from orchestration.budget.assets import BUDGET_ASSETS
 from orchestration.contracts.assets import CONTRACT_ASSETS
+from orchestration.dashboards_assets import DASHBOARD_ASSETS
 from orchestration.dbt_assets import DBT_ASSETS, DBT_RESOURCES
 from orchestration.ingestion import build_ingestion
 from orchestration.ingestion_resource import IngestionResource
@@ -36,7 +37,7 @@ PUBLISH_ASSET = build_publish_asset(
 )
 
 defs = dg.Definitions(
-    assets=[*INGESTION_ASSETS, *WAREHOUSE_ASSETS, PUBLISH_ASSET],
+    assets=[*INGESTION_ASSETS, *WAREHOUSE_ASSETS, PUBLISH_ASSET, *DASHBOARD_ASSETS],
     asset_checks=WAREHOUSE_CHECKS,
     jobs=[*build_stage_jobs(*DBT_ASSETS), *QUALITY.jobs],
     schedules=[daily_ingestion_schedule, *QUALITY.schedules],
