@@ -20,6 +20,7 @@ from orchestration.settings import project_root
 # (job name in the code location, what it does) in run order
 STAGES: list[tuple[str, str]] = [
     ("ingest_all", "land new data from every inventoried source"),
+    ("source_health_checks", "quality: schema drift, missing exports and freshness of every source"),
     ("transform_upstream", "dbt: seeds, reference staging, dimensions"),
     ("transform_daily", "dbt: incremental staging and facts (daily partitions)"),
     ("transform_downstream", "dbt: marts and kpi_values"),
