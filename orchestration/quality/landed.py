@@ -141,7 +141,18 @@ def typed_frames(ref: DatasetRef, suite: Suite, files: list[Path], *, chunk_rows
                     + [text_sql(k) if k in present else "''" for k in ref.dataset.primary_key])
     for chunk in range(chunks):
         where = f"WHERE hash({key}) % {chunks} = {chunk}" if chunks > 1 else ""
-        yield con.execute(f"SELECT\n    {select}\nFROM {_source(files)} AS batch\n{where}").df()
+        yield vectorizable(con.execute(f"SELECT\n    {select}\nFROM {_source(files)} AS batch\n{where}").df())
+
+
+def vectorizable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dtypes GX's pandas metrics compare vectorised: timestamps in ns (other units fall back to a Python loop
+    per row), nullable integers as floats."""
+    for name, dtype in frame.dtypes.items():
+        if pd.api.types.is_datetime64_any_dtype(dtype) and not isinstance(dtype, pd.DatetimeTZDtype) and str(dtype) != "datetime64[ns]":
+            frame[name] = frame[name].astype("datetime64[ns]")
+        elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(dtype):
+            frame[name] = frame[name].astype("float64")
+    return frame
 
 
 def landed_values(landing: Landing, ref: DatasetRef, columns: list[str], con: duckdb.DuckDBPyConnection | None = None) -> list:

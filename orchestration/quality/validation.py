@@ -86,6 +86,6 @@ def validate_mart(model: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetim
     parameters = {"now": now} if "now" in suite.parameters() else {}
     con.execute("SET enable_progress_bar = false")
     reader = con.sql(suite.query).to_arrow_reader(chunk_rows)
-    frames = (batch.to_pandas(date_as_object=False) for batch in reader)  # dates compare with the `now` timestamp
+    frames = (landed.vectorizable(batch.to_pandas(date_as_object=False)) for batch in reader)  # dates compare with `now`
     run_name = f"{model}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
     return gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir)
