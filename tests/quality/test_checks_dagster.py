@@ -79,7 +79,7 @@ def test_a_run_blocks_exactly_the_assets_whose_error_rules_fail(defective_city, 
     assert metadata["data_docs"].value.startswith("file://") and (warehouse_env / "quality" / "data_docs").is_dir()
 
 
-def test_warehouse_checks_source_health_and_scores_on_a_built_warehouse(defective_built, tmp_path, inventory):
+def test_warehouse_checks_source_health_and_scores_on_a_built_warehouse(defective_built, tmp_path, warehouse_env, inventory):
     work_db = tmp_path / "work.duckdb"
     shutil.copy(defective_built.work_db, work_db)
     refs = [r for r in inventory.datasets() if r.dataset.connector != "none"]
@@ -112,6 +112,8 @@ def test_warehouse_checks_source_health_and_scores_on_a_built_warehouse(defectiv
     assert len(reconciliations) == len(refs) and all(e.passed for e in reconciliations)
     assert len(marts) == len(mart_models()) and all(e.passed for e in marts), [e.description for e in marts if not e.passed]
 
+    assert sorted(p.name for p in (warehouse_env / "quality" / "results").glob("marts.*.json")) == \
+        sorted(f"marts.{m}.json" for m in mart_models())
     with duckdb.connect(str(work_db), read_only=True) as con:
         rows = {r[0]: r[1:] for r in con.execute(
             f"SELECT dataset_id, quality_score, drifted_files, missing_exports, quarantine_share, reconciliation_holds FROM {TABLE}").fetchall()}
