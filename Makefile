@@ -23,6 +23,7 @@ test: $(STAMP)
 
 # The Dagster UI on http://127.0.0.1:3000, on the same instance `citystat run` records its runs in
 ui: $(STAMP)
+	$(BIN)/python -c "from orchestration.pipeline import dagster_home; dagster_home()"
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 clean:

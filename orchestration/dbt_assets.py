@@ -153,8 +153,13 @@ def run_vars(window: dg.TimeWindow | None = None) -> dict[str, str]:
     return values
 
 
+FULL_REFRESH_TAG = "citystat/full_refresh"  # set by `citystat run --full-refresh`
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     args = ["build"]
+    if context.run.tags.get(FULL_REFRESH_TAG) == "true":
+        args.append("--full-refresh")
     if variables := run_vars(context.partition_time_window if context.has_partition_key else None):
         args += ["--vars", json.dumps(variables)]
     with warehouse_environment():
