@@ -118,7 +118,8 @@ def inventory_catalog(context: dg.AssetExecutionContext, warehouse: DuckDBResour
             con.register("frame", frame)
             con.execute(f"CREATE OR REPLACE TABLE inventory.{name} AS SELECT * FROM frame")
             con.unregister("frame")
-            con.execute(f"COMMENT ON TABLE inventory.{name} IS '{TABLE_DOCS[name]}'")
+            comment = TABLE_DOCS[name].replace("'", "''")  # COMMENT ON takes no parameters; "registry's"
+            con.execute(f"COMMENT ON TABLE inventory.{name} IS '{comment}'")
     datasets = tables["datasets"]
     return dg.MaterializeResult(metadata={
         "departments": len(tables["departments"]),
