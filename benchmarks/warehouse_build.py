@@ -1,0 +1,389 @@
+"""Warehouse build benchmark: `citystat run` (full and one day's incremental) against the engine's floor.
+
+    .venv/bin/pip install -e ".[bench]"                       # psutil
+    .venv/bin/python benchmarks/warehouse_build.py             # scales 1 10 100
+    .venv/bin/python benchmarks/warehouse_build.py 1 10 --work /tmp/wh-bench
+    .venv/bin/python benchmarks/warehouse_build.py 100 --city 100=/tmp/bench/scale-100   # reuse a generated city
+
+Per scale, on a fresh warehouse and Dagster instance under --work/scale-<S>:
+  1. full build: `citystat run --no-dashboards` (serves the demo city on loopback, ingests every source,
+     dbt, metrics, publish): wall time, time per stage (the runner's StageResult lines), CPU seconds and
+     peak memory of the whole process tree (dbt runs as a subprocess of Dagster), dbt's own time per stage
+     (run_results.json) so Dagster's overhead shows;
+  2. the floor: benchmarks/floor.sql -- one plain DuckDB script computing the large marts and the main KPIs
+     from the same landing Parquet -- run with the duckdb Python client in a child process, same measures,
+     and how closely its numbers agree with the pipeline's marts;
+  3. incremental: copy the city, `demo-city advance --days 1`, `citystat run --no-dashboards` again on the
+     same warehouse (same measures), and the ratio incremental / full.
+Results: a table on stdout and benchmarks/out/warehouse.json (other scales' latest figures are kept).
+A city given with --city is only read (the incremental step advances a copy). Nothing here is a test:
+figures are reported, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+try:
+    import psutil
+except ImportError:  # pragma: no cover - a clear message beats a traceback
+    raise SystemExit('psutil is missing: .venv/bin/pip install -e ".[bench]"') from None
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR_SQL = ROOT / "benchmarks" / "floor.sql"
+RESULTS = ROOT / "benchmarks" / "out" / "warehouse.json"
+DBT_PROJECT = ROOT / "dbt_project"
+DBT_TARGET = DBT_PROJECT / "target"
+CITYSTAT = [sys.executable, "-m", "orchestration.cli"]
+GOALS = {"full_over_floor": 2.0, "incremental_over_full": 0.05, "peak_memory_mb": 4096}
+SCRATCH = ("warehouse", "dagster_home", "city-advanced", "floor.duckdb", "dbt_only.duckdb", "dbt_only_target")
+TRANSFORM_STAGES = ("transform_upstream", "transform_daily", "transform_downstream")
+# The facts and KPIs the floor computes, compared with the pipeline's marts of the same name.
+FLOOR_TABLES = ("fct_service_requests", "fct_work_orders", "fct_fire_incidents", "fct_expenditures",
+                "fct_budget_lines", "fct_positions", "kpi_values")
+
+STAGE_LINE = re.compile(r"^(ok|FAILED) (\w+): (\d+) assets materialized in ([\d.]+)s", re.M)
+FAILURE_LINE = re.compile(r"^   (\S+): (.*)$", re.M)  # the runner's "   <step>: <root cause>" under a stage
+RUN_START = re.compile(r" - (\w+) - ([0-9a-f]{8}-[0-9a-f-]{27}) - \d+ - RUN_START ")
+
+FLOOR_CHILD = """
+import json, sys, time, duckdb
+script, landing, as_of, db = sys.argv[1:5]
+con = duckdb.connect(db)
+con.execute("SET VARIABLE landing = ?", [landing])
+con.execute("SET VARIABLE as_of = ?", [as_of])
+started = time.perf_counter()
+con.execute(open(script).read())
+seconds = time.perf_counter() - started
+rows = {t: con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0] for t in sys.argv[5].split(",")}
+con.close()
+print(json.dumps({"sql_seconds": seconds, "rows": rows}))
+"""
+
+
+class TreeSampler(threading.Thread):
+    """Peak resident memory of a process and all its descendants, sampled every `interval` seconds.
+    The sum of RSS counts shared pages once per process, so it errs high; the largest single process is kept too."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        super().__init__(daemon=True)
+        self.root, self.interval = psutil.Process(pid), interval
+        self.peak_tree, self.peak_process, self.peak_processes = 0, 0, 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            sizes = []
+            for proc in procs:
+                try:
+                    sizes.append(proc.memory_info().rss)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+            self.peak_tree = max(self.peak_tree, sum(sizes))
+            self.peak_process = max(self.peak_process, max(sizes, default=0))
+            self.peak_processes = max(self.peak_processes, len(sizes))
+            self.stopped.wait(self.interval)
+
+
+def measure(cmd: list[str], env: dict, log: Path) -> dict:
+    """Run `cmd` to completion with output to `log`: wall time, CPU seconds of the whole tree, peak memory."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = psutil.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        returncode = proc.wait()
+        sampler.stopped.set()
+        sampler.join()
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # every descendant reaped by its parent is in here
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "returncode": returncode,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "peak_tree_rss_mb": round(sampler.peak_tree / 2**20),
+        "peak_process_rss_mb": round(sampler.peak_process / 2**20),
+        "processes": sampler.peak_processes,
+        "log": str(log),
+    }
+
+
+def pipeline_env(city: Path, base: Path, as_of: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYSTAT_", "DAGSTER_", "DBT_"))}
+    env.update(CITYSTAT_DATA_DIR=str(city), CITYSTAT_WAREHOUSE_DIR=str(base / "warehouse"),
+               DAGSTER_HOME=str(base / "dagster_home"), CITYSTAT_AS_OF=as_of,
+               COLUMNS="200", TERM="dumb", PYTHONUNBUFFERED="1")  # the runner's summary lines unwrapped
+    return env
+
+
+def citystat_run(city: Path, base: Path, as_of: str, label: str) -> dict:
+    env = pipeline_env(city, base, as_of)
+    result = measure([*CITYSTAT, "run", "--no-dashboards"], env, base / f"{label}.log")
+    text = Path(result["log"]).read_text(errors="replace")
+    result["stages"] = {job: float(secs) for _, job, _, secs in STAGE_LINE.findall(text)}
+    result["assets_materialized"] = sum(int(n) for _, _, n, _ in STAGE_LINE.findall(text))
+    result["failed_stages"] = [job for mark, job, _, _ in STAGE_LINE.findall(text) if mark == "FAILED"]
+    first_summary = STAGE_LINE.search(text)
+    summary = text[first_summary.start():] if first_summary else ""
+    result["failures"] = [f"{step}: {message[:160]}" for step, message in FAILURE_LINE.findall(summary)][:40]
+    result["transform_seconds"] = round(sum(result["stages"].get(s, 0.0) for s in TRANSFORM_STAGES), 2)
+    result["dbt"] = dbt_breakdown(text)
+    return result
+
+
+def dbt_breakdown(log_text: str) -> dict:
+    """dbt's own time in each transform stage (its run_results.json), so the rest is Dagster's overhead.
+    dagster-dbt writes each invocation to dbt_project/target/<op>-<run id[:7]>-<uuid>; those of this run are
+    read and then removed (they are this benchmark's own artifacts)."""
+    stages = {}
+    for job, run_id in RUN_START.findall(log_text):
+        for target in sorted(DBT_TARGET.glob(f"dbt_*-{run_id[:7]}-*")):
+            results_file = target / "run_results.json"
+            if results_file.exists():
+                stages[job] = summarise_run_results(results_file)
+            shutil.rmtree(target, ignore_errors=True)
+    return stages
+
+
+def summarise_run_results(path: Path) -> dict:
+    """dbt's wall time for the invocation and the time its nodes (models, tests, seeds) spent executing.
+    The two differ when dbt waits: on a full stdout pipe while Dagster records events, or on its 2 threads."""
+    results = json.loads(path.read_text())
+    by_kind: dict[str, float] = {}
+    models = []
+    for r in results["results"]:
+        kind = r["unique_id"].split(".", 1)[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + r["execution_time"]
+        if kind == "model":
+            models.append((r["execution_time"], r["unique_id"].rsplit(".", 1)[-1]))
+    return {
+        "dbt_elapsed_seconds": round(results["elapsed_time"], 2),
+        "node_seconds": {k: round(v, 2) for k, v in sorted(by_kind.items())},
+        "node_seconds_total": round(sum(by_kind.values()), 2),
+        "slowest_models": [[name, round(s, 2)] for s, name in sorted(models, reverse=True)[:5]],
+    }
+
+
+def run_dbt_only(base: Path, as_of: str) -> dict:
+    """`dbt build` straight on the same landing into a scratch DuckDB file: the transformation without Dagster."""
+    db, target = base / "dbt_only.duckdb", base / "dbt_only_target"
+    db.unlink(missing_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYSTAT_", "DBT_"))}
+    env.update(CITYSTAT_LANDING_DIR=str(base / "warehouse" / "landing"), CITYSTAT_WORK_DB=str(db))
+    cmd = [str(Path(sys.executable).with_name("dbt")), "build", "--vars", json.dumps({"as_of": as_of}),
+           "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--target-path", str(target), "--log-path", str(target / "logs")]
+    result = measure(cmd, env, base / "dbt_only.log")
+    if (target / "run_results.json").exists():
+        result.update(summarise_run_results(target / "run_results.json"))
+    return result
+
+
+def run_floor(base: Path, as_of: str) -> dict:
+    landing = base / "warehouse" / "landing"
+    db = base / "floor.duckdb"
+    db.unlink(missing_ok=True)
+    cmd = [sys.executable, "-c", FLOOR_CHILD, str(FLOOR_SQL), str(landing), as_of, str(db), ",".join(FLOOR_TABLES)]
+    result = measure(cmd, {**os.environ, "PYTHONUNBUFFERED": "1"}, base / "floor.log")
+    if result["returncode"] != 0:
+        raise SystemExit(f"the floor script failed:\n{Path(result['log']).read_text()[-4000:]}")
+    result.update(json.loads(Path(result["log"]).read_text().strip().splitlines()[-1]))
+    result["sql_seconds"] = round(result["sql_seconds"], 2)
+    result["db"] = str(db)
+    return result
+
+
+def agreement(floor_db: Path, snapshot: Path) -> dict:
+    """How the floor's tables compare with the pipeline's published marts: rows, and KPI values that match."""
+    import duckdb
+
+    if not snapshot.exists():
+        return {"error": f"no snapshot at {snapshot}"}
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{floor_db}' AS floor (READ_ONLY)")
+    con.execute(f"ATTACH '{snapshot}' AS pipeline (READ_ONLY)")
+    rows = {}
+    for table in FLOOR_TABLES:
+        mart = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'pipeline' "
+                           "AND table_schema = 'marts' AND table_name = ?", [table]).fetchone()[0]
+        rows[table] = {"floor": con.execute(f"SELECT count(*) FROM floor.marts.{table}").fetchone()[0],
+                       "pipeline": con.execute(f"SELECT count(*) FROM pipeline.marts.{table}").fetchone()[0] if mart else None}
+    # KPI values: the pipeline's registered computed KPIs that the floor also computes, matched by id and month
+    kpis = con.execute("""
+        SELECT count(*) AS compared,
+               count_if(f.value IS NOT DISTINCT FROM p.value
+                        OR abs(f.value - p.value) <= 1e-6 * greatest(1, abs(p.value))) AS equal,
+               count_if(f.kpi_id IS NULL) AS missing_in_floor
+        FROM pipeline.marts.kpi_values AS p
+        LEFT JOIN floor.marts.kpi_values AS f USING (kpi_id, period_month)
+        WHERE p.kpi_id IN (SELECT DISTINCT kpi_id FROM floor.marts.kpi_values)
+    """).fetchone()
+    worst = con.execute("""
+        SELECT p.kpi_id, count(*) AS months_differing
+        FROM pipeline.marts.kpi_values AS p JOIN floor.marts.kpi_values AS f USING (kpi_id, period_month)
+        WHERE NOT (f.value IS NOT DISTINCT FROM p.value OR abs(f.value - p.value) <= 1e-6 * greatest(1, abs(p.value)))
+        GROUP BY ALL ORDER BY 2 DESC LIMIT 5
+    """).fetchall()
+    con.close()
+    return {"rows": rows, "kpi_values": {"compared": kpis[0], "equal": kpis[1], "missing_in_floor": kpis[2],
+                                         "most_differing": [list(w) for w in worst]}}
+
+
+def generate_city(scale: float, city: Path, log: Path) -> None:
+    shutil.rmtree(city, ignore_errors=True)
+    with log.open("w") as out:
+        subprocess.run([*CITYSTAT, "demo-city", "generate", "--out", str(city), "--scale", f"{scale:g}"],
+                       cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=True)
+
+
+def city_as_of(city: Path) -> str:
+    return json.loads((city / "generation.json").read_text())["as_of"]
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def bench_scale(scale: float, work: Path, city: Path | None, incremental: bool, keep: bool) -> dict:
+    base = work / f"scale-{scale:g}"
+    for leftover in SCRATCH:
+        path = base / leftover
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    base.mkdir(parents=True, exist_ok=True)
+    if city is None:
+        city = base / "city"
+        if not (city / "generation.json").exists():
+            print(f"  generating the scale-{scale:g} city in {city} (not measured: benchmarks/demo_city_generation.py)", flush=True)
+            generate_city(scale, city, base / "generate.log")
+    as_of = city_as_of(city)
+    result: dict = {"scale": scale, "city": str(city), "as_of": as_of,
+                    "started": dt.datetime.now().isoformat(timespec="seconds")}
+
+    print(f"  full build (citystat run --no-dashboards) ...", flush=True)
+    result["full"] = citystat_run(city, base, as_of, "full")
+    print(f"  floor (benchmarks/floor.sql) ...", flush=True)
+    result["floor"] = run_floor(base, as_of)
+    result["agreement"] = agreement(base / "floor.duckdb", base / "warehouse" / "citystat.duckdb")
+    print(f"  dbt alone (dbt build on the same landing, no Dagster) ...", flush=True)
+    result["dbt_only"] = run_dbt_only(base, as_of)
+
+    if incremental:
+        advanced = base / "city-advanced"
+        shutil.copytree(city, advanced)
+        subprocess.run([*CITYSTAT, "demo-city", "advance", "--data", str(advanced), "--days", "1"],
+                       cwd=ROOT, check=True, capture_output=True)
+        print(f"  incremental (advance --days 1, citystat run --no-dashboards) ...", flush=True)
+        result["incremental"] = citystat_run(advanced, base, city_as_of(advanced), "incremental")
+        result["incremental"]["as_of"] = city_as_of(advanced)
+
+    full, floor, incr = result["full"], result["floor"], result.get("incremental", {})
+    result["ratios"] = {
+        "full_over_floor": ratio(full["seconds"], floor["sql_seconds"]),
+        "transform_over_floor": ratio(full["transform_seconds"], floor["sql_seconds"]),
+        "dbt_in_dagster_over_floor": ratio(sum(s["dbt_elapsed_seconds"] for s in full["dbt"].values()), floor["sql_seconds"]),
+        "dbt_only_over_floor": ratio(result["dbt_only"]["seconds"], floor["sql_seconds"]),
+        "incremental_over_full": ratio(incr.get("seconds"), full["seconds"]),
+        "incremental_transform_over_full_transform": ratio(incr.get("transform_seconds"), full["transform_seconds"]),
+    }
+    peak = max(full["peak_tree_rss_mb"], incr.get("peak_tree_rss_mb", 0))
+    result["goals"] = {
+        "full_over_floor": {"goal": GOALS["full_over_floor"], "met": _met(result["ratios"]["full_over_floor"], GOALS["full_over_floor"])},
+        "incremental_over_full": {"goal": GOALS["incremental_over_full"],
+                                  "met": _met(result["ratios"]["incremental_over_full"], GOALS["incremental_over_full"])},
+        "peak_memory_mb": {"goal": GOALS["peak_memory_mb"], "value": peak, "met": peak <= GOALS["peak_memory_mb"]},
+    }
+    result["disk_mb"] = {"landing": _disk_mb(base / "warehouse" / "landing"),
+                         "work_db": _disk_mb(base / "warehouse" / "work.duckdb"),
+                         "snapshot": _disk_mb(base / "warehouse" / "citystat.duckdb"),
+                         "floor_db": _disk_mb(base / "floor.duckdb"), "dbt_only_db": _disk_mb(base / "dbt_only.duckdb")}
+    if not keep:
+        for path in SCRATCH:
+            target = base / path
+            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    return result
+
+
+def _met(value: float | None, goal: float) -> bool | None:
+    return None if value is None else value <= goal
+
+
+def _disk_mb(path: Path) -> float:
+    files = [path] if path.is_file() else list(path.rglob("*")) if path.exists() else []
+    return round(sum(p.stat().st_size for p in files if p.is_file()) / 1e6, 1)
+
+
+def print_table(results: list[dict]) -> None:
+    head = (f"{'scale':>5} {'full s':>8} {'cpu s':>8} {'ingest':>7} {'dbt':>7} {'metrics':>7} {'publish':>7} "
+            f"{'dbt only':>8} {'floor s':>8} {'full/fl':>8} {'xform/fl':>8} {'incr s':>8} {'incr/full':>9} {'peak MB':>8} {'floor MB':>8}")
+    print(head)
+    for r in results:
+        full, floor, incr, q = r["full"], r["floor"], r.get("incremental", {}), r["ratios"]
+        st = full["stages"]
+        peak = max(full["peak_tree_rss_mb"], incr.get("peak_tree_rss_mb", 0))
+        print(f"{r['scale']:>5g} {full['seconds']:>8.1f} {full['cpu_seconds']:>8.1f} {st.get('ingest_all', 0):>7.1f} "
+              f"{full['transform_seconds']:>7.1f} {st.get('metrics_all', 0):>7.1f} {st.get('publish_all', 0):>7.1f} "
+              f"{r['dbt_only']['seconds']:>8.1f} {floor['sql_seconds']:>8.2f} {_fmt(q['full_over_floor']):>8} {_fmt(q['transform_over_floor']):>8} "
+              f"{incr.get('seconds', float('nan')):>8.1f} {_fmt(q['incremental_over_full']):>9} {peak:>8} {floor['peak_tree_rss_mb']:>8}")
+    print(f"goals at scale 100: full/floor <= {GOALS['full_over_floor']:g}, incr/full <= {GOALS['incremental_over_full']:g}, "
+          f"peak <= {GOALS['peak_memory_mb']} MB (process-tree RSS)")
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scales", nargs="*", type=float, default=[1, 10, 100])
+    parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench-warehouse",
+                        help="scratch space: cities, warehouses, Dagster instances (scale-<S>/ each)")
+    parser.add_argument("--city", action="append", default=[], metavar="SCALE=DIR",
+                        help="use an already generated city for a scale (read only; the incremental step copies it)")
+    parser.add_argument("--no-incremental", action="store_true", help="skip the advance + incremental run")
+    parser.add_argument("--keep", action="store_true", help="keep the warehouses and the floor database")
+    args = parser.parse_args()
+    cities = {float(k): Path(v).resolve() for k, v in (item.split("=", 1) for item in args.city)}
+
+    results = []
+    for scale in args.scales:
+        print(f"scale {scale:g}", flush=True)
+        result = bench_scale(scale, args.work.resolve(), cities.get(scale), not args.no_incremental, args.keep)
+        results.append(result)
+        _save(result)
+        print_table([result])
+    if len(results) > 1:
+        print()
+        print_table(results)
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def _save(result: dict) -> None:
+    """Write each scale as soon as it finishes, keeping other scales' latest figures."""
+    previous = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else {}
+    previous[f"{result['scale']:g}"] = result
+    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+               "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"machine": machine, "goals": GOALS,
+                                   "runs": dict(sorted(previous.items(), key=lambda kv: float(kv[0])))}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
