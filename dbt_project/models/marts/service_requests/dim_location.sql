@@ -1,3 +1,5 @@
+-- Tagged daily: it is rebuilt in the same dbt run as fct_service_requests, whose relationships tests read it.
+{{ config(tags=['daily']) }}
 -- Addresses that 311 requests were made about (address_id from the CRM's address book), as last reported.
 select
     address_id,

@@ -1,3 +1,5 @@
+-- Tagged daily: it is rebuilt in the same dbt run as fct_service_requests, whose relationships tests read it.
+{{ config(tags=['daily']) }}
 -- 311 service types. Open311 publishes no department or SLA per type, so both are read from the
 -- requests themselves: the responsible agency, and the SLA as the typical gap between requested and
 -- expected (due) time.
