@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import citystat as _citystat
+from pipeline_helpers import citystat as _citystat
 from data_inventory import load_inventory
 
 pytestmark = pytest.mark.slow
