@@ -24,9 +24,10 @@ select
     period_month,
     {{ fiscal_year('period_month') }} as fiscal_year,
     {{ fiscal_period('period_month') }} as fiscal_period,
-    cast(numerator as double) as numerator,
-    cast(denominator as double) as denominator,
-    cast(value as double) as value,
+    -- rounded: parallel aggregation sums doubles in varying order, and a rerun must give identical values
+    round(cast(numerator as double), 9) as numerator,
+    round(cast(denominator as double), 9) as denominator,
+    round(cast(value as double), 9) as value,
     'computed' as source
 from computed
 where period_month is not null
