@@ -16,7 +16,7 @@ import duckdb
 from data_inventory import DatasetRef, Inventory
 from orchestration.landing import Landing
 from orchestration.quality import gx_runner, landed
-from orchestration.quality.suites import Suite, SuiteError, all_suites, mart_suite_name, raw_suite_name
+from orchestration.quality.suites import PARAMETER, Suite, SuiteError, all_suites, mart_suite_name, raw_suite_name
 
 
 def city_time(instant: dt.datetime) -> dt.datetime:
@@ -47,6 +47,37 @@ def resolve_parameters(suite: Suite, landing: Landing, inventory: Inventory, now
     return values
 
 
+def reference_rules_in_duckdb(suite: Suite, ref: DatasetRef, landing: Landing, inventory: Inventory) -> Suite:
+    """"Every key points at something that exists", resolved as a semi-join in DuckDB.
+
+    A rule ``value_set: {"$PARAMETER": "keys__<system>__<dataset>__<field>"}`` keeps its meaning, but the
+    parent's keys are not handed to GX as a list: GX copies and serialises its expectation configurations
+    many times per run, so a set of 100k keys costs minutes. DuckDB marks each row instead
+    (``<column>__known``: NULL when the column is empty) and GX checks that flag. A parent that has not
+    landed yet leaves the rule out (it would flag every row)."""
+    types = {f.name: f.type for f in ref.dataset.fields}
+    expectations, derived = [], dict(suite.derived_columns)
+    for e in suite.expectations:
+        value_set = e["kwargs"].get("value_set")
+        name = value_set.get(PARAMETER) if isinstance(value_set, dict) else None
+        if not (e["type"] == "expect_column_values_to_be_in_set" and name and name.startswith("keys__")):
+            expectations.append(e)
+            continue
+        system, dataset, field = name.split("__")[1:4]
+        parent = inventory.get(system, dataset)
+        if not landed.batch_files(landing, system, dataset):
+            continue
+        column = e["kwargs"]["column"]
+        parent_type = {f.name: f.type for f in parent.dataset.fields}[field]
+        child = landed.typed_sql(column, types[column])
+        derived[f"{column}__known"] = (f"CASE WHEN {child} IS NULL THEN NULL ELSE {child} IN "
+                                       f"(SELECT {landed.typed_sql(field, parent_type)} FROM {{landed:{system}.{dataset}}}) END")
+        kwargs = {k: v for k, v in e["kwargs"].items() if k not in ("column", "value_set")}
+        expectations.append({**e, "kwargs": {**kwargs, "column": f"{column}__known", "value_set": [True]},
+                             "meta": {**e["meta"], "resolved_in_duckdb": name}})
+    return Suite(suite.name, suite.path, tuple(expectations), {**suite.meta, "derived_columns": derived})
+
+
 def raw_suite(ref: DatasetRef) -> Suite | None:
     return all_suites().get(raw_suite_name(*ref.key))
 
@@ -62,6 +93,7 @@ def validate_batches(ref: DatasetRef, landing: Landing, inventory: Inventory, lo
     extracted = [parse_utc(e["extracted_at"]) for e in entries]
     now = city_time(max(extracted)) if extracted else city_time(dt.datetime.now(dt.timezone.utc))
     con = landed.connect()
+    suite = reference_rules_in_duckdb(suite, ref, landing, inventory)
     parameters = resolve_parameters(suite, landing, inventory, now, con)
     unresolved = {name for name, value in parameters.items() if name.startswith(("keys__", "pairs__")) and not value}
     if unresolved:  # the parent has not landed yet: its key rules wait for it rather than flag every row
