@@ -253,6 +253,14 @@ def generate_city(scale: float, city: Path, log: Path) -> None:
                        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=True)
 
 
+def code_version() -> dict:
+    """The commit measured, and the pipeline files that differed from it when the scale started."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    changed = git("status", "--porcelain", "--", "orchestration", "dbt_project", "data_inventory", "expectations")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_pipeline_files": changed.splitlines()}
+
+
 def city_as_of(city: Path) -> str:
     return json.loads((city / "generation.json").read_text())["as_of"]
 
@@ -273,7 +281,7 @@ def bench_scale(scale: float, work: Path, city: Path | None, incremental: bool, 
             print(f"  generating the scale-{scale:g} city in {city} (not measured: benchmarks/demo_city_generation.py)", flush=True)
             generate_city(scale, city, base / "generate.log")
     as_of = city_as_of(city)
-    result: dict = {"scale": scale, "city": str(city), "as_of": as_of,
+    result: dict = {"scale": scale, "city": str(city), "as_of": as_of, "code": code_version(),
                     "started": dt.datetime.now().isoformat(timespec="seconds")}
 
     print(f"  full build (citystat run --no-dashboards) ...", flush=True)
