@@ -1,12 +1,17 @@
-"""A small fixture snapshot for the dashboard tests, shaped like the published snapshot.
+"""Fixtures of the dashboard tests.
 
-The real snapshot (`warehouse/citystat.duckdb`, schemas marts, metrics, inventory, quality) is
-built by the pipeline; these tests only need the tables the pages read. It is written with the
-project's Python duckdb and its default storage, so the build has to make the copy that
-Evidence's DuckDB driver (node-api 1.4) can open — exactly as with the real snapshot.
+- ``fixture_snapshot``: a small hand-made snapshot for the build's own steps (which tables to copy, the
+  copy's storage format, clear errors), written with the project's Python duckdb and its default storage, so
+  the copy Evidence's DuckDB driver (node-api 1.4) can open has to be made exactly as with the real snapshot.
+- ``built_site``: the real thing, once per session: the shared scale-0.1 demo city (``pipeline``, tests/conftest.py)
+  published and built into a site by the Dagster asset ``dashboards/site``; ``snapshot`` opens its snapshot.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -94,3 +99,50 @@ def fixture_snapshot(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("snapshot") / "citystat.duckdb"
     write_fixture_snapshot(path)
     return path
+
+
+# --- the real site: built by the Dagster asset on the shared demo-city pipeline ------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE_KEY = ["dashboards", "site"]
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    site_dir: Path
+    snapshot: Path
+    pages: list[str]
+    metadata: dict            # the asset materialization's metadata (pages, build_seconds, path, ...)
+    run_seconds: float        # the whole `citystat run --stage publish_all` (publish + dashboards)
+
+
+@pytest.fixture(scope="session")
+def built_site(pipeline) -> BuiltSite:
+    """The one site build of the test session: `citystat run --stage publish_all` on the shared scale-0.1
+    demo city (publish, then the `dashboards/site` asset), read back from the run's Dagster instance."""
+    from dagster import AssetKey, DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    from orchestration.dashboards import built_pages
+
+    assert pipeline.snapshot.exists(), "the shared pipeline run published no snapshot:\n" + pipeline.first_run.stdout[-3000:]
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--stage", "publish_all"], cwd=ROOT,
+                            env=pipeline.env, capture_output=True, text=True, timeout=1800)
+    run_seconds = time.monotonic() - started
+    assert result.returncode == 0, f"citystat run --stage publish_all failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(pipeline.env["DAGSTER_HOME"]))
+    try:
+        event = instance.get_latest_materialization_event(AssetKey(SITE_KEY))
+    finally:
+        instance.dispose()
+    assert event is not None, "the publish_all run did not materialize dashboards/site"
+    metadata = {key: value.value for key, value in event.asset_materialization.metadata.items()}
+    site_dir = Path(metadata["path"])
+    return BuiltSite(site_dir, pipeline.snapshot, built_pages(site_dir), metadata, round(run_seconds, 1))
+
+
+@pytest.fixture(scope="session")
+def snapshot(built_site):
+    with duckdb.connect(str(built_site.snapshot), read_only=True) as con:
+        yield con

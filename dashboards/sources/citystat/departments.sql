@@ -1,3 +1,3 @@
--- Department codes and names (contracts.md), for labels and the department pages.
-select department_code, department_name
+-- Every department of the inventory with its coverage (datasets, automated, published).
+select department_code, department_name, datasets, ingested, automated, published, automated_share, published_share
 from inventory.departments

@@ -1,0 +1,40 @@
+-- KPI flags with the actions taken on each (oldest first), as text: a few hundred rows at most.
+-- The engine's "raised: <message>" action is shortened to "raised" (the message is its own column).
+with actions as (
+    select
+        flag_id,
+        acted_at,
+        seq,
+        actor || ': ' || case when action like 'raised: %' then 'raised' else action end as action_text,
+        status
+    from metrics.flag_actions
+),
+by_flag as (
+    select
+        flag_id,
+        count(*) as action_count,
+        string_agg(strftime(acted_at, '%Y-%m-%d') || ' ' || action_text || ' (' || status || ')', ' | '
+                   order by acted_at, seq) as actions,
+        last(strftime(acted_at, '%Y-%m-%d') || ' ' || action_text order by acted_at, seq) as last_action
+    from actions
+    group by flag_id
+)
+select
+    f.flag_id,
+    f.kpi_id,
+    f.kpi_name,
+    f.department_code,
+    f.period,
+    f.kind,
+    f.critical,
+    f.value,
+    f.target,
+    f.message,
+    f.status,
+    f.rag_status,
+    f.recovered_period,
+    a.action_count,
+    a.actions,
+    a.last_action
+from metrics.flags f
+left join by_flag a using (flag_id)
