@@ -269,7 +269,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
 
 
-def bench_scale(scale: float, work: Path, city: Path | None, incremental: bool, keep: bool) -> dict:
+def bench_scale(scale: float, work: Path, city: Path | None, incremental: bool, dbt_only: bool, keep: bool) -> dict:
     base = work / f"scale-{scale:g}"
     for leftover in SCRATCH:
         path = base / leftover
@@ -282,50 +282,59 @@ def bench_scale(scale: float, work: Path, city: Path | None, incremental: bool, 
             generate_city(scale, city, base / "generate.log")
     as_of = city_as_of(city)
     result: dict = {"scale": scale, "city": str(city), "as_of": as_of, "code": code_version(),
-                    "started": dt.datetime.now().isoformat(timespec="seconds")}
+                    "started": dt.datetime.now().isoformat(timespec="seconds"), "complete": False}
 
-    print(f"  full build (citystat run --no-dashboards) ...", flush=True)
-    result["full"] = citystat_run(city, base, as_of, "full")
-    print(f"  floor (benchmarks/floor.sql) ...", flush=True)
-    result["floor"] = run_floor(base, as_of)
+    def phase(name: str, title: str, run) -> None:
+        print(f"  {title} ...", flush=True)
+        result[name] = run()
+        summarise(result)
+        _save(result)  # a long scale leaves its figures so far even if it is stopped
+
+    phase("full", "full build (citystat run --no-dashboards)", lambda: citystat_run(city, base, as_of, "full"))
+    phase("floor", "floor (benchmarks/floor.sql)", lambda: run_floor(base, as_of))
     result["agreement"] = agreement(base / "floor.duckdb", base / "warehouse" / "citystat.duckdb")
-    print(f"  dbt alone (dbt build on the same landing, no Dagster) ...", flush=True)
-    result["dbt_only"] = run_dbt_only(base, as_of)
-
+    if dbt_only:
+        phase("dbt_only", "dbt alone (dbt build on the same landing, no Dagster)", lambda: run_dbt_only(base, as_of))
     if incremental:
         advanced = base / "city-advanced"
         shutil.copytree(city, advanced)
         subprocess.run([*CITYSTAT, "demo-city", "advance", "--data", str(advanced), "--days", "1"],
                        cwd=ROOT, check=True, capture_output=True)
-        print(f"  incremental (advance --days 1, citystat run --no-dashboards) ...", flush=True)
-        result["incremental"] = citystat_run(advanced, base, city_as_of(advanced), "incremental")
-        result["incremental"]["as_of"] = city_as_of(advanced)
+        phase("incremental", "incremental (advance --days 1, citystat run --no-dashboards)",
+              lambda: citystat_run(advanced, base, city_as_of(advanced), "incremental") | {"as_of": city_as_of(advanced)})
+    result["disk_mb"] = {"landing": _disk_mb(base / "warehouse" / "landing"),
+                         "work_db": _disk_mb(base / "warehouse" / "work.duckdb"),
+                         "snapshot": _disk_mb(base / "warehouse" / "citystat.duckdb"),
+                         "floor_db": _disk_mb(base / "floor.duckdb"), "dbt_only_db": _disk_mb(base / "dbt_only.duckdb")}
+    result["complete"] = True
+    _save(result)
+    if not keep:
+        for path in SCRATCH:
+            target = base / path
+            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    return result
 
-    full, floor, incr = result["full"], result["floor"], result.get("incremental", {})
+
+def summarise(result: dict) -> None:
+    """Ratios and goals from the phases measured so far."""
+    full, floor = result.get("full", {}), result.get("floor", {})
+    incr, alone = result.get("incremental", {}), result.get("dbt_only", {})
     result["ratios"] = {
-        "full_over_floor": ratio(full["seconds"], floor["sql_seconds"]),
-        "transform_over_floor": ratio(full["transform_seconds"], floor["sql_seconds"]),
-        "dbt_in_dagster_over_floor": ratio(sum(s["dbt_elapsed_seconds"] for s in full["dbt"].values()), floor["sql_seconds"]),
-        "dbt_only_over_floor": ratio(result["dbt_only"]["seconds"], floor["sql_seconds"]),
-        "incremental_over_full": ratio(incr.get("seconds"), full["seconds"]),
-        "incremental_transform_over_full_transform": ratio(incr.get("transform_seconds"), full["transform_seconds"]),
+        "full_over_floor": ratio(full.get("seconds"), floor.get("sql_seconds")),
+        "transform_over_floor": ratio(full.get("transform_seconds"), floor.get("sql_seconds")),
+        "dbt_in_dagster_over_floor": ratio(sum(s["dbt_elapsed_seconds"] for s in full.get("dbt", {}).values()),
+                                           floor.get("sql_seconds")),
+        "dbt_only_over_floor": ratio(alone.get("seconds"), floor.get("sql_seconds")),
+        "incremental_over_full": ratio(incr.get("seconds"), full.get("seconds")),
+        "incremental_transform_over_full_transform": ratio(incr.get("transform_seconds"), full.get("transform_seconds")),
     }
-    peak = max(full["peak_tree_rss_mb"], incr.get("peak_tree_rss_mb", 0))
+    peak = max(full.get("peak_tree_rss_mb", 0), incr.get("peak_tree_rss_mb", 0))
     result["goals"] = {
         "full_over_floor": {"goal": GOALS["full_over_floor"], "met": _met(result["ratios"]["full_over_floor"], GOALS["full_over_floor"])},
         "incremental_over_full": {"goal": GOALS["incremental_over_full"],
                                   "met": _met(result["ratios"]["incremental_over_full"], GOALS["incremental_over_full"])},
         "peak_memory_mb": {"goal": GOALS["peak_memory_mb"], "value": peak, "met": peak <= GOALS["peak_memory_mb"]},
     }
-    result["disk_mb"] = {"landing": _disk_mb(base / "warehouse" / "landing"),
-                         "work_db": _disk_mb(base / "warehouse" / "work.duckdb"),
-                         "snapshot": _disk_mb(base / "warehouse" / "citystat.duckdb"),
-                         "floor_db": _disk_mb(base / "floor.duckdb"), "dbt_only_db": _disk_mb(base / "dbt_only.duckdb")}
-    if not keep:
-        for path in SCRATCH:
-            target = base / path
-            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
-    return result
 
 
 def _met(value: float | None, goal: float) -> bool | None:
@@ -338,17 +347,18 @@ def _disk_mb(path: Path) -> float:
 
 
 def print_table(results: list[dict]) -> None:
+    nan = float("nan")
     head = (f"{'scale':>5} {'full s':>8} {'cpu s':>8} {'ingest':>7} {'dbt':>7} {'metrics':>7} {'publish':>7} "
             f"{'dbt only':>8} {'floor s':>8} {'full/fl':>8} {'xform/fl':>8} {'incr s':>8} {'incr/full':>9} {'peak MB':>8} {'floor MB':>8}")
     print(head)
     for r in results:
-        full, floor, incr, q = r["full"], r["floor"], r.get("incremental", {}), r["ratios"]
+        full, floor, incr, q = r["full"], r.get("floor", {}), r.get("incremental", {}), r["ratios"]
         st = full["stages"]
         peak = max(full["peak_tree_rss_mb"], incr.get("peak_tree_rss_mb", 0))
         print(f"{r['scale']:>5g} {full['seconds']:>8.1f} {full['cpu_seconds']:>8.1f} {st.get('ingest_all', 0):>7.1f} "
               f"{full['transform_seconds']:>7.1f} {st.get('metrics_all', 0):>7.1f} {st.get('publish_all', 0):>7.1f} "
-              f"{r['dbt_only']['seconds']:>8.1f} {floor['sql_seconds']:>8.2f} {_fmt(q['full_over_floor']):>8} {_fmt(q['transform_over_floor']):>8} "
-              f"{incr.get('seconds', float('nan')):>8.1f} {_fmt(q['incremental_over_full']):>9} {peak:>8} {floor['peak_tree_rss_mb']:>8}")
+              f"{r.get('dbt_only', {}).get('seconds', nan):>8.1f} {floor.get('sql_seconds', nan):>8.2f} {_fmt(q['full_over_floor']):>8} {_fmt(q['transform_over_floor']):>8} "
+              f"{incr.get('seconds', nan):>8.1f} {_fmt(q['incremental_over_full']):>9} {peak:>8} {floor.get('peak_tree_rss_mb', '-'):>8}")
     print(f"goals at scale 100: full/floor <= {GOALS['full_over_floor']:g}, incr/full <= {GOALS['incremental_over_full']:g}, "
           f"peak <= {GOALS['peak_memory_mb']} MB (process-tree RSS)")
 
@@ -365,6 +375,7 @@ def main() -> None:
     parser.add_argument("--city", action="append", default=[], metavar="SCALE=DIR",
                         help="use an already generated city for a scale (read only; the incremental step copies it)")
     parser.add_argument("--no-incremental", action="store_true", help="skip the advance + incremental run")
+    parser.add_argument("--no-dbt-only", action="store_true", help="skip the plain `dbt build` without Dagster")
     parser.add_argument("--keep", action="store_true", help="keep the warehouses and the floor database")
     args = parser.parse_args()
     cities = {float(k): Path(v).resolve() for k, v in (item.split("=", 1) for item in args.city)}
@@ -372,9 +383,9 @@ def main() -> None:
     results = []
     for scale in args.scales:
         print(f"scale {scale:g}", flush=True)
-        result = bench_scale(scale, args.work.resolve(), cities.get(scale), not args.no_incremental, args.keep)
+        result = bench_scale(scale, args.work.resolve(), cities.get(scale), not args.no_incremental,
+                             not args.no_dbt_only, args.keep)
         results.append(result)
-        _save(result)
         print_table([result])
     if len(results) > 1:
         print()
