@@ -38,6 +38,8 @@ class StageResult:
     failed_steps: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    blocked_by: set = field(default_factory=set)  # assets whose blocking check failed in this stage
+    skipped: list[str] = field(default_factory=list)  # left out: downstream of a failed blocking check
 
 
 # One writer at a time on the DuckDB warehouse: every writer asset is in the `warehouse_writer` pool, and
@@ -106,17 +108,30 @@ def _partition_range_tags(job, partitions_def, instance, full_refresh: bool) -> 
     return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": keys[-1]}
 
 
+def _descendants(defs, keys: set) -> set:
+    graph = defs.resolve_asset_graph()
+    seen, stack = set(), list(keys)
+    while stack:
+        for child in graph.get(stack.pop()).child_keys:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
 def run_stage(defs, instance, job_name: str, full_refresh: bool = False, on_event=None,
-              skip_prefixes: tuple[str, ...] = ()) -> StageResult:
+              skip_prefixes: tuple[str, ...] = (), blocked: set | None = None) -> StageResult:
+    """Run one stage job, leaving out assets under `skip_prefixes` and everything downstream of `blocked`."""
     from dagster import DagsterEventType
 
     job = defs.resolve_job_def(job_name)
-    selection = None
-    if skip_prefixes:
-        keys = job.asset_layer.executable_asset_keys
-        kept = [key for key in keys if key.path[0] not in skip_prefixes]
-        if len(kept) < len(keys):
-            selection = kept
+    keys = job.asset_layer.executable_asset_keys
+    held_back = _descendants(defs, blocked) if blocked else set()
+    kept = [key for key in keys if key.path[0] not in skip_prefixes and key not in held_back]
+    selection = kept if len(kept) < len(keys) else None
+    if selection is not None and not selection:
+        return StageResult(job=job_name, run_id="", success=True,
+                           skipped=sorted(k.to_user_string() for k in keys if k in held_back))
     tags = {"citystat/entry": "citystat run"}
     if full_refresh:
         tags["citystat/full_refresh"] = "true"
@@ -134,10 +149,17 @@ def run_stage(defs, instance, job_name: str, full_refresh: bool = False, on_even
     finally:
         stop.set()
         watcher.join(timeout=10)
-    stage = StageResult(job=job_name, run_id=run_id, success=result.success, seconds=time.monotonic() - started)
+    stage = StageResult(job=job_name, run_id=run_id, success=result.success, seconds=time.monotonic() - started,
+                        skipped=sorted(k.to_user_string() for k in keys if k in held_back))
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             stage.materialized.append(event.asset_key.to_user_string())
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.blocking and evaluation.severity.value == "ERROR":
+                stage.blocked_by.add(evaluation.asset_key)
+                stage.errors.append(f"blocking check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
+                                    f"{': ' + evaluation.description if evaluation.description else ''}")
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             stage.failed_steps.append(event.step_key)
             error = event.step_failure_data.error
@@ -158,12 +180,17 @@ def run_pipeline(stages: list[str] | None = None, full_refresh: bool = False, on
     from orchestration.definitions import defs
 
     results = []
+    # A blocking check that fails holds back everything downstream of its asset in the later stages
+    # too: each stage is its own Dagster run, so Dagster's in-run blocking alone would not reach them.
+    blocked: set = set()
     with DagsterInstance.get() as instance:
         for job_name, description in STAGES:
             if stages and job_name not in stages:
                 continue
             if on_stage:
                 on_stage(job_name, description)
-            results.append(run_stage(defs, instance, job_name, full_refresh=full_refresh, on_event=on_event,
-                                     skip_prefixes=skip_prefixes))
+            stage = run_stage(defs, instance, job_name, full_refresh=full_refresh, on_event=on_event,
+                              skip_prefixes=skip_prefixes, blocked=blocked)
+            blocked |= stage.blocked_by
+            results.append(stage)
     return results

@@ -64,6 +64,8 @@ def _run_with_progress(stages: list[str] | None, full_refresh: bool, skip_prefix
         console.print(f"{mark} {stage.job}: {len(stage.materialized)} assets materialized in {stage.seconds:.1f}s")
         for error in stage.errors:
             console.print(f"   [red]{error}[/red]")
+        if stage.skipped:
+            console.print(f"   [yellow]held back (downstream of a failed blocking check): {', '.join(stage.skipped)}[/yellow]")
         ok &= stage.success
     return ok, results
 
