@@ -289,6 +289,9 @@ def build_site(
         seconds["sources"] = time.monotonic() - step
 
         step = time.monotonic()
+        # Evidence adds this build's content-hashed data folders to build/ without clearing it: start empty
+        # so the site never carries an earlier snapshot's query results.
+        shutil.rmtree(project_dir / "build", ignore_errors=True)
         output = _run_step("evidence build", [evidence, "build:strict"], project_dir, build_timeout)
         seconds["build"] = time.monotonic() - step
         # Evidence renders a failing page query as an error box and still exits 0.

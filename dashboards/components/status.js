@@ -35,14 +35,6 @@ export function formatDollars(value) {
 	return (amount < 0 ? '-$' : '$') + Math.abs(amount).toLocaleString('en-US');
 }
 
-/** A date (Date, ISO text or epoch ms) as YYYY-MM-DD; empty shows as "–". */
-export function formatDate(value) {
-	if (value === null || value === undefined || value === '') return '–';
-	const date = value instanceof Date ? value : new Date(value);
-	if (Number.isNaN(date.getTime())) return String(value);
-	return date.toISOString().slice(0, 10);
-}
-
 /** A date as "Oct 2026" (month of a KPI period). */
 export function formatMonth(value) {
 	if (value === null || value === undefined || value === '') return '–';

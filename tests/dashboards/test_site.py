@@ -120,17 +120,19 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def wait_for_text(page, selector: str, text: str, timeout: int = 20_000) -> None:
-    page.wait_for_function(
-        "([selector, text]) => [...document.querySelectorAll(selector)].some(e => e.innerText.includes(text))",
-        arg=[selector, text], timeout=timeout)
+def choose(page, dropdown: str, option: str) -> None:
+    """Pick an option of an Evidence Dropdown (it lists the first five; typing searches the rest)."""
+    page.get_by_role("combobox", name=dropdown).click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
 
 
 # --- what the snapshot says ---------------------------------------------------------------------------------
 
 def latest_kpis(snapshot, department: str | None = None) -> list[dict]:
     """Each KPI at its latest month, as the pages show them."""
-    where = "where department_code = ?" if department else ""
+    where = "where s.department_code = ?" if department else ""
     cursor = snapshot.execute(
         f"""select s.kpi_id, s.kpi_name, s.department_code, s.period_month, s.unit, s.value, s.target, s.status,
                    r.critical, r.kind, nullif(r.paired_kpi_id, '') as paired_kpi_id
@@ -351,9 +353,7 @@ def test_contracts_page_grades_and_season_filter(open_page, snapshot):
     screenshot(page, "contracts")
 
     if len(seasons) > 1:
-        page.get_by_role("combobox", name="Paving season").click()
-        page.get_by_role("option", name=f"Season {seasons[1]}", exact=True).click()
-        page.keyboard.press("Escape")
+        choose(page, "Paving season", f"Season {seasons[1]}")
         page.wait_for_function(
             "ids => [...document.querySelectorAll('[data-tile^=grade-]')].map(t => t.dataset.tile).sort().join() === ids",
             arg=",".join(sorted(f"grade-{c}" for c in grades(seasons[1]))), timeout=20_000)
@@ -414,9 +414,7 @@ def test_kpi_explorer_dropdown_filters_the_table(open_page, snapshot):
         return {k["kpi_id"]: format_value(k["value"], k["unit"]) for k in latest_kpis(snapshot, department)}
 
     assert shown() == expected("pw")  # the dropdown's default
-    page.get_by_role("combobox", name="Department").click()
-    page.get_by_role("option", name="Fire", exact=True).click()
-    page.keyboard.press("Escape")
+    choose(page, "Department", "Fire")
     page.wait_for_function(
         "ids => [...document.querySelectorAll('table.kpi-table tbody tr')].map(r => r.dataset.kpi).sort().join() === ids",
         arg=",".join(sorted(expected("fire"))), timeout=20_000)
