@@ -31,14 +31,11 @@ FROM read_parquet(getvariable('landing') || '/crm311/services/*.parquet', union_
 GROUP BY ALL;
 
 -- fct_service_requests: latest version of each request, SLA, on time, days to close, repeat within 30 days --
-CREATE OR REPLACE TABLE marts.fct_service_requests AS
-WITH latest AS (
-    SELECT * EXCLUDE (first_name, last_name, phone, email)
-    FROM read_parquet(getvariable('landing') || '/crm311/service_requests/*.parquet', union_by_name = true)
-    QUALIFY row_number() OVER (PARTITION BY service_request_id
-                               ORDER BY local_ts(updated_datetime) DESC NULLS LAST, _extracted_at DESC, _load_id DESC, _row_number DESC) = 1
-),
-typed AS (
+-- Typed once into a temporary table: each fact's rules and logic then read plain columns (an inlined
+-- expression referenced by several rules would be re-evaluated by each).
+CREATE OR REPLACE TEMP TABLE service_requests AS
+SELECT * EXCLUDE (_extracted_at, _load_id, _row_number)
+FROM (
     SELECT
         txt(service_request_id) AS service_request_id,
         upper(txt(service_code)) AS service_code,
@@ -54,13 +51,18 @@ typed AS (
         txt(zipcode) AS zipcode,
         try_cast(lat AS DOUBLE) AS latitude,
         try_cast(long AS DOUBLE) AS longitude,
-        masked(description) AS description,
-        masked(status_notes) AS status_notes,
-        txt(media_url) IS NOT NULL AS has_media
-    FROM latest
-),
-valid AS (
-    SELECT * FROM typed
+        description,  -- caller contact columns (first_name, last_name, phone, email) are never read
+        status_notes,
+        txt(media_url) IS NOT NULL AS has_media,
+        _extracted_at, _load_id, _row_number
+    FROM read_parquet(getvariable('landing') || '/crm311/service_requests/*.parquet', union_by_name = true)
+)
+QUALIFY row_number() OVER (PARTITION BY service_request_id
+                           ORDER BY updated_at DESC NULLS LAST, _extracted_at DESC, _load_id DESC, _row_number DESC) = 1;
+
+CREATE OR REPLACE TABLE marts.fct_service_requests AS
+WITH valid AS (
+    SELECT * FROM service_requests
     WHERE service_request_id IS NOT NULL AND requested_at IS NOT NULL AND updated_at IS NOT NULL
         AND status IN ('open', 'closed') AND NOT (status = 'closed' AND closed_at IS NULL)
         AND service_code IN (SELECT service_code FROM service_types)
@@ -77,17 +79,15 @@ SELECT
     coalesce(address_id IS NOT NULL AND requested_at - lag(requested_at) OVER (
         PARTITION BY address_id, service_code ORDER BY requested_at, service_request_id) <= INTERVAL 30 DAY, false)
         AS is_repeat_within_30d,
-    description, status_notes, has_media
+    masked(description) AS description,
+    masked(status_notes) AS status_notes,
+    has_media
 FROM valid;
 
 -- fct_work_orders -------------------------------------------------------------------------------------------
-CREATE OR REPLACE TABLE marts.fct_work_orders AS
-WITH latest AS (
-    SELECT * FROM read_parquet(getvariable('landing') || '/pw_mms/work_orders/*.parquet', union_by_name = true)
-    QUALIFY row_number() OVER (PARTITION BY work_order_id
-                               ORDER BY try_cast(txt(updated_at) AS TIMESTAMP) DESC NULLS LAST, _extracted_at DESC, _load_id DESC, _row_number DESC) = 1
-),
-typed AS (
+CREATE OR REPLACE TEMP TABLE work_orders AS
+SELECT * EXCLUDE (_extracted_at, _load_id, _row_number)
+FROM (
     SELECT
         txt(work_order_id) AS work_order_id,
         txt(service_request_id) AS service_request_id,
@@ -100,16 +100,21 @@ typed AS (
         try_cast(txt(completed_at) AS TIMESTAMP) AS completed_at,
         try_cast(labor_hours AS DOUBLE) AS labor_hours,
         money(material_cost) AS material_cost,
-        try_cast(txt(updated_at) AS TIMESTAMP) AS updated_at
-    FROM latest
+        try_cast(txt(updated_at) AS TIMESTAMP) AS updated_at,
+        _extracted_at, _load_id, _row_number
+    FROM read_parquet(getvariable('landing') || '/pw_mms/work_orders/*.parquet', union_by_name = true)
 )
+QUALIFY row_number() OVER (PARTITION BY work_order_id
+                           ORDER BY updated_at DESC NULLS LAST, _extracted_at DESC, _load_id DESC, _row_number DESC) = 1;
+
+CREATE OR REPLACE TABLE marts.fct_work_orders AS
 SELECT
     *,
     status = 'completed' AS is_completed,
     CAST(created_at AS DATE) AS created_date,
     CAST(completed_at AS DATE) AS completed_date,
     (epoch(completed_at) - epoch(created_at)) / 86400.0 AS days_to_complete
-FROM typed
+FROM work_orders
 WHERE work_order_id IS NOT NULL AND created_at IS NOT NULL
     AND status IN ('open', 'scheduled', 'completed', 'cancelled') AND NOT (status = 'completed' AND completed_at IS NULL)
     AND (completed_at IS NULL OR completed_at >= created_at)
@@ -119,13 +124,9 @@ WHERE work_order_id IS NOT NULL AND created_at IS NOT NULL
     AND (asset_id IS NULL OR asset_id IN (SELECT txt(asset_id) FROM read_parquet(getvariable('landing') || '/pw_mms/assets/*.parquet', union_by_name = true)));
 
 -- fct_fire_incidents: response intervals (NFPA 1710 terms); the address is not carried -------------------
-CREATE OR REPLACE TABLE marts.fct_fire_incidents AS
-WITH latest AS (
-    SELECT * FROM read_parquet(getvariable('landing') || '/fire_cad/incidents/*.parquet', union_by_name = true)
-    QUALIFY row_number() OVER (PARTITION BY incident_id
-                               ORDER BY try_cast(txt(updated_at) AS TIMESTAMP) DESC NULLS LAST, _extracted_at DESC, _load_id DESC, _row_number DESC) = 1
-),
-typed AS (
+CREATE OR REPLACE TEMP TABLE fire_incidents AS
+SELECT * EXCLUDE (_extracted_at, _load_id, _row_number)
+FROM (
     SELECT
         txt(incident_id) AS incident_id,
         lower(txt(incident_type)) AS incident_type,
@@ -137,9 +138,14 @@ typed AS (
         try_cast(txt(enroute_time) AS TIMESTAMP) AS enroute_time,
         try_cast(txt(arrival_time) AS TIMESTAMP) AS arrival_time,
         try_cast(txt(cleared_time) AS TIMESTAMP) AS cleared_time,
-        try_cast(txt(updated_at) AS TIMESTAMP) AS updated_at
-    FROM latest
+        try_cast(txt(updated_at) AS TIMESTAMP) AS updated_at,  -- the street address is never read
+        _extracted_at, _load_id, _row_number
+    FROM read_parquet(getvariable('landing') || '/fire_cad/incidents/*.parquet', union_by_name = true)
 )
+QUALIFY row_number() OVER (PARTITION BY incident_id
+                           ORDER BY updated_at DESC NULLS LAST, _extracted_at DESC, _load_id DESC, _row_number DESC) = 1;
+
+CREATE OR REPLACE TABLE marts.fct_fire_incidents AS
 SELECT
     *,
     CAST(alarm_time AS DATE) AS alarm_date,
@@ -149,7 +155,7 @@ SELECT
     epoch(arrival_time) - epoch(enroute_time) AS travel_seconds,
     epoch(arrival_time) - epoch(alarm_time) AS alarm_to_arrival_seconds,
     epoch(cleared_time) - epoch(alarm_time) AS time_on_scene_total_seconds
-FROM typed
+FROM fire_incidents
 WHERE incident_id IS NOT NULL AND alarm_time IS NOT NULL AND priority BETWEEN 1 AND 3
     AND (dispatch_time IS NULL OR dispatch_time >= alarm_time) AND (enroute_time IS NULL OR enroute_time >= dispatch_time)
     AND (arrival_time IS NULL OR arrival_time >= enroute_time) AND (cleared_time IS NULL OR cleared_time >= alarm_time)
@@ -172,12 +178,9 @@ QUALIFY row_number() OVER (PARTITION BY fiscal_year, program_code, fund, account
                            ORDER BY _extracted_at DESC, _load_id DESC, _source_file DESC, _row_number DESC) = 1;
 
 -- fct_expenditures: general-ledger lines; reversals are negative lines that undo a mis-posting -------------
-CREATE OR REPLACE TABLE marts.fct_expenditures AS
-WITH latest AS (
-    SELECT * FROM read_parquet(getvariable('landing') || '/fin_erp/expenditures/*.parquet', union_by_name = true)
-    QUALIFY row_number() OVER (PARTITION BY ledger_id ORDER BY _extracted_at DESC, _load_id DESC, _source_file DESC, _row_number DESC) = 1
-),
-typed AS (
+CREATE OR REPLACE TEMP TABLE expenditures AS
+SELECT * EXCLUDE (_extracted_at, _load_id, _source_file, _row_number)
+FROM (
     SELECT
         txt(ledger_id) AS ledger_id,
         try_cast(txt(posting_date) AS DATE) AS posting_date,
@@ -190,15 +193,19 @@ typed AS (
         txt(vendor_id) AS vendor_id,
         money(amount) AS amount,
         txt(description) LIKE 'Reversal of %' AS is_reversal,
-        masked(description) AS description
-    FROM latest
+        description,
+        _extracted_at, _load_id, _source_file, _row_number
+    FROM read_parquet(getvariable('landing') || '/fin_erp/expenditures/*.parquet', union_by_name = true)
 )
+QUALIFY row_number() OVER (PARTITION BY ledger_id ORDER BY _extracted_at DESC, _load_id DESC, _source_file DESC, _row_number DESC) = 1;
+
+CREATE OR REPLACE TABLE marts.fct_expenditures AS
 SELECT
     * EXCLUDE (description),
     CAST(date_trunc('month', posting_date) AS DATE) AS posting_month,
     (fiscal_period - 1) // 3 + 1 AS fiscal_quarter,
-    description
-FROM typed
+    masked(description) AS description
+FROM expenditures
 WHERE ledger_id IS NOT NULL AND posting_date IS NOT NULL AND amount IS NOT NULL
     AND NOT (amount < 0 AND NOT is_reversal) AND abs(amount) <= 100000000
     AND fiscal_year = fiscal_year(posting_date) AND fiscal_period = fiscal_period(posting_date)
