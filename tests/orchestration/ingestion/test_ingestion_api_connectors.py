@@ -1,6 +1,7 @@
 """Open311 and SODA connectors against the real demo servers on loopback, over a generated city."""
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pytest
@@ -52,16 +53,18 @@ def test_open311_incremental_lands_only_new_and_updated_rows_including_ties_at_t
         spec = requests_spec(server.url)
         first = landing.load(build_connector(spec, fast))
         cursor = first.cursor
+        # Later than anything already landed, whatever the generated city's last update was
+        after_cursor = [(dt.datetime.fromisoformat(cursor) + dt.timedelta(minutes=m)).isoformat() for m in (10, 20)]
 
         with sqlite3.connect(crm) as conn:
             # A request updated later, and one arriving with exactly the cursor's timestamp (a tie that
             # a strict "> cursor" would lose), plus a brand-new one.
             updated_id = conn.execute("SELECT service_request_id FROM requests ORDER BY service_request_id LIMIT 1").fetchone()[0]
-            conn.execute("UPDATE requests SET status = 'closed', updated_datetime = '2026-10-31T23:10:00-04:00' "
-                         "WHERE service_request_id = ?", (updated_id,))
+            conn.execute("UPDATE requests SET status = 'closed', updated_datetime = ? "
+                         "WHERE service_request_id = ?", (after_cursor[0], updated_id))
             columns = [r[1] for r in conn.execute("PRAGMA table_info(requests)")]
             template = conn.execute("SELECT * FROM requests WHERE service_request_id = ?", (updated_id,)).fetchone()
-            for new_id, stamp in (("SR-9999998", cursor), ("SR-9999999", "2026-10-31T23:20:00-04:00")):
+            for new_id, stamp in (("SR-9999998", cursor), ("SR-9999999", after_cursor[1])):
                 row = dict(zip(columns, template), service_request_id=new_id, updated_datetime=stamp)
                 conn.execute(f"INSERT INTO requests ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})",
                              [row[c] for c in columns])
@@ -74,7 +77,7 @@ def test_open311_incremental_lands_only_new_and_updated_rows_including_ties_at_t
     second_ids = landed(landing, "crm311", "service_requests",
                         f"SELECT service_request_id, status FROM batch WHERE _load_id = '{second.load_id}' ORDER BY 1")
     assert second_ids == [(updated_id, "closed"), ("SR-9999998", template[columns.index("status")]), ("SR-9999999", template[columns.index("status")])]
-    assert second.cursor == "2026-10-31T23:20:00-04:00"
+    assert second.cursor == after_cursor[1]
     assert not third.landed and third.rows == 0
     assert snapshot_of(landing.root) == before  # a rerun with nothing new changes nothing
 
