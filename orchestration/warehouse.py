@@ -32,3 +32,15 @@ def snapshot_path() -> Path:
 def warehouse_resource() -> DuckDBResource:
     """The Dagster resource metrics assets use (`warehouse`): a connection to the working warehouse."""
     return DuckDBResource(database=str(work_db_path()))
+
+
+def readable_warehouse(db: Path | None = None) -> Path:
+    """Where a command reads the marts from: `db` if given, else the published snapshot, else the working warehouse."""
+    if db is not None:
+        if not Path(db).exists():
+            raise FileNotFoundError(f"{db}: no such warehouse file")
+        return Path(db)
+    for candidate in (snapshot_path(), work_db_path()):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"no warehouse found ({snapshot_path()} or {work_db_path()}): build the marts first or pass --db")

@@ -18,16 +18,12 @@ def _fail(message: str) -> None:
 
 
 def _database(db: Path | None) -> Path:
-    from orchestration.warehouse import snapshot_path, work_db_path
+    from orchestration.warehouse import readable_warehouse
 
-    if db is not None:
-        if not db.exists():
-            _fail(f"{db}: no such warehouse file")
-        return db
-    for candidate in (snapshot_path(), work_db_path()):
-        if candidate.exists():
-            return candidate
-    _fail(f"no warehouse found ({snapshot_path()} or {work_db_path()}): build the marts first or pass --db")
+    try:
+        return readable_warehouse(db)
+    except FileNotFoundError as error:
+        _fail(str(error))
 
 
 def _load(db: Path | None, season: int | None = None):
