@@ -108,6 +108,9 @@ def _partition_range_tags(job, partitions_def, instance, full_refresh: bool) -> 
     return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": keys[-1]}
 
 
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def _descendants(defs, keys: set) -> set:
     graph = defs.resolve_asset_graph()
     seen, stack = set(), list(keys)
@@ -144,8 +147,9 @@ def run_stage(defs, instance, job_name: str, full_refresh: bool = False, on_even
     watcher.start()
     started = time.monotonic()
     try:
+        # The CLI shows progress and the failures; the full event log stays in the instance (`make ui`)
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, tags=tags,
-                                        asset_selection=selection)
+                                        asset_selection=selection, run_config=QUIET_CONSOLE)
     finally:
         stop.set()
         watcher.join(timeout=10)
