@@ -55,6 +55,8 @@ FLOOR_TABLES = ("fct_service_requests", "fct_work_orders", "fct_fire_incidents",
 
 STAGE_LINE = re.compile(r"^(ok|FAILED) (\w+): (\d+) assets materialized in ([\d.]+)s", re.M)
 FAILURE_LINE = re.compile(r"^   (\S+): (.*)$", re.M)  # the runner's "   <step>: <root cause>" under a stage
+STEP_EVENT = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+0000 - dagster - \w+ - (\w+) - [0-9a-f-]{36} - \d+ - (\S+) - "
+                        r"(STEP_START|STEP_SUCCESS|STEP_FAILURE) ", re.M)
 RUN_START = re.compile(r" - (\w+) - ([0-9a-f]{8}-[0-9a-f-]{27}) - \d+ - RUN_START ")
 
 FLOOR_CHILD = """
@@ -145,7 +147,21 @@ def citystat_run(city: Path, base: Path, as_of: str, label: str) -> dict:
     result["failures"] = [f"{step}: {message[:160]}" for step, message in FAILURE_LINE.findall(summary)][:40]
     result["transform_seconds"] = round(sum(result["stages"].get(s, 0.0) for s in TRANSFORM_STAGES), 2)
     result["dbt"] = dbt_breakdown(text)
+    result["slowest_steps"] = slowest_steps(text)
     return result
+
+
+def slowest_steps(log_text: str, top: int = 10) -> list[list]:
+    """The Dagster steps that took longest ([job, step, seconds], from the run's own event log lines):
+    which source's extraction, which quality suite, which dbt invocation."""
+    started, took = {}, []
+    for stamp, job, step, event in STEP_EVENT.findall(log_text):
+        at = dt.datetime.fromisoformat(stamp)
+        if event == "STEP_START":
+            started[(job, step)] = at
+        elif (job, step) in started:
+            took.append([job, step, (at - started.pop((job, step))).total_seconds()])
+    return sorted(took, key=lambda t: -t[2])[:top]
 
 
 def dbt_breakdown(log_text: str) -> dict:
