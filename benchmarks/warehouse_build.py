@@ -82,6 +82,9 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.root, self.interval = psutil.Process(pid), interval
         self.peak_tree, self.peak_process, self.peak_processes = 0, 0, 0
+        self.peak_tree_at = 0.0
+        self.peak_by_command: dict[str, int] = {}  # which process holds the memory: `citystat run`, dbt, ...
+        self.started = time.perf_counter()
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -93,13 +96,23 @@ class TreeSampler(threading.Thread):
             sizes = []
             for proc in procs:
                 try:
-                    sizes.append(proc.memory_info().rss)
+                    rss = proc.memory_info().rss
+                    command = _command(proc.cmdline())
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    pass
-            self.peak_tree = max(self.peak_tree, sum(sizes))
+                    continue
+                sizes.append(rss)
+                self.peak_by_command[command] = max(self.peak_by_command.get(command, 0), rss)
+            if sum(sizes) > self.peak_tree:
+                self.peak_tree, self.peak_tree_at = sum(sizes), time.perf_counter() - self.started
             self.peak_process = max(self.peak_process, max(sizes, default=0))
             self.peak_processes = max(self.peak_processes, len(sizes))
             self.stopped.wait(self.interval)
+
+
+def _command(cmdline: list[str]) -> str:
+    """A short name for a process: the program and its first arguments, without paths."""
+    words = [Path(w).name if "/" in w else w for w in cmdline[:4] if w not in ("-m", "-c")]
+    return " ".join(w for w in words if not w.startswith(("{", "\n")))[:60]
 
 
 def measure(cmd: list[str], env: dict, log: Path) -> dict:
@@ -123,6 +136,9 @@ def measure(cmd: list[str], env: dict, log: Path) -> dict:
         "peak_tree_rss_mb": round(sampler.peak_tree / 2**20),
         "peak_process_rss_mb": round(sampler.peak_process / 2**20),
         "processes": sampler.peak_processes,
+        "peak_tree_at_seconds": round(sampler.peak_tree_at, 1),
+        "peak_rss_mb_by_process": {c: round(b / 2**20) for c, b in
+                                   sorted(sampler.peak_by_command.items(), key=lambda kv: -kv[1])[:5]},
         "log": str(log),
     }
 
@@ -148,7 +164,18 @@ def citystat_run(city: Path, base: Path, as_of: str, label: str) -> dict:
     result["transform_seconds"] = round(sum(result["stages"].get(s, 0.0) for s in TRANSFORM_STAGES), 2)
     result["dbt"] = dbt_breakdown(text)
     result["slowest_steps"] = slowest_steps(text)
+    result["peak_stage"] = stage_at(result["stages"], result["peak_tree_at_seconds"])
     return result
+
+
+def stage_at(stages: dict[str, float], seconds: float) -> str | None:
+    """The stage running `seconds` into the run (stages run one after the other; startup counts as the first)."""
+    elapsed = 0.0
+    for job, took in stages.items():
+        elapsed += took
+        if seconds <= elapsed:
+            return job
+    return list(stages)[-1] if stages else None
 
 
 def slowest_steps(log_text: str, top: int = 10) -> list[list]:
