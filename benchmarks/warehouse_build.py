@@ -55,9 +55,6 @@ FLOOR_TABLES = ("fct_service_requests", "fct_work_orders", "fct_fire_incidents",
 
 STAGE_LINE = re.compile(r"^(ok|FAILED) (\w+): (\d+) assets materialized in ([\d.]+)s", re.M)
 FAILURE_LINE = re.compile(r"^   (\S+): (.*)$", re.M)  # the runner's "   <step>: <root cause>" under a stage
-STEP_EVENT = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+0000 - dagster - \w+ - (\w+) - [0-9a-f-]{36} - \d+ - (\S+) - "
-                        r"(STEP_START|STEP_SUCCESS|STEP_FAILURE) ", re.M)
-RUN_START = re.compile(r" - (\w+) - ([0-9a-f]{8}-[0-9a-f-]{27}) - \d+ - RUN_START ")
 
 FLOOR_CHILD = """
 import json, sys, time, duckdb
@@ -153,6 +150,7 @@ def pipeline_env(city: Path, base: Path, as_of: str) -> dict:
 
 def citystat_run(city: Path, base: Path, as_of: str, label: str) -> dict:
     env = pipeline_env(city, base, as_of)
+    started = time.time()
     result = measure([*CITYSTAT, "run", "--no-dashboards"], env, base / f"{label}.log")
     text = Path(result["log"]).read_text(errors="replace")
     result["stages"] = {job: float(secs) for _, job, _, secs in STAGE_LINE.findall(text)}
@@ -162,8 +160,9 @@ def citystat_run(city: Path, base: Path, as_of: str, label: str) -> dict:
     summary = text[first_summary.start():] if first_summary else ""
     result["failures"] = [f"{step}: {message[:160]}" for step, message in FAILURE_LINE.findall(summary)][:40]
     result["transform_seconds"] = round(sum(result["stages"].get(s, 0.0) for s in TRANSFORM_STAGES), 2)
-    result["dbt"] = dbt_breakdown(text)
-    result["slowest_steps"] = slowest_steps(text)
+    runs = dagster_runs(base / "dagster_home", since=started)
+    result["dbt"] = dbt_breakdown(runs)
+    result["slowest_steps"] = slowest_steps(runs)
     result["peak_stage"] = stage_at(result["stages"], result["peak_tree_at_seconds"])
     return result
 
@@ -178,29 +177,41 @@ def stage_at(stages: dict[str, float], seconds: float) -> str | None:
     return list(stages)[-1] if stages else None
 
 
-def slowest_steps(log_text: str, top: int = 10) -> list[list]:
-    """The Dagster steps that took longest ([job, step, seconds], from the run's own event log lines):
-    which source's extraction, which quality suite, which dbt invocation."""
-    started, took = {}, []
-    for stamp, job, step, event in STEP_EVENT.findall(log_text):
-        at = dt.datetime.fromisoformat(stamp)
-        if event == "STEP_START":
-            started[(job, step)] = at
-        elif (job, step) in started:
-            took.append([job, step, (at - started.pop((job, step))).total_seconds()])
+def dagster_runs(home: Path, since: float) -> list[dict]:
+    """The runs `citystat run` made (job, run id, each step's seconds), read back from its Dagster instance:
+    the console shows only warnings and progress, the instance keeps the whole event log."""
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    runs = []
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        for record in instance.get_run_records():
+            if record.create_timestamp.timestamp() < since:
+                continue
+            steps = {s.step_key: round(s.end_time - s.start_time, 2) for s in instance.get_run_step_stats(record.dagster_run.run_id)
+                     if s.start_time and s.end_time}
+            runs.append({"job": record.dagster_run.job_name, "run_id": record.dagster_run.run_id,
+                         "created": record.create_timestamp.timestamp(), "steps": steps})
+    return sorted(runs, key=lambda r: r["created"])
+
+
+def slowest_steps(runs: list[dict], top: int = 10) -> list[list]:
+    """The steps that took longest ([job, step, seconds]): which source's extraction, which quality suite,
+    which dbt invocation."""
+    took = [[run["job"], step, seconds] for run in runs for step, seconds in run["steps"].items()]
     return sorted(took, key=lambda t: -t[2])[:top]
 
 
-def dbt_breakdown(log_text: str) -> dict:
+def dbt_breakdown(runs: list[dict]) -> dict:
     """dbt's own time in each transform stage (its run_results.json), so the rest is Dagster's overhead.
     dagster-dbt writes each invocation to dbt_project/target/<op>-<run id[:7]>-<uuid>; those of this run are
     read and then removed (they are this benchmark's own artifacts)."""
     stages = {}
-    for job, run_id in RUN_START.findall(log_text):
-        for target in sorted(DBT_TARGET.glob(f"dbt_*-{run_id[:7]}-*")):
+    for run in runs:
+        for target in sorted(DBT_TARGET.glob(f"dbt_*-{run['run_id'][:7]}-*")):
             results_file = target / "run_results.json"
             if results_file.exists():
-                stages[job] = summarise_run_results(results_file)
+                stages[run["job"]] = summarise_run_results(results_file)
             shutil.rmtree(target, ignore_errors=True)
     return stages
 
