@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
-	$(BIN)/python -m orchestration.dbt_assets  # parse the dbt project once, so Dagster loads in seconds
+	$(BIN)/python -m orchestration.lib.dbt_project  # parse the dbt project once, so Dagster loads in seconds
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +23,7 @@ test: $(STAMP)
 
 # The Dagster UI on http://127.0.0.1:3000, on the same instance `citystat run` records its runs in
 ui: $(STAMP)
-	$(BIN)/python -c "from orchestration.pipeline import dagster_home; dagster_home()"
+	$(BIN)/python -c "from orchestration.run import dagster_home; dagster_home()"
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 clean:

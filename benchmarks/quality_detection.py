@@ -32,7 +32,7 @@ generate(sys.argv[1], seed=42, scale=float(sys.argv[2]), as_of=dt.date(2026, 10,
 BUILD = """
 import json, resource, sys, time
 from pathlib import Path
-from orchestration.quality.measure import build_warehouse
+from citystat.quality.measure import build_warehouse
 t = time.perf_counter()
 built = build_warehouse(Path(sys.argv[1]), Path(sys.argv[2]))
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -47,12 +47,12 @@ import json, resource, sys, time
 from pathlib import Path
 import duckdb
 from data_inventory import load_inventory
-from orchestration.ingestion import is_automated
-from orchestration.landing import Landing
-from orchestration.quality import detection
-from orchestration.quality.checks import mart_models
-from orchestration.quality.reconciliation import reconcile
-from orchestration.quality.validation import validate_mart
+from citystat.ingestion import is_automated
+from citystat.landing import Landing
+from citystat.quality import detection
+from orchestration.defs.quality.checks import mart_models
+from citystat.quality.reconciliation import reconcile
+from citystat.quality.validation import validate_mart
 city, warehouse = Path(sys.argv[1]), Path(sys.argv[2])
 inventory, landing = load_inventory(), Landing(warehouse / "landing")
 t = time.perf_counter()

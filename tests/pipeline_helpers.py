@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CITYSTAT = [sys.executable, "-m", "orchestration.cli"]
+CITYSTAT = [sys.executable, "-m", "citystat.cli"]
 PIPELINE_SCALE = "0.1"
 
 

@@ -59,7 +59,13 @@
 {%- endmacro %}
 
 {% macro in_run_window(column) -%}
+    {#- Records to reprocess by their own updated time: the window a run asks for (`citystat run --reprocess-from/--to`,
+        or the dbt asset's run config in the UI); none on an ordinary run. -#}
+    {%- if var("window_start", "") and var("window_end", "") -%}
     ({{ column }} >= timestamp '{{ var("window_start") }}' and {{ column }} < timestamp '{{ var("window_end") }}')
+    {%- else -%}
+    false
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro same_landing_row(left, right) -%}

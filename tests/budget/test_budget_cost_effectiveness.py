@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from orchestration.budget.cost_effectiveness import cost_effectiveness, kpi_counts, outcome_per_dollar, site_counts
-from orchestration.kpi.registry import load_registry
+from citystat.budget.cost_effectiveness import cost_effectiveness, kpi_counts, outcome_per_dollar, site_counts
+from citystat.kpi.registry import load_registry
 
 
 def _frames():

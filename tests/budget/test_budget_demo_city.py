@@ -8,10 +8,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.budget.analysis import BudgetAnalysis
-from orchestration.budget.assets import write_all
-from orchestration.budget.memo import memo_section
-from orchestration.cli import app as citystat
+from citystat.budget.analysis import BudgetAnalysis
+from orchestration.defs.metrics.budget import write_all
+from citystat.budget.memo import memo_section
+from citystat.cli import app as citystat
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from orchestration.budget.failing import check_rule, red_in_n_of_m
-from orchestration.budget.outcomes import site_status
+from citystat.budget.failing import check_rule, red_in_n_of_m
+from citystat.budget.outcomes import site_status
 
 MONTHS = ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]
 

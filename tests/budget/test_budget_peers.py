@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from orchestration.budget.peers import ABOVE, BELOW, benchmark, flag_for, percentile_rank, robust_z
+from citystat.budget.peers import ABOVE, BELOW, benchmark, flag_for, percentile_rank, robust_z
 
 # peers 10, 12, 14, 16, 18: median 14, absolute deviations 4, 2, 0, 2, 4 -> MAD 2 -> spread 1.4826 x 2 = 2.9652
 PEERS = [10.0, 12.0, 14.0, 16.0, 18.0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from orchestration.budget.repurposing import repurposing_candidates
+from citystat.budget.repurposing import repurposing_candidates
 
 MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from orchestration.budget.scenario import (
+from citystat.budget.scenario import (
     CONSOLIDATE, CONSOLIDATE_AND_CUT, CUT_TO_FLOOR, NOT_NEEDED, PARTIAL_CUT, PROTECTED, UNMEASURED,
     parse_percent, propose_cut,
 )

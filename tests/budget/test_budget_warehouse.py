@@ -11,13 +11,13 @@ import pytest
 from dagster_duckdb import DuckDBResource
 from typer.testing import CliRunner
 
-from orchestration.budget.analysis import BudgetAnalysis
-from orchestration.budget.assets import BUDGET_ASSETS, TABLES, write_all
-from orchestration.budget.marts import MissingMartError
-from orchestration.budget.memo import memo_section
-from orchestration.budget.tables import write_table
-from orchestration.budget.vacancies import by_department
-from orchestration.cli import app as citystat
+from citystat.budget.analysis import BudgetAnalysis
+from orchestration.defs.metrics.budget import BUDGET_ASSETS, TABLES, write_all
+from citystat.budget.marts import MissingMartError
+from citystat.budget.memo import memo_section
+from citystat.budget.tables import write_table
+from citystat.budget.vacancies import by_department
+from citystat.cli import app as citystat
 
 # FY2026 = July 2025 - June 2026; each programme spends $100,000 a month against a $1,200,000 budget
 PROGRAMMES = [("hs_senior_centres", "hs", "Senior centres"), ("fleet_maintenance", "fleet", "Fleet maintenance"),
@@ -155,7 +155,7 @@ def test_the_memo_section_reads_the_metrics_tables(warehouse):
 
 
 def test_the_memo_hook_adds_the_section_to_the_monthly_memo(warehouse):
-    from orchestration.kpi.memo import build_memo
+    from citystat.kpi.memo import build_memo
 
     with duckdb.connect(str(warehouse)) as con:
         write_all(con)

@@ -16,11 +16,11 @@ from dagster_duckdb import DuckDBResource
 from data_inventory import load_inventory
 from demo_city.generator import generate
 from demo_city.servers import serve_in_thread
-from orchestration.connectors import build_connector
-from orchestration.contracts.assets import CONTRACT_ASSETS
-from orchestration.contracts.inputs import MARTS
-from orchestration.ingestion import source_spec
-from orchestration.landing import Landing
+from citystat.connectors import build_connector
+from orchestration.defs.metrics.contracts import CONTRACT_ASSETS
+from citystat.contracts.inputs import MARTS
+from citystat.ingestion import source_spec
+from citystat.landing import Landing
 
 AS_OF = dt.date(2026, 10, 31)
 SCALE = 0.2

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from orchestration.contracts.inputs import ContractData
+from citystat.contracts.inputs import ContractData
 
 # The portal's paving benchmarks (demo_city.systems.procurement.PAVING_MILESTONES) on an Apr 1 - Nov 30 season
 BENCHMARKS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from orchestration.contracts.allocation import AllocationRules, allocate, capacity_miles
+from citystat.contracts.allocation import AllocationRules, allocate, capacity_miles
 
 GRADED_ON = pd.Timestamp("2024-09-30")
 BIG = 100.0

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from demo_city.reference import UNDERPERFORMING_VENDOR
-from orchestration.contracts.assets import CONTRACT_ASSETS
-from orchestration.contracts.tables import TABLES, read_table
-from orchestration.warehouse import WAREHOUSE_POOL
+from orchestration.defs.metrics.contracts import CONTRACT_ASSETS
+from citystat.contracts.tables import TABLES, read_table
+from citystat.warehouse import WAREHOUSE_POOL
 
 SEASONS = [2024, 2025, 2026]  # as_of 2026-10-31: two finished seasons and one three-quarters-plus through
 LETTERS = "ABCDF"
@@ -118,7 +118,7 @@ def test_assets_follow_the_metrics_convention():
 
 
 def test_cli_grade_prints_grades_evidence_and_allocation(contract_city, metrics):
-    from orchestration.cli import app
+    from citystat.cli import app
 
     result = CliRunner().invoke(app, ["contracts", "grade", "--season", "2025", "--db", str(contract_city.db)],
                                 terminal_width=200)

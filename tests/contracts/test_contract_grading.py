@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from orchestration.contracts.grading import COMPONENTS, Component, GradingRules, grade_contracts, grading_day
+from citystat.contracts.grading import COMPONENTS, Component, GradingRules, grade_contracts, grading_day
 
 from contract_builders import contract, data, graded_example, milestones, segment
 

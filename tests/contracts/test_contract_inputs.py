@@ -5,7 +5,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.contracts.inputs import ContractData, ContractDataError, read_marts
+from citystat.contracts.inputs import ContractData, ContractDataError, read_marts
 
 from contract_builders import contract, data, milestones, segment
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.contracts.payments import contract_totals, money, payment_lines
+from citystat.contracts.payments import contract_totals, money, payment_lines
 
 from contract_builders import BENCHMARKS, contract, data, milestones, segment
 

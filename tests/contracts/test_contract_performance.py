@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from orchestration.contracts.performance import contract_metrics, contract_performance, work_zone_complaints
+from citystat.contracts.performance import contract_metrics, contract_performance, work_zone_complaints
 
 from contract_builders import contract, data, milestones, segment
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.contracts.allocation import allocate
-from orchestration.contracts.grading import grade_contracts
-from orchestration.contracts.performance import contract_performance
-from orchestration.contracts.scorecards import vendor_scorecards
+from citystat.contracts.allocation import allocate
+from citystat.contracts.grading import grade_contracts
+from citystat.contracts.performance import contract_performance
+from citystat.contracts.scorecards import vendor_scorecards
 
 from contract_builders import contract, data, graded_example, milestones, segment
 

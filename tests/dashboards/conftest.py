@@ -123,11 +123,11 @@ def built_site(pipeline) -> BuiltSite:
     from dagster import AssetKey, DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
-    from orchestration.dashboards import built_pages
+    from citystat.dashboards import built_pages
 
     assert pipeline.snapshot.exists(), "the shared pipeline run published no snapshot:\n" + pipeline.first_run.stdout[-3000:]
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--stage", "publish_all"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "citystat.cli", "run", "--stage", "publish_all"], cwd=ROOT,
                             env=pipeline.env, capture_output=True, text=True, timeout=1800)
     run_seconds = time.monotonic() - started
     assert result.returncode == 0, f"citystat run --stage publish_all failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.dashboards import (
+from citystat.dashboards import (
     DashboardBuildError,
     _run_step,
     build_site,
@@ -16,7 +16,7 @@ from orchestration.dashboards import (
     tables_read_by_sources,
     write_dashboard_database,
 )
-from orchestration.dashboards_cli import app
+from citystat.dashboards_cli import app
 
 
 def test_source_queries_name_the_tables_to_copy(fixture_snapshot, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.dashboards import DASHBOARD_DATABASE, DASHBOARDS_DIR, SOURCE_NAME, ensure_node_modules, running_site
+from citystat.dashboards import DASHBOARD_DATABASE, DASHBOARDS_DIR, SOURCE_NAME, ensure_node_modules, running_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

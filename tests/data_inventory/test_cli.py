@@ -83,9 +83,9 @@ def test_coverage_prints_departments_and_the_criterion():
 def test_mounted_under_the_citystat_command(inventory_copy):
     """The real entry point (`citystat inventory validate`) in a fresh interpreter."""
     path = inventory_copy(lambda d: dataset(d, "pw_mms", "work_orders").update({"cadence": "sometimes"}))
-    broken = subprocess.run([sys.executable, "-m", "orchestration.cli", "inventory", "validate", str(path)], capture_output=True, text=True, timeout=120)
+    broken = subprocess.run([sys.executable, "-m", "citystat.cli", "inventory", "validate", str(path)], capture_output=True, text=True, timeout=120)
     assert broken.returncode == 1, broken.stderr
     assert "datasets[work_orders] cadence: 'sometimes' is not one of" in broken.stdout
-    ok = subprocess.run([sys.executable, "-m", "orchestration.cli", "inventory", "validate"], capture_output=True, text=True, timeout=120)
+    ok = subprocess.run([sys.executable, "-m", "citystat.cli", "inventory", "validate"], capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK ")

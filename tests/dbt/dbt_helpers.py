@@ -12,10 +12,10 @@ import pytest
 
 from data_inventory import load_inventory
 from demo_city.servers import serve_in_thread
-from orchestration.connectors import ConnectorOptions, RetryPolicy, build_connector
-from orchestration.dbt_assets import DBT_PROJECT_DIR, dbt_executable
-from orchestration.ingestion import is_automated, source_spec
-from orchestration.landing import Landing
+from citystat.connectors import ConnectorOptions, RetryPolicy, build_connector
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from citystat.ingestion import is_automated, source_spec
+from citystat.landing import Landing
 
 FAST = ConnectorOptions(retry=RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05), http_timeout=10.0,
                         page_size=1000, chunk_rows=50_000, sqlite_busy_timeout=0.5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
-from orchestration.dbt_assets import DBT_PROJECT_DIR
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR
 
 from dbt_helpers import dbt, tables
 

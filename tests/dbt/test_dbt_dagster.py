@@ -11,10 +11,10 @@ import dagster as dg
 import pytest
 from dagster_dbt import DbtProject
 
-import orchestration.dbt_assets as dbt_assets
-from orchestration.dbt_assets import DAILY_PARTITIONS, DBT_ASSETS, DBT_PROJECT_DIR, ParseWhenStale, manifest_is_stale, run_vars
-from orchestration.ingestion import build_ingestion
-from orchestration.warehouse import WAREHOUSE_POOL
+import orchestration.lib.dbt_project as dbt_assets
+from orchestration.lib.dbt_project import DAILY_PARTITIONS, DBT_ASSETS, DBT_PROJECT_DIR, ParseWhenStale, manifest_is_stale, run_vars
+from orchestration.defs.ingestion.assets import build_ingestion
+from citystat.warehouse import WAREHOUSE_POOL
 
 
 def all_keys(asset):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from orchestration.dbt_assets import DBT_PROJECT_DIR
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR
 
 
 def test_sources_are_up_to_date_with_the_inventory():

@@ -1,7 +1,7 @@
 import pytest
 
 from kpi_helpers import DEMO_AS_OF, DemoWarehouse, dbt_helpers, materialize_metrics, swing_month
-from orchestration.kpi.registry import load_registry
+from citystat.kpi.registry import load_registry
 
 # Every mart the KPI metrics and the semantic layer read (with their upstream), seeds included; no dbt tests.
 KPI_MODELS = ["+kpi_values", "+fct_kpi_submissions", "+stg_perf_office__strategic_goals",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestration.kpi import series, status
+from citystat.kpi import series, status
 
 
 def run_engine(rows: list[dict], registry=None, score_cap: float = status.DEFAULT_SCORE_CAP) -> pd.DataFrame:
@@ -85,7 +85,7 @@ def materialize_metrics(demo: DemoWarehouse) -> MetricsRun:
     import dagster as dg
     from dagster_duckdb import DuckDBResource
 
-    from orchestration.kpi.assets import METRICS_ASSETS
+    from orchestration.defs.metrics.kpi import METRICS_ASSETS
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CITYSTAT_AS_OF", DEMO_AS_OF.isoformat())

@@ -4,8 +4,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from orchestration.kpi import cityscore, goals
-from orchestration.kpi.memo import build_memo
+from citystat.kpi import cityscore, goals
+from citystat.kpi.memo import build_memo
 
 from kpi_helpers import monthly, run_engine
 

@@ -5,8 +5,8 @@ import datetime as dt
 import duckdb
 import pytest
 
-from orchestration.kpi import flags
-from orchestration.kpi.problems import ValidationError
+from citystat.kpi import flags
+from citystat.kpi.problems import ValidationError
 
 from kpi_helpers import monthly, run_engine
 

@@ -4,8 +4,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from orchestration.kpi import goals
-from orchestration.kpi.problems import ValidationError
+from citystat.kpi import goals
+from citystat.kpi.problems import ValidationError
 
 START = dt.date(2024, 1, 1)
 DEADLINE = START + dt.timedelta(days=1000)  # 1,000 properties in 1,000 days -> 2026-09-27

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
-from orchestration.kpi import flags
+from citystat.cli import app
+from citystat.kpi import flags
 
 from kpi_helpers import monthly, run_engine
 
@@ -60,7 +60,7 @@ def test_kpi_list(tmp_path):
 
 
 def test_entry_point_runs_as_a_process():
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "kpi", "status", str(SAMPLE)],
+    result = subprocess.run([sys.executable, "-m", "citystat.cli", "kpi", "status", str(SAMPLE)],
                             capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "pw_on_time_pct" in result.stdout

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from demo_city.systems.performance_office import SWING_KPI, SWING_NOTE
-from orchestration.kpi import metrics_tables as tables
+from citystat.kpi import metrics_tables as tables
 
 from kpi_helpers import DEMO_AS_OF, swing_month
 

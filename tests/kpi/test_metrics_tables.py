@@ -6,8 +6,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.kpi import metrics_tables as tables
-from orchestration.kpi.submissions import SUBMISSION_COLUMNS
+from citystat.kpi import metrics_tables as tables
+from citystat.kpi.submissions import SUBMISSION_COLUMNS
 
 from kpi_helpers import monthly, run_engine
 

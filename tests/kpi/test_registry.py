@@ -3,8 +3,8 @@ import shutil
 
 import pytest
 
-from orchestration.kpi.problems import ValidationError
-from orchestration.kpi.registry import REGISTRY_PATH, TARGETS_PATH, load_registry
+from citystat.kpi.problems import ValidationError
+from citystat.kpi.registry import REGISTRY_PATH, TARGETS_PATH, load_registry
 
 # Inventory dataset ids from docs/contracts.md ("Inventory ids of the demo systems and datasets")
 CONTRACT_DATASETS = {

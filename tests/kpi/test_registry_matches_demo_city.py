@@ -5,7 +5,7 @@ import pandas as pd
 
 from demo_city.core import GenContext
 from demo_city.systems import performance_office
-from orchestration.kpi import goals
+from citystat.kpi import goals
 
 
 def test_submitted_kpis_are_the_registry_submitted_kpis(registry):
@@ -18,7 +18,7 @@ def test_submission_rows_validate_as_a_kpi_series(registry, tmp_path):
     ctx = GenContext(out=tmp_path, as_of=dt.date(2026, 10, 31))
     rows = performance_office.period_rows(ctx, 2025, 3)
     assert rows and {r["kpi_id"] for r in rows} <= set(registry.kpis)
-    from orchestration.kpi import series
+    from citystat.kpi import series
 
     records = series.records_from_frame(pd.DataFrame(rows), "kpi_submissions_2025-03.csv")
     assert all(r["period"].label == "2025-03" and r["value"] is not None for r in records)

@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.dbt_assets import DBT_PROJECT_DIR
-from orchestration.kpi import semantic
-from orchestration.publish import publish_snapshot
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR
+from citystat.kpi import semantic
+from citystat.publish import publish_snapshot
 
 # one KPI or more of each family (semantic.family): pooled rates (pct, ratio, usd), fytd rate, counts, fytd miles,
 # medians / percentiles (mean beyond a month), submitted counts and means
@@ -24,7 +24,7 @@ SAMPLE = ["pw_on_time_pct", "ce_inspections_per_inspector", "pw_cost_per_work_or
 
 def test_the_generated_kpi_metrics_match_the_registry(registry):
     assert semantic.METRICS_FILE.read_text() == semantic.render(registry), \
-        "stale: run `python -m orchestration.kpi.semantic` after editing the KPI registry"
+        "stale: run `python -m citystat.kpi.semantic` after editing the KPI registry"
 
 
 def test_each_kpi_aggregates_by_its_family(registry):

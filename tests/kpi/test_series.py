@@ -2,9 +2,9 @@
 import pandas as pd
 import pytest
 
-from orchestration.kpi import series
-from orchestration.kpi.periods import parse_period
-from orchestration.kpi.problems import ValidationError
+from citystat.kpi import series
+from citystat.kpi.periods import parse_period
+from citystat.kpi.problems import ValidationError
 
 
 def _write(tmp_path, text):

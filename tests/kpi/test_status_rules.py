@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from orchestration.kpi import status
+from citystat.kpi import status
 
 from kpi_helpers import monthly, row_of, run_engine
 

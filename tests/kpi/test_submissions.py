@@ -4,7 +4,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from orchestration.kpi.submissions import SUBMISSION_COLUMNS, check_submissions
+from citystat.kpi.submissions import SUBMISSION_COLUMNS, check_submissions
 
 AS_OF = dt.date(2026, 10, 31)
 

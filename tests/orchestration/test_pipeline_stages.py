@@ -1,7 +1,7 @@
 """The stage runner: a failed blocking check in one stage holds back its downstream in the next stages."""
 import dagster as dg
 
-from orchestration.pipeline import run_stage
+from orchestration.run import run_stage
 
 
 @dg.asset

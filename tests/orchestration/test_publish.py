@@ -6,7 +6,7 @@ import textwrap
 import duckdb
 import pytest
 
-from orchestration.publish import publish_snapshot
+from citystat.publish import publish_snapshot
 
 
 def _make_work(path, n):

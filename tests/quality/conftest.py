@@ -15,8 +15,8 @@ import pytest
 
 from data_inventory import load_inventory
 from demo_city.generator import generate
-from orchestration.quality.detection import Flags, collect_flags
-from orchestration.quality.measure import BuiltWarehouse, build_warehouse
+from citystat.quality.detection import Flags, collect_flags
+from citystat.quality.measure import BuiltWarehouse, build_warehouse
 
 AS_OF = dt.date(2026, 10, 31)
 

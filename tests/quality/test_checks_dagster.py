@@ -10,14 +10,14 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from orchestration.ingestion import build_ingestion, raw_key
-from orchestration.ingestion_resource import IngestionResource
-from orchestration.quality.checks import (
+from orchestration.defs.ingestion.assets import build_ingestion, raw_key
+from orchestration.lib.resources import IngestionResource
+from orchestration.defs.quality.checks import (
     DRIFT_CHECK, GX_CHECK, RECONCILIATION_CHECK, VOLUME_CHECK, build_quality_checks, mart_key, mart_models,
     source_health_job, staging_key,
 )
-from orchestration.quality.measure import demo_servers
-from orchestration.quality.scores import TABLE, build_dataset_scores_asset
+from citystat.quality.measure import demo_servers
+from citystat.quality.scores import TABLE, build_dataset_scores_asset
 
 from conftest import copy_city
 

@@ -2,7 +2,7 @@
 >= 99%, and not one flag on a clean city."""
 from __future__ import annotations
 
-from orchestration.quality.detection import (
+from citystat.quality.detection import (
     FILE_LEVEL_CLASSES, by_class, detection_table, false_alarms, format_table, load_manifest, row_level_recall,
 )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from orchestration.landing import Landing
-from orchestration.quality.drift import drifted_files
-from orchestration.quality.freshness import check_freshness
-from orchestration.quality.volume import check_volume, missing_exports
+from citystat.landing import Landing
+from citystat.quality.drift import drifted_files
+from citystat.quality.freshness import check_freshness
+from citystat.quality.volume import check_volume, missing_exports
 
 HEADER = ("case_id,property_id,parcel_address,owner_name,owner_phone,district,opened_date,status,outcome,closure_date,"
           "evidence_photo_url,inspector_id,updated_at")

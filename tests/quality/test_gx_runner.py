@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 
-from orchestration.quality.gx_runner import validate
-from orchestration.quality.suites import load_suite
-from orchestration.quality.validation import validate_batches
+from citystat.quality.gx_runner import validate
+from citystat.quality.suites import load_suite
+from citystat.quality.validation import validate_batches
 
 
 def suite_file(tmp_path, expectations):

@@ -5,8 +5,8 @@ import shutil
 
 import duckdb
 
-from orchestration.ingestion import is_automated
-from orchestration.quality.reconciliation import reconcile
+from citystat.ingestion import is_automated
+from citystat.quality.reconciliation import reconcile
 
 
 def test_reconciliation_holds_for_every_batch_of_every_dataset(defective_built, clean_built, inventory):

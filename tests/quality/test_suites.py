@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from orchestration.ingestion import is_automated
-from orchestration.quality.suites import ERROR, SuiteError, WARNING, all_suites, load_suite, raw_suite_name
-from orchestration.settings import project_root
+from citystat.ingestion import is_automated
+from citystat.quality.suites import ERROR, SuiteError, WARNING, all_suites, load_suite, raw_suite_name
+from citystat.settings import project_root
 
 GENERATOR = project_root() / "expectations" / "generate.py"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from demo_city.generator import generate
-from orchestration.connectors import ConnectorOptions, RetryPolicy
-from orchestration.landing import Landing
+from citystat.connectors import ConnectorOptions, RetryPolicy
+from citystat.landing import Landing
 
 AS_OF = dt.date(2026, 10, 31)
 

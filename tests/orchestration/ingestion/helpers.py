@@ -5,7 +5,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.landing import Landing
+from citystat.landing import Landing
 
 
 def landed(landing: Landing, system: str, dataset: str, sql: str = "SELECT * FROM batch") -> list[tuple]:

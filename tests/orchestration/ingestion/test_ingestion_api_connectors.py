@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from demo_city.servers import serve_in_thread
-from orchestration.connectors import SourceError, SourceSpec, SourceUnavailable, build_connector
-from orchestration.landing import Landing
+from citystat.connectors import SourceError, SourceSpec, SourceUnavailable, build_connector
+from citystat.landing import Landing
 
 from .helpers import landed, snapshot_of
 

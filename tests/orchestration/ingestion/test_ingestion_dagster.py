@@ -12,9 +12,9 @@ import pytest
 
 from data_inventory import load_inventory
 from demo_city.servers import serve_in_thread
-from orchestration.ingestion import build_ingestion
-from orchestration.ingestion_resource import IngestionResource
-from orchestration.sensors import build_file_drop_sensor
+from orchestration.defs.ingestion.assets import build_ingestion
+from orchestration.lib.resources import IngestionResource
+from orchestration.defs.ingestion.sensors import build_file_drop_sensor
 
 from .helpers import landed
 
@@ -38,8 +38,8 @@ def test_ingestion_definitions_import_in_under_three_seconds():
     inside the 3 s budget. CPU time is asserted because the machine is shared (wall time also counts
     other people's work); the whole code location's import time is printed for the record."""
     ingestion = import_seconds(
-        "from orchestration.ingestion import build_ingestion; from orchestration.sensors import build_file_drop_sensors; "
-        "import orchestration.schedules; i = build_ingestion(); build_file_drop_sensors(i.file_drop_refs)"
+        "from orchestration.defs.ingestion.assets import build_ingestion; from orchestration.defs.ingestion.sensors import build_file_drop_sensors; "
+        "import orchestration.defs.automation.schedules; i = build_ingestion(); build_file_drop_sensors(i.file_drop_refs)"
     )
     whole = import_seconds("import orchestration.definitions")
     print(f"ingestion definitions build in {ingestion[0]:.2f} s wall / {ingestion[1]:.2f} s CPU; "

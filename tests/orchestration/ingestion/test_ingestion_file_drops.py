@@ -7,7 +7,7 @@ import os
 import openpyxl
 import pytest
 
-from orchestration.connectors import SchemaDrift, SourceError, SourceSpec, build_connector
+from citystat.connectors import SchemaDrift, SourceError, SourceSpec, build_connector
 
 from .helpers import landed, snapshot_of
 
@@ -150,7 +150,7 @@ def test_a_missing_drop_folder_names_the_folder_and_its_environment_variable(tmp
 
 
 def test_large_csv_streams_in_several_chunks(tmp_path, landing, fast, monkeypatch):
-    import orchestration.connectors.file_drop as file_drop
+    import citystat.connectors.file_drop as file_drop
 
     monkeypatch.setattr(file_drop, "CSV_BLOCK_BYTES", 4096)  # force many Arrow batches on a small file
     drops = tmp_path / "drops"

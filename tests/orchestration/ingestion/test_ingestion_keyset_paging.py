@@ -3,8 +3,8 @@ SODA do, with the awkward cases: more rows on one timestamp than a page holds, a
 while the load is paging (which move to the end of the order)."""
 from __future__ import annotations
 
-from orchestration.connectors.paging import keyset_pages
-from orchestration.connectors.watermark import Watermark
+from citystat.connectors.paging import keyset_pages
+from citystat.connectors.watermark import Watermark
 
 
 class OrderedSource:

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from orchestration.connectors import SourceError, SourceSpec, build_connector
-from orchestration.landing import BatchWriter, Landing, new_load_id
+from citystat.connectors import SourceError, SourceSpec, build_connector
+from citystat.landing import BatchWriter, Landing, new_load_id
 
 from .helpers import landed
 

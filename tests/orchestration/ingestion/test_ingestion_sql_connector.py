@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orchestration.connectors import RetryPolicy, SourceError, SourceSpec, SourceUnavailable, build_connector
+from citystat.connectors import RetryPolicy, SourceError, SourceSpec, SourceUnavailable, build_connector
 
 from .helpers import landed, snapshot_of
 
@@ -120,7 +120,7 @@ def test_missing_table_or_file_is_reported_by_name(tmp_path, landing, fast):
 def test_a_sqlalchemy_url_from_the_environment_takes_the_same_path(tmp_path, landing, fast, monkeypatch):
     """Server databases (PostgreSQL) are configured the same way: a SQLAlchemy URL in the entry's env var."""
     from data_inventory import load_inventory
-    from orchestration.ingestion import source_spec
+    from citystat.ingestion import source_spec
 
     db = make_db(tmp_path / "elsewhere.sqlite", rows=30)
     monkeypatch.setenv("CITYSTAT_PW_MMS_URL", f"sqlite:///{db}")

@@ -1,0 +1,29 @@
+"""`citystat`: the command-line tool. Each concept mounts its own sub-app; heavy imports stay inside commands."""
+from __future__ import annotations
+
+import typer
+
+from data_inventory.cli import app as inventory_app
+from demo_city.cli import app as demo_city_app
+from citystat.budget.cli import app as budget_app
+from citystat.contracts.cli import app as contracts_app
+from citystat.dashboards_cli import app as dashboards_app
+from citystat.kpi.cli import app as kpi_app
+from citystat.kpi.flags_cli import flags_app
+from citystat.pipeline_cli import demo, publish, run
+
+app = typer.Typer(help="CityStat: a performance-management warehouse for a city government.", no_args_is_help=True)
+app.command()(demo)
+app.command()(run)
+app.command()(publish)
+app.add_typer(demo_city_app, name="demo-city")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(kpi_app, name="kpi")
+app.add_typer(flags_app, name="flags")
+app.add_typer(contracts_app, name="contracts")
+app.add_typer(budget_app, name="budget")
+app.add_typer(dashboards_app, name="dashboards")
+
+
+if __name__ == "__main__":
+    app()

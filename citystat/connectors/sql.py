@@ -1,0 +1,113 @@
+"""SQL databases through SQLAlchemy: SQLite files now, PostgreSQL (or any dialect) by URL.
+
+Configured from the inventory entry: ``location`` is a SQLAlchemy URL (normally supplied through the
+entry's environment variable, since it may hold a password) or a SQLite file path;
+``source_object`` the table (``schema.table`` allowed). With ``cursor_field`` the load is
+incremental (``cursor >= mark`` ordered by cursor and primary key); without, a full snapshot.
+Rows stream from one server-side query in chunks, so a large table is never held in memory.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from citystat.connectors.base import Chunk, SourceError, SourceSpec, SourceState
+from citystat.connectors.retry import RetryPolicy, call_with_retries
+
+TRANSIENT_MESSAGES = ("database is locked", "database table is locked", "busy", "could not connect",
+                      "connection refused", "server closed the connection", "timeout expired")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A locked SQLite file or an unreachable/restarting server; not a wrong table or bad SQL."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.TimeoutError)):
+        return any(m in str(exc).lower() for m in TRANSIENT_MESSAGES)
+    return False
+
+
+def describe(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None)
+    return f"{type(original or exc).__name__}: {original or exc}"
+
+
+def database_url(location: str) -> sa.URL:
+    """A SQLAlchemy URL as is; a bare path as a SQLite URL."""
+    return sa.make_url(location) if "://" in location else sa.URL.create("sqlite", database=str(Path(location).resolve()))
+
+
+class SqlConnector:
+    def __init__(self, spec: SourceSpec, *, policy: RetryPolicy, chunk_rows: int = 50_000, busy_timeout: float = 1.0):
+        self.spec, self.policy, self.chunk_rows, self.busy_timeout = spec, policy, chunk_rows, busy_timeout
+        self.url = database_url(spec.location)
+        self.where = f"reading {self.spec.source_object} from {self.url.render_as_string(hide_password=True)}"
+
+    def _engine(self) -> sa.Engine:
+        if self.url.get_backend_name() != "sqlite" or not self.url.database or self.url.database == ":memory:":
+            return sa.create_engine(self.url, poolclass=NullPool)
+        path = Path(self.url.database)
+        if not path.is_file():
+            raise SourceError(f"{self.spec.label}: database file {path} does not exist")
+        # Read-only URI: extraction can never change the source, and a wrong path never creates a file.
+        uri, timeout = f"{path.resolve().as_uri()}?mode=ro", self.busy_timeout
+        return sa.create_engine("sqlite://", poolclass=NullPool,
+                                creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout))
+
+    def _query(self, table: sa.Table, state: SourceState) -> sa.Select:
+        query = sa.select(table)
+        cursor = self.spec.cursor_field
+        if not cursor:
+            return query
+        if cursor not in table.c:
+            raise SourceError(f"{self.spec.label}: cursor_field {cursor!r} is not a column of {table.fullname} "
+                              f"(columns: {', '.join(table.c.keys())})")
+        missing = [k for k in self.spec.primary_key if k not in table.c]
+        if missing:
+            raise SourceError(f"{self.spec.label}: primary_key columns {missing} are not in {table.fullname}")
+        if state.watermark.value is not None:
+            query = query.where(table.c[cursor] >= state.watermark.value)
+        return query.order_by(table.c[cursor], *(table.c[k] for k in self.spec.primary_key))
+
+    def extract(self, state: SourceState) -> Iterator[Chunk]:
+        engine = self._engine()
+        schema, _, name = self.spec.source_object.rpartition(".")
+        try:
+            with engine.connect() as conn:
+                def start() -> tuple[sa.Table, sa.CursorResult]:
+                    table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
+                    query = self._query(table, state)
+                    return table, conn.execution_options(stream_results=True, max_row_buffer=self.chunk_rows).execute(query)
+
+                try:
+                    table, result = call_with_retries(start, policy=self.policy, is_transient=is_transient,
+                                                      describe=describe, spec=self.spec, where=self.where)
+                except sa.exc.NoSuchTableError:
+                    raise SourceError(f"{self.spec.label}: no table {self.spec.source_object!r} in "
+                                      f"{self.url.render_as_string(hide_password=True)}") from None
+                yield from self._chunks(result, state)
+        finally:
+            engine.dispose()
+
+    def _chunks(self, result: sa.CursorResult, state: SourceState) -> Iterator[Chunk]:
+        names = list(result.keys())
+        cursor = self.spec.cursor_field
+        cursor_at = names.index(cursor) if cursor else None
+        key_at = [names.index(k) for k in self.spec.primary_key] if cursor else []
+        for rows in result.partitions(self.chunk_rows):
+            if cursor_at is not None:
+                kept = []
+                for row in rows:
+                    row_id = "|".join(str(row[i]) for i in key_at) if key_at else None
+                    if not state.watermark.already_landed(row[cursor_at], row_id):
+                        state.watermark.observe(row[cursor_at], row_id)
+                        kept.append(row)
+                rows = kept
+            if not rows:
+                continue
+            columns = {name: list(values) for name, values in zip(names, zip(*rows))}
+            yield Chunk(columns, len(rows), cursor_values=columns[cursor] if cursor else None)

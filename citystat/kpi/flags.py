@@ -1,0 +1,438 @@
+"""Persisted flags and their action log, in the warehouse (``metrics.flags``, ``metrics.flag_actions``).
+
+A flag is identified by (kpi, period, kind), so its id is stable: rerunning the engine updates the flag instead
+of adding another, and a flag whose condition disappears after a data revision is kept (marked
+``condition_present = false``), never deleted. The action log is append-only: who, when, what, and the status it
+left the flag in (open / acknowledged / escalated / resolved); a flag's ``status`` is that of its latest action.
+When the indicator recovers in a later period the engine appends a ``resolved`` action itself, once.
+The office edits actions through a CSV (export, add rows, import); importing the same file twice adds nothing.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from citystat.kpi.periods import parse_period
+from citystat.kpi.problems import Problem, ValidationError, where
+
+STATUSES = ("open", "acknowledged", "escalated", "resolved")
+KINDS = ("red", "worsened", "moved")
+SYSTEM_ACTOR = "citystat"
+ACTION_CSV_COLUMNS = ["flag_id", "kpi_id", "period", "kind", "acted_at", "actor", "action", "status", "source"]
+ACTION_CSV_REQUIRED = ["flag_id", "acted_at", "actor", "action", "status"]
+
+_SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS metrics;
+CREATE SEQUENCE IF NOT EXISTS metrics.flag_action_seq;
+CREATE TABLE IF NOT EXISTS metrics.flags (
+    flag_id VARCHAR PRIMARY KEY,          -- '<kpi_id>:<period>:<kind>'
+    kpi_id VARCHAR NOT NULL,
+    kpi_name VARCHAR,
+    department_code VARCHAR,
+    period VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,                -- red | worsened | moved
+    critical BOOLEAN NOT NULL,
+    value DOUBLE,
+    baseline_period VARCHAR,              -- the period compared with (swings)
+    baseline_value DOUBLE,
+    target DOUBLE,
+    relative_change DOUBLE,
+    threshold DOUBLE,
+    rag_status VARCHAR,
+    message VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,              -- of the latest action
+    raised_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,        -- time of the latest action
+    condition_present BOOLEAN NOT NULL,   -- does the latest evaluation still show the condition
+    last_evaluated_at TIMESTAMP NOT NULL,
+    recovered_period VARCHAR              -- first later period where the indicator recovered
+);
+CREATE TABLE IF NOT EXISTS metrics.flag_actions (
+    action_id VARCHAR PRIMARY KEY,        -- hash of (flag_id, acted_at, actor, action, status)
+    flag_id VARCHAR NOT NULL,
+    acted_at TIMESTAMP NOT NULL,
+    actor VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,              -- engine | cli | csv
+    recorded_at TIMESTAMP NOT NULL,
+    seq BIGINT NOT NULL                   -- order of recording, breaks ties between equal acted_at
+);
+"""
+
+_FLAG_COLUMNS = ["flag_id", "kpi_id", "kpi_name", "department_code", "period", "kind", "critical", "value",
+                 "baseline_period", "baseline_value", "target", "relative_change", "threshold", "rag_status", "message"]
+
+
+class FlagError(ValueError):
+    """A flag command that cannot be applied (unknown flag, bad status, ...)."""
+
+
+@dataclass
+class SyncResult:
+    raised: list[str] = field(default_factory=list)
+    auto_resolved: list[str] = field(default_factory=list)
+    updated: int = 0
+    condition_gone: list[str] = field(default_factory=list)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _clean(x):
+    return None if _blank(x) else x
+
+
+def flag_id(kpi_id: str, period: str, kind: str) -> str:
+    return f"{kpi_id}:{period}:{kind}"
+
+
+def action_id(flag: str, acted_at: dt.datetime, actor: str, action: str, status: str) -> str:
+    key = "\x1f".join([flag, acted_at.strftime("%Y-%m-%d %H:%M:%S"), actor, action, status])
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_SCHEMA)
+
+
+# ---- detection and recovery: pure functions over the status engine's output -------------------------------
+
+def _pct(x: float | None) -> str:
+    return "from zero" if x is None else f"{x:+.1%}"
+
+
+def detect_flags(evaluated: pd.DataFrame) -> list[dict]:
+    """Flags the status table calls for, one per event:
+
+    - 'red': the KPI turned red (the first red period after a period that was not red; a red spell is one flag);
+    - 'worsened': a period-over-period move past the KPI's threshold the wrong way;
+    - 'moved': the same for a KPI with no desired direction, either way.
+    Moves the right way stay visible in the status table (pop_flag) but ask nobody for action."""
+    flags = []
+    rows = sorted(evaluated.to_dict("records"), key=lambda r: (r["kpi_id"], parse_period(r["period"])))
+    previous_status: dict[str, str] = {}
+    for row in rows:
+        base = {
+            "kpi_id": row["kpi_id"], "kpi_name": row.get("name") or row["kpi_id"],
+            "department_code": _clean(row.get("department_code")), "period": row["period"],
+            "critical": bool(row.get("critical")), "value": _clean(row["value"]), "target": _clean(row["target"]),
+            "threshold": row["flag_threshold"], "rag_status": row["status"],
+            "baseline_period": None, "baseline_value": None, "relative_change": None,
+        }
+        if _blank(row["value"]):
+            continue  # no data: neither starts nor ends a red spell
+        if row["status"] == "red" and previous_status.get(row["kpi_id"]) != "red":
+            flags.append({**base, "kind": "red", "message": f"{base['kpi_name']} turned red in {row['period']}: {row['status_reason']}"})
+        previous_status[row["kpi_id"]] = row["status"]
+        if row["pop_flag"] and row["change_direction"] in ("worse", "up", "down"):
+            kind = "worsened" if row["change_direction"] == "worse" else "moved"
+            change = _clean(row["relative_change"])
+            flags.append({
+                **base, "kind": kind, "baseline_period": row["previous_period"],
+                "baseline_value": row["previous_value"], "relative_change": change,
+                "message": (f"{base['kpi_name']} {kind} {_pct(change)} in {row['period']} against "
+                            f"{row['previous_period']} (threshold {row['flag_threshold']:.0%})"),
+            })
+    for flag in flags:
+        flag["flag_id"] = flag_id(flag["kpi_id"], flag["period"], flag["kind"])
+    return flags
+
+
+def recovered(flag: dict, row: dict) -> bool:
+    """Has the indicator recovered in this later status row?
+
+    red: the KPI is out of red (green or yellow). worsened: it meets target again, or is back within the threshold
+    of the value before the swing (or better). moved: back within the threshold of the value before the swing."""
+    value = _clean(row["value"])
+    if value is None:
+        return False
+    if flag["kind"] == "red":
+        return row["status"] in ("green", "yellow")
+    baseline, threshold = flag["baseline_value"], flag["threshold"]
+    if flag["kind"] == "worsened":
+        if row["status"] == "green":
+            return True
+        worse_by = baseline - value if row["desired_direction"] == "up" else value - baseline
+        return worse_by <= 0 or (baseline != 0 and worse_by / abs(baseline) < threshold)
+    if value == baseline:
+        return True
+    return baseline != 0 and abs(value - baseline) / abs(baseline) < threshold
+
+
+def find_recovery(flag: dict, later_rows: list[dict]) -> str | None:
+    """The first later period (rows in period order) in which the indicator recovered, if any."""
+    for row in later_rows:
+        if recovered(flag, row):
+            return row["period"]
+    return None
+
+
+# ---- persistence ---------------------------------------------------------------------------------------------
+
+def _insert_action(con, flag: str, acted_at: dt.datetime, actor: str, action: str, status: str, source: str) -> bool:
+    """Append one action unless the identical action is already logged; True when it was new."""
+    acted_at = acted_at.replace(microsecond=0)
+    ident = action_id(flag, acted_at, actor, action, status)
+    if con.execute("SELECT 1 FROM metrics.flag_actions WHERE action_id = ?", [ident]).fetchone():
+        return False
+    con.execute("INSERT INTO metrics.flag_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, nextval('metrics.flag_action_seq'))",
+                [ident, flag, acted_at, actor, action, status, source, dt.datetime.now()])
+    return True
+
+
+def _refresh_status(con, flag_ids: list[str] | None = None) -> None:
+    """flags.status/updated_at = the latest action (by acted_at, then the order recorded)."""
+    where_clause = "" if flag_ids is None else "AND f.flag_id IN (SELECT unnest(?))"
+    params = [] if flag_ids is None else [flag_ids]
+    con.execute(f"""
+        UPDATE metrics.flags f SET status = latest.status, updated_at = latest.acted_at
+        FROM (
+            SELECT flag_id, status, acted_at FROM (
+                SELECT flag_id, status, acted_at,
+                       row_number() OVER (PARTITION BY flag_id ORDER BY acted_at DESC, seq DESC) AS rn
+                FROM metrics.flag_actions) WHERE rn = 1
+        ) latest
+        WHERE f.flag_id = latest.flag_id {where_clause}
+    """, params)
+
+
+def _spell_already_flagged(flag: dict, stored, rows: list[dict]) -> bool:
+    """Does this red onset continue a spell flagged earlier? (A partial rerun cannot see the earlier periods.)
+
+    True when an earlier red flag of the KPI has not recovered before this period, judged by its stored
+    recovery and by the evaluated rows between the two periods."""
+    period = parse_period(flag["period"])
+    for other in stored:
+        if other["kpi_id"] != flag["kpi_id"] or other["kind"] != "red" or not other["condition_present"]:
+            continue
+        other_period = parse_period(other["period"])
+        if other_period >= period:
+            continue
+        if other["recovered_period"] is not None and parse_period(other["recovered_period"]) <= period:
+            continue
+        between = [r for r in rows if other_period < parse_period(r["period"]) < period]
+        if find_recovery(other, between) is None:
+            return True
+    return False
+
+
+def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.datetime | None = None) -> SyncResult:
+    """Raise new flags, refresh existing ones, and auto-resolve those whose indicator recovered; idempotent."""
+    now = (now or _now()).replace(microsecond=0)
+    ensure_schema(con)
+    result = SyncResult()
+    detected = detect_flags(evaluated)
+    detected_ids = {f["flag_id"] for f in detected}
+    rows_by_kpi: dict[str, list[dict]] = {}
+    for row in evaluated.to_dict("records"):
+        rows_by_kpi.setdefault(row["kpi_id"], []).append(row)
+    for rows in rows_by_kpi.values():
+        rows.sort(key=lambda r: parse_period(r["period"]))
+    evaluated_keys = {(r["kpi_id"], r["period"]) for r in evaluated[["kpi_id", "period"]].to_dict("records")}
+
+    con.begin()
+    try:
+        cursor = con.execute("""SELECT flag_id, kpi_id, period, kind, baseline_value, threshold, status,
+                                       recovered_period, condition_present FROM metrics.flags""")
+        names = [d[0] for d in cursor.description]
+        stored = {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+        for flag in stored.values():
+            if (flag["kpi_id"], flag["period"]) in evaluated_keys and flag["flag_id"] not in detected_ids and flag["condition_present"]:
+                con.execute("UPDATE metrics.flags SET condition_present = false, last_evaluated_at = ? WHERE flag_id = ?",
+                            [now, flag["flag_id"]])
+                flag["condition_present"] = False
+                result.condition_gone.append(flag["flag_id"])
+        for flag in detected:
+            values = [flag[c] for c in _FLAG_COLUMNS]
+            if flag["flag_id"] in stored:
+                con.execute(f"""UPDATE metrics.flags SET {', '.join(f'{c} = ?' for c in _FLAG_COLUMNS[1:])},
+                                condition_present = true, last_evaluated_at = ? WHERE flag_id = ?""",
+                            values[1:] + [now, flag["flag_id"]])
+                result.updated += 1
+                continue
+            if flag["kind"] == "red" and _spell_already_flagged(flag, stored.values(), rows_by_kpi.get(flag["kpi_id"], [])):
+                continue
+            con.execute(f"""INSERT INTO metrics.flags ({', '.join(_FLAG_COLUMNS)}, status, raised_at, updated_at,
+                            condition_present, last_evaluated_at, recovered_period)
+                            VALUES ({', '.join('?' * len(_FLAG_COLUMNS))}, 'open', ?, ?, true, ?, NULL)""",
+                        values + [now, now, now])
+            _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR, f"raised: {flag['message']}", "open", "engine")
+            result.raised.append(flag["flag_id"])
+            stored[flag["flag_id"]] = {**flag, "status": "open", "recovered_period": None, "condition_present": True}
+
+        for flag in stored.values():
+            if flag["recovered_period"] is not None or flag["kpi_id"] not in rows_by_kpi:
+                continue
+            flag_period = parse_period(flag["period"])
+            later = [r for r in rows_by_kpi[flag["kpi_id"]] if parse_period(r["period"]) > flag_period]
+            recovery = find_recovery({**flag, "baseline_value": _clean(flag["baseline_value"])}, later)
+            if recovery is None:
+                continue
+            con.execute("UPDATE metrics.flags SET recovered_period = ? WHERE flag_id = ?", [recovery, flag["flag_id"]])
+            if flag["status"] != "resolved":  # a person may already have resolved it; the log keeps their word
+                _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR,
+                               f"auto-resolved: indicator recovered in {recovery}", "resolved", "engine")
+                result.auto_resolved.append(flag["flag_id"])
+        _refresh_status(con)
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return result
+
+
+def record_action(con: duckdb.DuckDBPyConnection, flag: str, actor: str, action: str, status: str,
+                  acted_at: dt.datetime | None = None, source: str = "cli") -> bool:
+    """Log one action on a flag and move it to ``status``; True when the action was new."""
+    ensure_schema(con)
+    if status not in STATUSES:
+        raise FlagError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if not actor.strip():
+        raise FlagError("actor (who acted) is required")
+    if not action.strip():
+        raise FlagError("action (what was done) is required")
+    if not con.execute("SELECT 1 FROM metrics.flags WHERE flag_id = ?", [flag]).fetchone():
+        raise FlagError(f"no flag {flag!r} (see `citystat flags list`)")
+    con.begin()
+    try:
+        added = _insert_action(con, flag, acted_at or _now(), actor.strip(), action.strip(), status, source)
+        _refresh_status(con, [flag])
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return added
+
+
+def list_flags(con: duckdb.DuckDBPyConnection, status: str | None = None, kpi_id: str | None = None,
+               department_code: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
+    ensure_schema(con)
+    clauses, params = [], []
+    if status:
+        clauses.append("status = ?")
+        params.append(status)
+    elif not include_resolved:
+        clauses.append("status <> 'resolved'")
+    if kpi_id:
+        clauses.append("kpi_id = ?")
+        params.append(kpi_id)
+    if department_code:
+        clauses.append("department_code = ?")
+        params.append(department_code)
+    where_sql = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    return con.execute(f"SELECT * FROM metrics.flags {where_sql} ORDER BY period DESC, critical DESC, flag_id", params).df()
+
+
+def flag_history(con: duckdb.DuckDBPyConnection, flag: str) -> pd.DataFrame:
+    ensure_schema(con)
+    return con.execute("""SELECT acted_at, actor, action, status, source FROM metrics.flag_actions
+                          WHERE flag_id = ? ORDER BY acted_at, seq""", [flag]).df()
+
+
+# ---- the office's CSV ----------------------------------------------------------------------------------------
+
+def export_actions(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Write the whole action log (one row per action, oldest first) in the import format; returns rows written."""
+    ensure_schema(con)
+    rows = con.execute("""
+        SELECT a.flag_id, f.kpi_id, f.period, f.kind, strftime(a.acted_at, '%Y-%m-%d %H:%M:%S'),
+               a.actor, a.action, a.status, a.source
+        FROM metrics.flag_actions a JOIN metrics.flags f USING (flag_id)
+        ORDER BY a.acted_at, a.seq""").fetchall()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ACTION_CSV_COLUMNS)
+        writer.writerows(rows)
+    return len(rows)
+
+
+def _parse_acted_at(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is not None:
+        raise ValueError(f"{text!r} has a UTC offset; write local time without one (YYYY-MM-DD HH:MM:SS)")
+    return value.replace(microsecond=0)
+
+
+def read_action_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[dict]:
+    """Validated action rows; every problem names the line and field. Nothing is written."""
+    ensure_schema(con)
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: file not found")
+    known = {r[0]: r[1:] for r in con.execute("SELECT flag_id, kpi_id, period, kind FROM metrics.flags").fetchall()}
+    problems: list[Problem] = []
+    actions = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [(c or "").strip().lower() for c in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        missing = [c for c in ACTION_CSV_REQUIRED if c not in header]
+        if missing:
+            raise ValidationError(f"flag actions {path}", [Problem(where(str(path), 1), "header", f"missing column(s) {', '.join(missing)}")])
+        for row in reader:
+            at = where(str(path), reader.line_num)
+            if None in row:
+                problems.append(Problem(at, None, "more cells than header columns"))
+                continue
+            row = {k: (v or "").strip() for k, v in row.items()}
+            if not any(row.values()):
+                continue
+            before = len(problems)
+            for column in ACTION_CSV_REQUIRED:
+                if not row[column]:
+                    problems.append(Problem(at, column, "is required"))
+            if row["flag_id"] and row["flag_id"] not in known:
+                problems.append(Problem(at, "flag_id", f"{row['flag_id']!r} is not a flag in the warehouse"))
+            elif row["flag_id"]:
+                for column, stored in zip(("kpi_id", "period", "kind"), known[row["flag_id"]]):
+                    if row.get(column) and row[column] != stored:
+                        problems.append(Problem(at, column, f"{row[column]!r} does not match flag {row['flag_id']} ({stored})"))
+            if row["status"] and row["status"].lower() not in STATUSES:
+                problems.append(Problem(at, "status", f"{row['status']!r} is not one of {', '.join(STATUSES)}"))
+            acted_at = None
+            if row["acted_at"]:
+                try:
+                    acted_at = _parse_acted_at(row["acted_at"])
+                except ValueError as error:
+                    message = str(error) if "offset" in str(error) else f"{row['acted_at']!r} is not a date-time (YYYY-MM-DD HH:MM:SS)"
+                    problems.append(Problem(at, "acted_at", message))
+            if len(problems) > before:
+                continue
+            actions.append({"flag_id": row["flag_id"], "acted_at": acted_at, "actor": row["actor"],
+                            "action": row["action"], "status": row["status"].lower(),
+                            "source": row.get("source") or "csv"})
+    if problems:
+        raise ValidationError(f"flag actions {path}", problems)
+    return actions
+
+
+def import_actions(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int]:
+    """Validate the whole file, then append its new actions in one transaction; returns (added, already_logged)."""
+    actions = read_action_csv(con, path)
+    added = 0
+    con.begin()
+    try:
+        for a in actions:
+            added += _insert_action(con, a["flag_id"], a["acted_at"], a["actor"], a["action"], a["status"],
+                                    a["source"] if a["source"] in ("engine", "cli", "csv") else "csv")
+        _refresh_status(con, sorted({a["flag_id"] for a in actions}) or None)
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return added, len(actions) - added

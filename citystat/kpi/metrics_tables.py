@@ -1,0 +1,567 @@
+"""The KPI metrics tables of the warehouse (``metrics.*``), built from the marts with the KPI engine.
+
+Each ``write_*`` function reads what it needs from a DuckDB connection (the marts, or a metrics table written
+before it), runs the pure rules of ``citystat.kpi`` (series, status, flags, goals, cityscore, memo) and
+writes its table with ``CREATE OR REPLACE`` and ``COMMENT ON`` docs (docs/contracts.md, "Metrics assets").
+The Dagster assets (``orchestration/kpi/assets.py``) are thin wrappers around these; analysts' documentation of
+every table and column is docs/metrics_tables.md, and the rules are docs/kpi_rules.md.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from citystat.budget.marts import has_table, require
+from citystat.budget.tables import write_table
+from citystat.kpi import cityscore, flags, goals, memo, series, status
+from citystat.kpi.periods import parse_period
+from citystat.kpi.problems import Problem, ValidationError
+from citystat.kpi.registry import Registry
+from citystat.kpi.submissions import check_submissions, location
+from citystat import settings
+from citystat.settings import warehouse_dir
+
+FLAG_ACTIONS_ENV = "CITYSTAT_FLAG_ACTIONS"
+
+KPI_VALUES = "marts.kpi_values"
+SUBMISSIONS = "staging.stg_perf_office__kpi_submissions"
+SUBMISSIONS_QUARANTINE = "quality.quarantine_perf_office__kpi_submissions"
+GOALS = "staging.stg_perf_office__strategic_goals"
+SERVICE_REQUESTS = "marts.fct_service_requests"
+
+# ---- table and column documentation (COMMENT ON; docs/metrics_tables.md says the same at more length) ----------
+
+_KPI = {
+    "kpi_id": "KPI id (metrics.kpi_registry.kpi_id).",
+    "kpi_name": "The KPI's plain-language name.",
+    "department_code": "Department code of the KPI (docs/contracts.md).",
+    "period": "Reporting month, YYYY-MM.",
+    "period_month": "First day of the reporting month.",
+    "fiscal_year": "Fiscal year of the month (July-June, named by its end year: FY2026 = July 2025 - June 2026).",
+    "source": "computed (from marts.kpi_values) or submitted (the performance office's template); never both for one KPI.",
+    "unit": "Unit of value: pct (0-100), count, ratio, days, hours, seconds, usd, miles, acres, points.",
+    "value": "The KPI value in its unit; NULL when there is no value (e.g. a zero denominator).",
+    "target": "Target for the period from kpi_targets (annual targets of fiscal-year-to-date counts prorated by fiscal month); NULL = no target.",
+    "target_basis": "Where the target came from: registry, or 'registry, prorated m/12' for fiscal-year-to-date counts.",
+    "desired_direction": "up (higher is better), down (lower is better) or none (no target call).",
+}
+
+TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
+    "kpi_registry": (
+        "The KPI registry: one row per KPI with its definition, department, kind, pairing, unit, direction, grain, "
+        "bands, flag threshold and lineage (seeds kpi_registry.csv; rules: docs/kpi_rules.md).",
+        {
+            "kpi_id": "Stable KPI id, <department_code>_<measure>.",
+            "kpi_name": "Plain-language name.",
+            "department_code": "Department responsible.",
+            "strategic_priority": "The citywide priority the KPI serves.",
+            "kind": "output (volume of work), outcome (result for residents) or efficiency (time or cost per unit).",
+            "paired_kpi_id": "For outputs: the outcome KPI read beside it; else empty.",
+            "unit": _KPI["unit"],
+            "desired_direction": _KPI["desired_direction"],
+            "grain": "month (the month's value) or fytd (fiscal year to date through the month).",
+            "yellow_band": "Yellow when at most this fraction off target on the wrong side (0.10 = 10%).",
+            "red_band": "When set, red starts beyond this fraction instead of beyond yellow_band.",
+            "critical": "Critical indicator (MMR): listed first in the memo when red.",
+            "flag_threshold": "Period-over-period relative change that raises a flag (0.10 = 10%).",
+            "min_periods_for_status": "Periods with data needed before a colour is shown.",
+            "lineage": "Inventory datasets the value comes from, system.dataset separated by ';'.",
+            "source": "computed (marts.kpi_values) or submitted (performance office template).",
+            "description": "Exact definition: numerator, denominator, period.",
+        },
+    ),
+    "kpi_series": (
+        "Every KPI value, one row per KPI and month: computed values from marts.kpi_values and the values departments "
+        "submit (validated; source = submitted), with the registry's unit, direction and the period's target.",
+        {
+            **{k: _KPI[k] for k in ("kpi_id", "kpi_name", "department_code", "period", "period_month", "fiscal_year",
+                                    "source", "value")},
+            "numerator": "Numerator of the value (count or sum), where the KPI has one.",
+            "denominator": "Denominator of the value (or the number of observations of a median/percentile), where it has one.",
+            "unit": _KPI["unit"],
+            "grain": "month or fytd (the value is fiscal-year-to-date through the month).",
+            "kind": "output, outcome or efficiency.",
+            "desired_direction": _KPI["desired_direction"],
+            "target": _KPI["target"],
+            "target_basis": _KPI["target_basis"],
+            "submitted_at": "Submitted values: when the department submitted it (local time); else NULL.",
+            "submission_file": "Submitted values: the template file and line it came from; else NULL.",
+            "submission_notes": "Submitted values: the submitter's note (contact details masked); else NULL.",
+        },
+    ),
+    "kpi_submission_problems": (
+        "Submitted KPI rows left out of metrics.kpi_series, one row per problem, naming the file, line and field "
+        "(rows quarantined by staging are listed too, with their quarantine reason).",
+        {
+            "submission_file": "The template file and line, e.g. kpi_submissions_2025-03.csv line 4.",
+            "kpi_id": "The row's kpi_id as submitted.",
+            "period": "The row's period as submitted (YYYY-MM).",
+            "field": "The field at fault (or the staging quarantine rule).",
+            "problem": "What is wrong, in words.",
+            "stage": "metrics (checked against the KPI registry) or staging (quarantined by the inventory's field rules).",
+        },
+    ),
+    "kpi_status": (
+        "Status of every KPI and month (docs/kpi_rules.md): met target, red/yellow/green/gray with the reason, "
+        "CityScore-style score, trends against last year and the 3- and 5-year averages, period-over-period change and flag.",
+        {
+            **{k: _KPI[k] for k in ("kpi_id", "kpi_name", "department_code", "period", "period_month", "fiscal_year",
+                                    "source", "unit", "value", "target", "target_basis", "desired_direction")},
+            "critical": "Critical indicator (MMR).",
+            "met": "Meets or beats the target (direction-aware); NULL when no call (no value, no target, direction none).",
+            "status": "green (meets), yellow (within the band on the wrong side), red (beyond), gray (no call).",
+            "status_reason": "Which rule set the colour, in words (e.g. '12.0% below target (beyond the 10% band)').",
+            "distance_from_target": "|value - target| / |target| (infinite when the target is 0 and the value is not).",
+            "score": "CityScore-style score: value / target (target / value when lower is better), capped at 1.25; 1 = on target.",
+            "periods_with_data": "Periods with a value up to and including this one.",
+            "previous_period": "The latest earlier period with a value (missing months are skipped).",
+            "previous_value": "The value in previous_period.",
+            "gap_periods": "Months without a value between previous_period and this one (0 = consecutive).",
+            "relative_change": "(value - previous_value) / |previous_value|.",
+            "change_direction": "better / worse (directed KPIs), up / down (direction none) or flat.",
+            "flag_threshold": "The KPI's period-over-period flag threshold (0.10 = 10%).",
+            "pop_flag": "The change reached the threshold (either way); worsening ones raise a flag in metrics.flags.",
+            "last_year_value": "Value in the same month a year earlier.",
+            "trend_vs_last_year": "improving / not improving / insufficient data against last year (NULL for direction none).",
+            "avg_3yr": "Mean of the same month in the three prior years (all three needed).",
+            "trend_vs_3yr_avg": "improving / not improving / insufficient data against avg_3yr.",
+            "avg_5yr": "Mean of the same month in the five prior years (all five needed).",
+            "trend_vs_5yr_avg": "improving / not improving / insufficient data against avg_5yr.",
+        },
+    ),
+    "goal_progress": (
+        "Pacing of the strategic goals on the as-of date: progress, pace needed against actual pace, projected "
+        "completion date and on/off track (docs/kpi_rules.md, section 5).",
+        {
+            "goal_id": "Goal id from the strategic goals register.",
+            "title": "The goal as the city states it.",
+            "kpi_id": "The KPI that measures it.",
+            "department_code": "Department that owns it.",
+            "owner": "Person accountable.",
+            "measure": "cumulative (baseline + the KPI's values summed since the start) or level (the latest value).",
+            "as_of": "The date the pacing is computed for (the data's as-of date).",
+            "start_date": "Day the goal starts.",
+            "deadline": "Day the goal must be met.",
+            "baseline": "Value at the start.",
+            "target_value": "Value to reach.",
+            "current_value": "Value on as_of (cumulative or level, see measure); NULL = no data yet.",
+            "progress": "(current - baseline) / (target - baseline); 1 = achieved.",
+            "days_elapsed": "Days from start_date to as_of.",
+            "days_total": "Days from start_date to deadline.",
+            "days_remaining": "Days from as_of to deadline (0 once passed).",
+            "elapsed_share": "days_elapsed / days_total, at most 1.",
+            "pace_needed_per_day": "(target - baseline) / days_total.",
+            "actual_pace_per_day": "(current - baseline) / days_elapsed.",
+            "pace_to_finish_per_day": "(target - current) / days_remaining: the pace needed from now on.",
+            "projected_completion_date": "start_date + ceil((target - baseline) / actual pace) days; NULL without progress.",
+            "status": "not started, no data, achieved, missed, on track or off track.",
+        },
+    ),
+    "cityscore": (
+        "CityScore-style index (Boston): KPI scores rolled up per KPI, department and citywide by day, ISO week, "
+        "month and fiscal quarter. Day and week rows come from the KPIs measured per day (311 on-time by department "
+        "and citywide, potholes and streetlights within SLA, from marts.fct_service_requests); month and quarter rows "
+        "from every scored KPI in metrics.kpi_status.",
+        {
+            "grain": "day, week, month or quarter.",
+            "period": "The bucket: 2026-01-15, 2026-W03, 2026-01 or FY2026-Q3 (fiscal quarters, Q1 = July-September).",
+            "period_start": "First day of the bucket.",
+            "level": "kpi, department or citywide.",
+            "department_code": "Department (NULL on citywide rows).",
+            "kpi_id": "KPI (kpi rows only).",
+            "score": "Mean score (1 = on target, capped at 1.25): a KPI's over its periods in the bucket; a department's "
+                     "over its KPIs; citywide over all KPIs (Boston averages metrics, not departments).",
+            "metrics_scored": "KPIs with a score included in the row.",
+        },
+    ),
+}
+
+FLAG_DOCS = (
+    "Automated KPI flags, one per <kpi_id>:<period>:<kind> (red, worsened, moved), kept across runs (never "
+    "duplicated, never deleted); status is that of the latest action in metrics.flag_actions (docs/kpi_rules.md, section 4).",
+    {
+        "flag_id": "Stable id <kpi_id>:<period>:<kind>.",
+        "kpi_id": "KPI flagged.",
+        "kpi_name": "Its name.",
+        "department_code": "Its department.",
+        "period": "Month the condition appeared (YYYY-MM).",
+        "kind": "red (turned red), worsened (moved the wrong way past the threshold), moved (direction-none KPI past the threshold).",
+        "critical": "Critical indicator.",
+        "value": "Value in the flagged period.",
+        "baseline_period": "Swings: the period compared with.",
+        "baseline_value": "Swings: the value before the swing.",
+        "target": "Target in the flagged period.",
+        "relative_change": "Swings: the relative change that raised the flag.",
+        "threshold": "The KPI's flag threshold.",
+        "rag_status": "Status (colour) in the flagged period.",
+        "message": "What happened, in words.",
+        "status": "open, acknowledged, escalated or resolved (the latest action).",
+        "raised_at": "When the engine raised it.",
+        "updated_at": "Time of the latest action.",
+        "condition_present": "Does the latest evaluation still show the condition (false after a data revision removed it).",
+        "last_evaluated_at": "Last time the engine looked at it.",
+        "recovered_period": "First later month in which the indicator recovered (the engine then resolves the flag once).",
+    },
+)
+FLAG_ACTION_DOCS = (
+    "Append-only log of what was done about each flag: who, when, what, and the status it left the flag in "
+    "(source engine, cli or csv: the office's CSV imported each run).",
+    {
+        "action_id": "Hash of (flag_id, acted_at, actor, action, status): the same action is never logged twice.",
+        "flag_id": "The flag (metrics.flags.flag_id).",
+        "acted_at": "When it was done (local time).",
+        "actor": "Who did it (citystat for the engine).",
+        "action": "What was done.",
+        "status": "Status of the flag after the action: open, acknowledged, escalated or resolved.",
+        "source": "engine, cli or csv.",
+        "recorded_at": "When the row was written.",
+        "seq": "Recording order (breaks ties between equal acted_at).",
+    },
+)
+
+STATUS_TABLE_COLUMNS = ["kpi_id", "kpi_name", "department_code", "period", "period_month", "fiscal_year", "source",
+                        "unit", "value", "target", "target_basis", "desired_direction", "critical", "met", "status",
+                        "status_reason", "distance_from_target", "score", "periods_with_data", "previous_period",
+                        "previous_value", "gap_periods", "relative_change", "change_direction", "flag_threshold",
+                        "pop_flag", "last_year_value", "trend_vs_last_year", "avg_3yr", "trend_vs_3yr_avg", "avg_5yr",
+                        "trend_vs_5yr_avg"]
+SERIES_COLUMNS = list(TABLE_DOCS["kpi_series"][1])
+PROBLEM_COLUMNS = list(TABLE_DOCS["kpi_submission_problems"][1])
+GOAL_TABLE_COLUMNS = list(TABLE_DOCS["goal_progress"][1])
+_DATES = {"period_month": "DATE"}
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, types: dict[str, str] | None = None) -> int:
+    description, docs = TABLE_DOCS[table]
+    return write_table(con, table, frame, description, docs, types)
+
+
+def _comment(con: duckdb.DuckDBPyConnection, table: str, description: str, docs: dict[str, str]) -> None:
+    quote = lambda text: "'" + text.replace("'", "''") + "'"  # noqa: E731 - COMMENT ON takes no parameters
+    con.execute(f"COMMENT ON TABLE metrics.{table} IS {quote(description)}")
+    for column, text in docs.items():
+        con.execute(f'COMMENT ON COLUMN metrics.{table}."{column}" IS {quote(text)}')
+
+
+# ---- the as-of date --------------------------------------------------------------------------------------------
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The data's "today" (``citystat.settings.as_of``), else the last day of the latest month with a computed
+    KPI value."""
+    stated = settings.as_of()
+    if stated is not None:
+        return stated
+    require(con, KPI_VALUES, ["period_month"], "the as-of date")
+    latest = con.execute(f"SELECT max(period_month) FROM {KPI_VALUES}").fetchone()[0]
+    if latest is None:
+        raise ValueError(f"{KPI_VALUES} is empty and no as-of date is set ({settings.AS_OF_ENV}): no as-of date for the KPI metrics")
+    latest = pd.Timestamp(latest).date()
+    return latest.replace(day=calendar.monthrange(latest.year, latest.month)[1])
+
+
+def memo_month_for(as_of: dt.date) -> str:
+    """The latest month closed on ``as_of`` (its own month when as_of is the month's last day)."""
+    closed = as_of if (as_of + dt.timedelta(days=1)).day == 1 else as_of.replace(day=1) - dt.timedelta(days=1)
+    return f"{closed.year:04d}-{closed.month:02d}"
+
+
+# ---- registry --------------------------------------------------------------------------------------------------
+
+def registry_table(registry: Registry) -> pd.DataFrame:
+    return registry.frame().rename(columns={"id": "kpi_id", "name": "kpi_name"})
+
+
+def write_kpi_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataFrame:
+    frame = registry_table(registry)
+    _write(con, "kpi_registry", frame, {"red_band": "DOUBLE", "critical": "BOOLEAN"})
+    return frame
+
+
+# ---- KPI series: computed + submitted ----------------------------------------------------------------------------
+
+def read_computed(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    require(con, KPI_VALUES, ["kpi_id", "department_code", "period_month", "numerator", "denominator", "value"],
+            "metrics.kpi_series")
+    return con.execute(f"""
+        SELECT kpi_id, department_code, strftime(period_month, '%Y-%m') AS period,
+               CAST(numerator AS DOUBLE) AS numerator, CAST(denominator AS DOUBLE) AS denominator,
+               CAST(value AS DOUBLE) AS value
+        FROM {KPI_VALUES} WHERE period_month IS NOT NULL ORDER BY kpi_id, period_month""").df()
+
+
+def read_submitted(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Submitted rows from staging, with the template file and line they came from (the header is line 1)."""
+    require(con, SUBMISSIONS, ["kpi_id", "department_code", "period_month", "value", "numerator", "denominator",
+                               "submitted_at", "notes", "_source_file", "_row_number"], "metrics.kpi_series")
+    return con.execute(f"""
+        SELECT kpi_id, department_code, strftime(period_month, '%Y-%m') AS period,
+               CAST(value AS DOUBLE) AS value, CAST(numerator AS DOUBLE) AS numerator,
+               CAST(denominator AS DOUBLE) AS denominator, submitted_at, notes,
+               _source_file AS source_file, _row_number + 1 AS source_line
+        FROM {SUBMISSIONS} ORDER BY _source_file, _row_number""").df()
+
+
+def read_quarantined_submissions(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    if not has_table(con, SUBMISSIONS_QUARANTINE):
+        return []
+    rows = con.execute(f"""
+        SELECT _source_file, _row_number + 1, kpi_id, strftime(period_month, '%Y-%m'), _quarantine_rule, _quarantine_reason
+        FROM {SUBMISSIONS_QUARANTINE} ORDER BY _source_file, _row_number""").fetchall()
+    return [{"submission_file": location(f, line), "kpi_id": kpi, "period": period, "field": rule, "problem": reason,
+             "stage": "staging"} for f, line, kpi, period, rule, reason in rows]
+
+
+@dataclass
+class SeriesResult:
+    series: pd.DataFrame
+    problems: pd.DataFrame
+    prepared: pd.DataFrame = field(repr=False)
+
+
+def build_kpi_series(computed: pd.DataFrame, submitted: pd.DataFrame, registry: Registry,
+                     as_of: dt.date | None = None, quarantined: list[dict] | None = None) -> SeriesResult:
+    """Computed and validated submitted values in one long series, labelled by source, with registry and targets.
+
+    Computed rows of KPIs the registry marks ``submitted`` (or does not know) are left out the same way: a KPI's
+    values have one source."""
+    checked = check_submissions(submitted, registry, as_of)
+    problem_rows = [{"submission_file": p.where, "kpi_id": None, "period": None, "field": p.field, "problem": p.message,
+                     "stage": "metrics"} for p in checked.problems]
+    raw = {location(r["source_file"], r["source_line"]): r for r in submitted.to_dict("records")}
+    for row in problem_rows:
+        source = raw.get(row["submission_file"], {})
+        row["kpi_id"], row["period"] = source.get("kpi_id"), source.get("period")
+    problems = pd.DataFrame(problem_rows + list(quarantined or []), columns=PROBLEM_COLUMNS)
+
+    computed_ids = {k for k, kpi in registry.kpis.items() if kpi.source == "computed"}
+    own = computed[computed["kpi_id"].isin(computed_ids)].assign(source="computed")
+    accepted = checked.accepted.assign(
+        source="submitted",
+        submission_file=[location(f, n) for f, n in zip(checked.accepted["source_file"], checked.accepted["source_line"])],
+    ).rename(columns={"notes": "submission_notes"})
+    values = pd.concat([own, accepted.drop(columns=["source_file", "source_line"])], ignore_index=True)
+    for column in ("submitted_at", "submission_file", "submission_notes"):
+        if column not in values.columns:
+            values[column] = None
+    values = values.sort_values(["kpi_id", "period"]).reset_index(drop=True)
+
+    records = series.records_from_frame(values[["kpi_id", "period", "value", "department_code"]], "metrics.kpi_series")
+    prepared = series.prepare(records, registry)
+    kpis = registry.kpis
+    out = values.merge(prepared[["kpi_id", "period", "fiscal_year", "target", "target_basis", "desired_direction"]],
+                       on=["kpi_id", "period"], how="left")
+    out["kpi_name"] = out["kpi_id"].map(lambda k: kpis[k].name)
+    out["unit"] = out["kpi_id"].map(lambda k: kpis[k].unit)
+    out["grain"] = out["kpi_id"].map(lambda k: kpis[k].grain)
+    out["kind"] = out["kpi_id"].map(lambda k: kpis[k].kind)
+    out["period_month"] = out["period"].map(lambda p: parse_period(p).start)
+    out["submitted_at"] = pd.to_datetime(out["submitted_at"])
+    return SeriesResult(series=out[SERIES_COLUMNS], problems=problems, prepared=prepared)
+
+
+def write_kpi_series(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: dt.date | None = None) -> SeriesResult:
+    """metrics.kpi_series and metrics.kpi_submission_problems."""
+    as_of = as_of or data_as_of(con)
+    result = build_kpi_series(read_computed(con), read_submitted(con), registry, as_of, read_quarantined_submissions(con))
+    _write(con, "kpi_series", result.series, {**_DATES, "submitted_at": "TIMESTAMP", "fiscal_year": "INTEGER"})
+    _write(con, "kpi_submission_problems", result.problems)
+    return result
+
+
+def read_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    require(con, "metrics.kpi_series", ["kpi_id", "period", "value", "department_code", "source"], "the KPI metrics")
+    return con.execute("SELECT * FROM metrics.kpi_series ORDER BY kpi_id, period").df()
+
+
+# ---- status ----------------------------------------------------------------------------------------------------
+
+def evaluate_series(values: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """The status engine on a KPI series (kpi_id, period, value, department_code): its own output columns."""
+    records = series.records_from_frame(values[["kpi_id", "period", "value", "department_code"]], "metrics.kpi_series")
+    return status.evaluate(series.prepare(records, registry))
+
+
+def status_table(evaluated: pd.DataFrame, values: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    out = evaluated.rename(columns={"name": "kpi_name"}).merge(values[["kpi_id", "period", "source"]],
+                                                                on=["kpi_id", "period"], how="left")
+    out["unit"] = out["kpi_id"].map(lambda k: registry.kpis[k].unit if k in registry.kpis else None)
+    out["period_month"] = out["period"].map(lambda p: parse_period(p).start)
+    out["met"] = out["met"].astype(object).where(out["met"].notna(), None)
+    return out[STATUS_TABLE_COLUMNS]
+
+
+def write_kpi_status(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataFrame:
+    values = read_series(con)
+    table = status_table(evaluate_series(values, registry), values, registry)
+    _write(con, "kpi_status", table, {**_DATES, "met": "BOOLEAN", "critical": "BOOLEAN", "pop_flag": "BOOLEAN",
+                                      "fiscal_year": "INTEGER", "gap_periods": "INTEGER"})
+    return table
+
+
+def kpis_without_recent_values(table: pd.DataFrame, registry: Registry, as_of: dt.date, months: int = 3) -> list[str]:
+    """Registry KPIs with no value in the ``months`` months up to the one holding ``as_of`` (a feed or a
+    department's submissions stopped)."""
+    last = parse_period(f"{as_of.year:04d}-{as_of.month:02d}").ordinal
+    recent = table[table["value"].notna() & table["period"].map(lambda p: last - months < parse_period(p).ordinal <= last)]
+    return sorted(set(registry.kpis) - set(recent["kpi_id"]))
+
+
+def read_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """metrics.kpi_status in the status engine's own shape (``name`` for the KPI's name)."""
+    require(con, "metrics.kpi_status", STATUS_TABLE_COLUMNS, "the KPI metrics")
+    frame = con.execute("SELECT * FROM metrics.kpi_status ORDER BY kpi_id, period").df()
+    frame = frame.rename(columns={"kpi_name": "name"})
+    # nullable columns back to plain Python values (the engine tests `is None`)
+    for column in ("met", "previous_period", "change_direction", "department_code", "target_basis"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+# ---- flags -----------------------------------------------------------------------------------------------------
+
+def flag_actions_path() -> Path:
+    """The office's action CSV: ``$CITYSTAT_FLAG_ACTIONS``, default ``<warehouse>/flag_actions.csv``."""
+    value = os.environ.get(FLAG_ACTIONS_ENV)
+    return Path(value).expanduser() if value else warehouse_dir() / "flag_actions.csv"
+
+
+@dataclass
+class FlagsResult:
+    sync: flags.SyncResult
+    actions_csv: Path
+    imported: int = 0
+    already_logged: int = 0
+    csv_created: bool = False
+    csv_problems: list[Problem] = field(default_factory=list)
+
+
+def write_flags(con: duckdb.DuckDBPyConnection, actions_csv: Path | None = None,
+                now: dt.datetime | None = None) -> FlagsResult:
+    """Raise, refresh and auto-resolve flags from metrics.kpi_status, then import the office's action CSV.
+
+    A missing CSV is created from the whole action log (the office's starting point); an existing one is only read,
+    never rewritten. A CSV with a bad row is not imported at all (every problem is reported)."""
+    path = Path(actions_csv) if actions_csv else flag_actions_path()
+    result = FlagsResult(sync=flags.sync_flags(con, read_status(con), now=now), actions_csv=path)
+    if path.exists():
+        try:
+            result.imported, result.already_logged = flags.import_actions(con, path)
+        except ValidationError as error:
+            result.csv_problems = error.problems
+    else:
+        flags.export_actions(con, path)
+        result.csv_created = True
+    _comment(con, "flags", *FLAG_DOCS)
+    _comment(con, "flag_actions", *FLAG_ACTION_DOCS)
+    return result
+
+
+# ---- goals -----------------------------------------------------------------------------------------------------
+
+def read_goals(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    require(con, GOALS, goals.GOAL_COLUMNS, "metrics.goal_progress")
+    frame = con.execute(f"SELECT {', '.join(goals.GOAL_COLUMNS)} FROM {GOALS} ORDER BY goal_id").df()
+    return goals.read_goals(frame, GOALS)
+
+
+def goal_table(goal_rows: list[dict], values: pd.DataFrame, as_of: dt.date, registry: Registry) -> pd.DataFrame:
+    paced = goals.pace_goals(goal_rows, values[["kpi_id", "period", "value"]], as_of, registry)
+    return paced.reindex(columns=GOAL_TABLE_COLUMNS)
+
+
+def write_goal_progress(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: dt.date | None = None) -> pd.DataFrame:
+    as_of = as_of or data_as_of(con)
+    table = goal_table(read_goals(con), read_series(con), as_of, registry)
+    _write(con, "goal_progress", table, {"as_of": "DATE", "start_date": "DATE", "deadline": "DATE",
+                                         "projected_completion_date": "DATE", "progress": "DOUBLE",
+                                         "current_value": "DOUBLE", "actual_pace_per_day": "DOUBLE",
+                                         "pace_to_finish_per_day": "DOUBLE"})
+    return table
+
+
+def read_goal_progress(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    if not has_table(con, "metrics.goal_progress"):
+        return None
+    frame = con.execute("SELECT * FROM metrics.goal_progress ORDER BY goal_id").df()
+    return frame.astype(object).where(frame.notna(), None)
+
+
+# ---- CityScore -------------------------------------------------------------------------------------------------
+
+# The KPIs that can be measured per day, with the definitions of int_kpi_service_requests (kpi_values) at day grain:
+# on time = closed by the SLA due time, over requests closed that day with a due time.
+_DAILY_ON_TIME_SQL = f"""
+WITH closed AS (
+    SELECT department_code, service_code, closed_date, closed_on_time FROM {SERVICE_REQUESTS} WHERE closed_at IS NOT NULL
+), by_kpi AS (
+    SELECT department_code || '_on_time_pct' AS kpi_id, department_code, closed_date, closed_on_time FROM closed
+    UNION ALL SELECT 'cs_on_time_pct', 'cs', closed_date, closed_on_time FROM closed
+    UNION ALL SELECT CASE service_code WHEN 'POTHOLE' THEN 'pw_potholes_within_sla_pct' ELSE 'pw_streetlights_within_sla_pct' END,
+                     'pw', closed_date, closed_on_time FROM closed WHERE service_code IN ('POTHOLE', 'STREETLIGHT')
+)
+SELECT kpi_id, department_code, strftime(closed_date, '%Y-%m-%d') AS period,
+       count_if(closed_on_time)::DOUBLE AS numerator, count(closed_on_time)::DOUBLE AS denominator,
+       100.0 * count_if(closed_on_time) / nullif(count(closed_on_time), 0) AS value
+FROM by_kpi WHERE closed_date IS NOT NULL
+GROUP BY ALL ORDER BY kpi_id, period
+"""
+
+
+def read_daily_values(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataFrame:
+    """Daily values of the registry KPIs measurable per day (see _DAILY_ON_TIME_SQL)."""
+    require(con, SERVICE_REQUESTS, ["department_code", "service_code", "closed_at", "closed_date", "closed_on_time"],
+            "metrics.cityscore (day and week)")
+    frame = con.execute(_DAILY_ON_TIME_SQL).df()
+    return frame[frame["kpi_id"].isin(registry.kpis)].reset_index(drop=True)
+
+
+def daily_scores(daily: pd.DataFrame, registry: Registry, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Score of each KPI and day against the period's registry target (status.cityscore), up to as_of."""
+    if as_of is not None:
+        daily = daily[daily["period"] <= as_of.isoformat()]
+    prepared = series.prepare(series.records_from_frame(daily[["kpi_id", "period", "value", "department_code"]],
+                                                        "daily KPI values"), registry)
+    prepared["score"] = [status.cityscore(v, t, d) for v, t, d in
+                         zip(prepared["value"].astype(object).where(prepared["value"].notna(), None),
+                             prepared["target"].astype(object).where(prepared["target"].notna(), None),
+                             prepared["desired_direction"])]
+    return prepared[["kpi_id", "department_code", "period", "score"]].astype({"score": "float64"})
+
+
+def cityscore_table(monthly_status: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    if len(daily):
+        parts += [cityscore.rollup(daily, "day"), cityscore.rollup(daily, "week")]
+    monthly = monthly_status[["kpi_id", "department_code", "period", "score"]]
+    parts += [cityscore.rollup(monthly, "month"), cityscore.rollup(monthly, "quarter")]
+    return pd.concat(parts, ignore_index=True)[cityscore.CITYSCORE_COLUMNS]
+
+
+def write_cityscore(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: dt.date | None = None) -> pd.DataFrame:
+    as_of = as_of or data_as_of(con)
+    table = cityscore_table(read_status(con), daily_scores(read_daily_values(con, registry), registry, as_of))
+    _write(con, "cityscore", table, {"period_start": "DATE", "score": "DOUBLE", "metrics_scored": "INTEGER"})
+    return table
+
+
+# ---- memo ------------------------------------------------------------------------------------------------------
+
+def memo_dir() -> Path:
+    return warehouse_dir() / "memos"
+
+
+def write_memo(con: duckdb.DuckDBPyConnection, month: str | None = None, out_dir: Path | None = None,
+               top_movers: int = 5, extra_sections: list[str] | None = None) -> tuple[memo.Memo, Path, Path]:
+    """The month's memo (default: the latest month closed on the as-of date) as Markdown and HTML files."""
+    month = month or memo_month_for(data_as_of(con))
+    flag_table = flags.list_flags(con, include_resolved=True) if has_table(con, "metrics.flags") else None
+    result = memo.build_memo(month, read_status(con), flag_table, read_goal_progress(con), top_movers=top_movers,
+                             extra_sections=extra_sections or ())
+    md_path, html_path = result.write(out_dir or memo_dir())
+    return result, md_path, html_path

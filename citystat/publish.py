@@ -1,0 +1,86 @@
+"""Publish the analysts' snapshot: copy the public schemas of the working warehouse into a new DuckDB
+file and swap it in atomically.
+
+Readers (analysts, dashboards) open the snapshot read-only. `os.replace` swaps the directory entry, so a
+reader holding the old file keeps reading the old, complete version and the next open sees the new one:
+nobody waits on the pipeline's write lock and nobody sees a half-written table.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMAS = ("marts", "metrics", "inventory", "quality")
+# @duckdb/node-api 1.4 (the dashboards' engine) cannot read DuckDB 2.0's default storage format
+SNAPSHOT_STORAGE_VERSION = "v1.4.0"
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    schema: str
+    name: str
+    rows: int
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"  # COMMENT ON takes no bound parameters
+
+
+def publish_snapshot(work_db: Path, snapshot: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> list[PublishedTable]:
+    """Copy every table and view of ``schemas`` from ``work_db`` into ``snapshot`` (as tables), atomically."""
+    work_db, snapshot = Path(work_db), Path(snapshot)
+    if not work_db.exists():
+        raise FileNotFoundError(f"{work_db}: working warehouse not found (run `citystat run` first)")
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    tmp = snapshot.with_name(f".{snapshot.name}.{uuid.uuid4().hex}.tmp")
+    published: list[PublishedTable] = []
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{work_db}' AS work (READ_ONLY)")
+        con.execute(f"ATTACH '{tmp}' AS snap (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
+        objects = con.execute(
+            """
+            SELECT table_schema, table_name, table_comment FROM (
+                SELECT schema_name AS table_schema, table_name, comment AS table_comment
+                FROM duckdb_tables() WHERE database_name = 'work'
+                UNION ALL
+                SELECT schema_name, view_name, comment FROM duckdb_views()
+                WHERE database_name = 'work' AND NOT internal
+            ) WHERE table_schema IN (SELECT unnest(?::VARCHAR[]))
+            ORDER BY 1, 2
+            """,
+            [list(schemas)],
+        ).fetchall()
+        for schema in sorted({s for s, _, _ in objects}):
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS snap.{_quote(schema)}")
+        for schema, name, comment in objects:
+            target = f"snap.{_quote(schema)}.{_quote(name)}"
+            con.execute(f"CREATE TABLE {target} AS SELECT * FROM work.{_quote(schema)}.{_quote(name)}")
+            if comment:
+                con.execute(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
+            # Carry column documentation (dbt persist_docs) so analysts see it in the snapshot too
+            for column, col_comment in con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE database_name='work' "
+                "AND schema_name=? AND table_name=? AND comment IS NOT NULL",
+                [schema, name],
+            ).fetchall():
+                con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(col_comment)}")
+            rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+            published.append(PublishedTable(schema, name, rows))
+        con.execute("DETACH snap")
+        con.execute("DETACH work")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(tmp, snapshot)
+    return published

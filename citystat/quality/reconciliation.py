@@ -1,0 +1,143 @@
+"""Reconciliation: every landed row is accounted for, per batch.
+
+dbt staging keeps the latest version of each record; rows breaking a hard rule go to
+``quality.quarantine_<system>__<dataset>`` with the rule and the reason (dbt_project/macros/versions.sql).
+So, for every batch of the load ledger:
+
+    raw rows = staged rows + quarantined rows + superseded versions
+
+where a superseded version is a landed row whose key has a newer version in the base model (staged or
+quarantined). A row that is none of these was dropped silently: the check fails and names it. A row both
+staged and quarantined fails it too. Rows are matched on their landing identity
+(``_load_id``, ``_source_file``, ``_row_number``), keys typed as staging types them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from data_inventory import DatasetRef
+from citystat.landing import Landing
+from citystat.quality.landed import batch_files, present_columns, text_sql, typed_sql
+
+# Primary-key fields staging stores under another name/type: field -> SQL over the base model's row.
+STAGED_KEY_EXPRESSIONS = {
+    ("hs_centres", "centre_monthly"): {"month": "strftime(month_start, '%Y-%m')"},
+    ("perf_office", "kpi_submissions"): {"period": "strftime(period_month, '%Y-%m')"},
+    ("omb_reference", "peer_city_spending"): {"function": "function_code"},
+    ("crm311", "services"): {"service_code": "service_code"},
+}
+# ... and the landed side of the same comparison where staging normalises the value
+LANDED_KEY_EXPRESSIONS = {
+    ("crm311", "services"): {"service_code": f"upper({text_sql('service_code')})"},
+    ("omb_reference", "peer_city_spending"): {"function": f"lower({text_sql('function')})"},
+}
+
+
+def model_names(ref: DatasetRef) -> dict[str, str]:
+    name = f"{ref.system.id}__{ref.dataset.id}"
+    return {"staged": f"staging.stg_{name}", "base": f"staging.base_{name}", "quarantine": f"quality.quarantine_{name}"}
+
+
+@dataclass
+class BatchReconciliation:
+    load_id: str
+    raw: int
+    staged: int
+    quarantined: int
+    superseded: int
+    unexplained: int
+    both: int
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return self.unexplained == 0 and self.both == 0 and self.raw == self.staged + self.quarantined + self.superseded
+
+
+@dataclass
+class Reconciliation:
+    dataset: str
+    batches: list[BatchReconciliation]
+    ledger_rows: dict[str, int]
+
+    @property
+    def missing_batches(self) -> list[str]:
+        """Ledger batches with rows whose files yield a different row count (a lost or truncated part)."""
+        counted = {b.load_id: b.raw for b in self.batches}
+        return [load_id for load_id, rows in self.ledger_rows.items() if rows and counted.get(load_id, 0) != rows]
+
+    @property
+    def holds(self) -> bool:
+        return all(b.holds for b in self.batches) and not self.missing_batches
+
+    def totals(self) -> dict[str, int]:
+        keys = ("raw", "staged", "quarantined", "superseded", "unexplained", "both")
+        return {k: sum(getattr(b, k) for b in self.batches) for k in keys}
+
+    def describe(self) -> str:
+        t = self.totals()
+        head = (f"{self.dataset}: {len(self.batches)} batch(es), raw {t['raw']} = staged {t['staged']} + quarantined "
+                f"{t['quarantined']} + superseded {t['superseded']}")
+        if self.holds:
+            return head + " (holds for every batch)"
+        bad = [b for b in self.batches if not b.holds]
+        lines = [head.replace(" = ", " vs ") + f"; DOES NOT HOLD for {len(bad)} batch(es)"]
+        for b in bad[:10]:
+            lines.append(f"  {b.load_id}: raw {b.raw}, staged {b.staged}, quarantined {b.quarantined}, superseded {b.superseded}, "
+                         f"unexplained {b.unexplained}, staged and quarantined {b.both}; e.g. {', '.join(b.examples) or '-'}")
+        for load_id in self.missing_batches:
+            lines.append(f"  {load_id}: the ledger records {self.ledger_rows[load_id]} rows but its files hold a different count")
+        return "\n".join(lines)
+
+
+def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection) -> Reconciliation:
+    """Account for every landed row of ``ref`` in the working warehouse ``con`` (read only)."""
+    entries = landing.entries(*ref.key)
+    ledger_rows = {e["load_id"]: int(e.get("rows") or 0) for e in entries}
+    files = batch_files(landing, *ref.key)
+    if not files:
+        return Reconciliation(ref.name, [], ledger_rows)
+    names = model_names(ref)
+    types = {f.name: f.type for f in ref.dataset.fields}
+    present = present_columns(con, files)
+    landed_overrides = LANDED_KEY_EXPRESSIONS.get(ref.key, {})
+    staged_overrides = STAGED_KEY_EXPRESSIONS.get(ref.key, {})
+    pk = list(ref.dataset.primary_key)
+    raw_keys = [landed_overrides.get(k) or (typed_sql(k, types[k]) if k in present else "NULL") for k in pk]
+    base_keys = [staged_overrides.get(k, k) for k in pk]
+    key_match = " AND ".join(f"b.k{i} = r.k{i}" for i in range(len(pk)))
+    source = f"read_parquet({[str(f) for f in files]!r}, union_by_name = true)"
+    same_row = "{a}._load_id = {b}._load_id AND {a}._row_number = {b}._row_number AND {a}._source_file IS NOT DISTINCT FROM {b}._source_file"
+    sql = f"""
+    WITH raw AS (
+        SELECT cast(_load_id AS varchar) AS _load_id, {text_sql('_source_file') if '_source_file' in present else 'NULL'} AS _source_file,
+               cast(_row_number AS bigint) AS _row_number, {', '.join(f'{e} AS k{i}' for i, e in enumerate(raw_keys))},
+               concat_ws('@', {', '.join(f'cast({e} AS varchar)' for e in raw_keys)}) AS record
+        FROM {source}
+    ),
+    staged AS (SELECT DISTINCT _load_id, _source_file, _row_number FROM {names['staged']}),
+    quarantined AS (SELECT DISTINCT _load_id, _source_file, _row_number FROM {names['quarantine']}),
+    base_keys AS (SELECT DISTINCT {', '.join(f'{e} AS k{i}' for i, e in enumerate(base_keys))} FROM {names['base']}),
+    classified AS (
+        SELECT r._load_id, r.record,
+               s._row_number IS NOT NULL AS is_staged,
+               q._row_number IS NOT NULL AS is_quarantined,
+               EXISTS (SELECT 1 FROM base_keys b WHERE {key_match}) AS key_kept
+        FROM raw r
+        LEFT JOIN staged s ON {same_row.format(a='s', b='r')}
+        LEFT JOIN quarantined q ON {same_row.format(a='q', b='r')}
+    )
+    SELECT _load_id, count(*) AS raw,
+           count(*) FILTER (is_staged AND NOT is_quarantined) AS staged,
+           count(*) FILTER (is_quarantined AND NOT is_staged) AS quarantined,
+           count(*) FILTER (NOT is_staged AND NOT is_quarantined AND key_kept) AS superseded,
+           count(*) FILTER (NOT is_staged AND NOT is_quarantined AND NOT key_kept) AS unexplained,
+           count(*) FILTER (is_staged AND is_quarantined) AS both_,
+           list(record ORDER BY record) FILTER ((NOT is_staged AND NOT is_quarantined AND NOT key_kept) OR (is_staged AND is_quarantined))[1:5] AS examples
+    FROM classified GROUP BY _load_id ORDER BY _load_id
+    """
+    batches = [BatchReconciliation(load_id, raw, staged, quarantined, superseded, unexplained, both, list(examples or []))
+               for load_id, raw, staged, quarantined, superseded, unexplained, both, examples in con.execute(sql).fetchall()]
+    return Reconciliation(ref.name, batches, ledger_rows)

@@ -1,0 +1,76 @@
+"""Where CityStat reads its sources and writes the warehouse, the data's as-of date and the tools it calls: the one
+place paths and the environment are resolved (the CLI, Dagster and dbt all ask here).
+
+Relative paths resolve against the project root (the folder holding ``pyproject.toml`` beside this
+package) so ``dagster dev``, ``citystat`` and tests agree whatever the working directory; outside a
+source checkout they resolve against the working directory.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+DATA_DIR_ENV = "CITYSTAT_DATA_DIR"
+WAREHOUSE_DIR_ENV = "CITYSTAT_WAREHOUSE_DIR"
+DEFAULT_DATA_DIR = "var/demo_city"
+DEFAULT_WAREHOUSE_DIR = "warehouse"
+AS_OF_ENV = "CITYSTAT_AS_OF"
+AS_OF_FILE = "generation.json"  # a data folder may state its as-of date (the demo city writes it)
+
+
+def project_root() -> Path:
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else Path.cwd()
+
+
+def resolve_path(value: str | os.PathLike) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else project_root() / path
+
+
+def data_dir(override: str | os.PathLike | None = None) -> Path:
+    """The demo city's data (``CITYSTAT_DATA_DIR``, default ``var/demo_city``)."""
+    return resolve_path(override or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+
+
+def warehouse_dir(override: str | os.PathLike | None = None) -> Path:
+    """The warehouse root (``CITYSTAT_WAREHOUSE_DIR``, default ``warehouse``)."""
+    return resolve_path(override or os.environ.get(WAREHOUSE_DIR_ENV) or DEFAULT_WAREHOUSE_DIR)
+
+
+def landing_dir(override: str | os.PathLike | None = None) -> Path:
+    """Immutable raw batches: ``<warehouse>/landing``."""
+    return warehouse_dir(override) / "landing"
+
+
+def as_of(data: str | os.PathLike | None = None) -> dt.date | None:
+    """The data's "today", the same for every entry point (CLI, Dagster UI, schedules, sensors, dbt):
+    ``$CITYSTAT_AS_OF`` (YYYY-MM-DD) when set, else the ``as_of`` the data folder states in ``generation.json``
+    (the demo city), else None: live systems, whose today is the wall clock."""
+    text = os.environ.get(AS_OF_ENV, "").strip()
+    source = AS_OF_ENV
+    if not text:
+        path = data_dir(data) / AS_OF_FILE
+        if not path.is_file():
+            return None
+        try:
+            text = str(json.loads(path.read_text(encoding="utf-8")).get("as_of") or "")
+        except (OSError, ValueError):
+            raise ValueError(f"{path}: not readable JSON with an as_of date") from None
+        source = str(path)
+        if not text:
+            return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{source}: as_of {text[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the venv's), so an unactivated venv (CI, dagster dev) still finds it."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")

@@ -1,0 +1,8 @@
+"""The graph as one job, and the automation that keeps it moving without a person (see lib/automation.py)."""
+import dagster as dg
+
+from orchestration.defs.automation.jobs import all_assets_job
+
+
+def build_defs() -> dg.Definitions:
+    return dg.Definitions(jobs=[all_assets_job], executor=dg.in_process_executor)

@@ -1,0 +1,50 @@
+"""The ingestion's Dagster resource: where the demo city and the warehouse are, and how hard to retry.
+
+Paths left unset are read from the environment when a run starts (``citystat.settings``),
+not at import, so ``dagster dev`` picks up ``CITYSTAT_DATA_DIR`` / ``CITYSTAT_WAREHOUSE_DIR`` of the
+process that runs the assets. Tests pass small retry waits to stay fast.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from citystat import settings
+from citystat.connectors import ConnectorOptions, RetryPolicy
+from citystat.landing import Landing
+from citystat.warehouse import work_db_path
+
+
+class IngestionResource(dg.ConfigurableResource):
+    data_dir: Optional[str] = None  # default: $CITYSTAT_DATA_DIR, else var/demo_city
+    warehouse_dir: Optional[str] = None  # default: $CITYSTAT_WAREHOUSE_DIR, else warehouse
+    retry_attempts: int = 4
+    retry_initial_wait: float = 0.5  # seconds; doubles per retry
+    retry_max_wait: float = 8.0
+    http_timeout: float = 30.0
+    page_size: int = 1000
+    chunk_rows: int = 50_000
+    sqlite_busy_timeout: float = 1.0
+
+    def data_path(self) -> Path:
+        return settings.data_dir(self.data_dir)
+
+    def landing(self) -> Landing:
+        return Landing(settings.landing_dir(self.warehouse_dir))
+
+    def connector_options(self) -> ConnectorOptions:
+        return ConnectorOptions(
+            retry=RetryPolicy(self.retry_attempts, self.retry_initial_wait, self.retry_max_wait),
+            http_timeout=self.http_timeout,
+            page_size=self.page_size,
+            chunk_rows=self.chunk_rows,
+            sqlite_busy_timeout=self.sqlite_busy_timeout,
+        )
+
+
+def warehouse_resource() -> DuckDBResource:
+    """The Dagster resource metrics assets use (`warehouse`): a connection to the working warehouse."""
+    return DuckDBResource(database=str(work_db_path()))
