@@ -86,3 +86,7 @@ def serve(
     from demo_city.servers import serve as run
 
     run(data, host=host, port=port)
+
+
+if __name__ == "__main__":  # `python -m demo_city.cli serve ...`: how the pipeline serves the demo city without importing it
+    app()

@@ -32,6 +32,10 @@ class IngestionResource(dg.ConfigurableResource):
     def data_path(self) -> Path:
         return settings.data_dir(self.data_dir)
 
+    def log_dir(self) -> Path:
+        """Where tool logs go (the demo city's server, ...): ``<warehouse>/logs``."""
+        return settings.warehouse_dir(self.warehouse_dir) / "logs"
+
     def landing(self) -> Landing:
         return Landing(settings.landing_dir(self.warehouse_dir))
 

@@ -11,7 +11,7 @@ Building them only reads the inventory YAML: no network, no data files.
 import datetime as dt
 import logging
 import re
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from citystat.connectors import (
     AUTOMATED_CONNECTORS, CONNECTOR_KINDS, FILE_DROP_CONNECTORS, SchemaDrift, SourceError, SourceSpec,
     SourceUnavailable, build_connector,
 )
+from orchestration.lib.demo_city_apis import demo_server, needs_demo_server, served_spec
 from orchestration.lib.resources import IngestionResource
 from citystat.ingestion import is_automated, is_file_drop, source_spec
 from citystat.landing import LoadResult
@@ -198,9 +199,14 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
     def raw(context: dg.AssetExecutionContext, ingestion: IngestionResource):
         try:
             spec = source_spec(ref, ingestion.data_path())
-            connector = build_connector(spec, ingestion.connector_options())
-            with connector_logs_in_run(context):
-                result = ingestion.landing().load(connector)
+            with ExitStack() as stack:
+                if needs_demo_server(ref, ingestion.data_path()):
+                    base = stack.enter_context(demo_server(ingestion.data_path(), ingestion.log_dir() / "demo_city_server.log"))
+                    context.log.info(f"{ref.name}: no URL in ${spec.location_env}; reading the demo city served at {base}")
+                    spec = served_spec(spec, base)
+                connector = build_connector(spec, ingestion.connector_options())
+                with connector_logs_in_run(context):
+                    result = ingestion.landing().load(connector)
         except SourceUnavailable as exc:
             raise dg.Failure(
                 description=str(exc),
