@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from citystat.settings import project_root, warehouse_dir
+from citystat.warehouse import quote_identifier, quote_literal
 
 DASHBOARDS_DIR = project_root() / "dashboards"
 SOURCE_NAME = "citystat"
@@ -159,10 +160,6 @@ def tables_read_by_sources(snapshot: Path, source_dir: Path) -> list[tuple[str, 
     return sorted(wanted)
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def write_dashboard_database(snapshot: Path, dest: Path, tables: list[tuple[str, str]]) -> None:
     """Copy ``tables`` (views become tables) into ``dest`` in storage Evidence's driver can read.
 
@@ -172,19 +169,15 @@ def write_dashboard_database(snapshot: Path, dest: Path, tables: list[tuple[str,
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
     with duckdb.connect() as con:
-        con.execute(f"attach {_literal(str(snapshot))} as snapshot (read_only)")
-        con.execute(f"attach {_literal(str(partial))} as site (storage_version '{DASHBOARD_STORAGE_VERSION}')")
+        con.execute(f"attach {quote_literal(str(snapshot))} as snapshot (read_only)")
+        con.execute(f"attach {quote_literal(str(partial))} as site (storage_version {quote_literal(DASHBOARD_STORAGE_VERSION)})")
         for schema in sorted({schema for schema, _ in tables}):
-            con.execute(f"create schema if not exists site.{_quote(schema)}")
+            con.execute(f"create schema if not exists site.{quote_identifier(schema)}")
         for schema, table in tables:
-            qualified = f"{_quote(schema)}.{_quote(table)}"
+            qualified = f"{quote_identifier(schema)}.{quote_identifier(table)}"
             con.execute(f"create table site.{qualified} as select * from snapshot.{qualified}")
         con.execute("detach site")
     os.replace(partial, dest)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # --- running Evidence -----------------------------------------------------------------------------

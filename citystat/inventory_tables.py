@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 
 from data_inventory import load_inventory
 from data_inventory.coverage import department_coverage, inventory_criterion
 from citystat.landing import Landing
 from citystat.settings import landing_dir
+from citystat.warehouse import write_table
 
 TABLE_DOCS = {
     "departments": "One row per city department: how much of its data the inventory covers and CityStat automates.",
@@ -99,3 +101,22 @@ def _kpi_lineage() -> pd.DataFrame:
         for kpi in load_registry().kpis.values() for dataset in kpi.lineage
     ]
     return pd.DataFrame(rows, columns=["kpi_id", "kpi_name", "department_code", "source", "system_id", "dataset_id"])
+
+
+def write_inventory_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """Replace every ``inventory.*`` table (``inventory_tables()`` unless given) in the warehouse."""
+    tables = tables if tables is not None else inventory_tables()
+    for name, frame in tables.items():
+        write_table(con, f"inventory.{name}", frame, TABLE_DOCS[name])
+    return tables
+
+
+def summary(tables: dict[str, pd.DataFrame]) -> dict:
+    """The inventory at a glance (the asset's materialization metadata)."""
+    datasets = tables["datasets"]
+    return {
+        "departments": len(tables["departments"]),
+        "datasets": len(datasets),
+        "automated": int((datasets["update_method"] == "automated").sum()),
+        "stale_or_never_loaded": int(datasets["freshness"].isin(["stale", "never loaded"]).sum()),
+    }

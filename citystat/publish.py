@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from citystat.warehouse import quote_identifier, quote_literal
+
 PUBLISHED_SCHEMAS = ("marts", "metrics", "inventory", "quality")
 # @duckdb/node-api 1.4 (the dashboards' engine) cannot read DuckDB 2.0's default storage format
 SNAPSHOT_STORAGE_VERSION = "v1.4.0"
@@ -26,14 +28,6 @@ class PublishedTable:
     rows: int
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"  # COMMENT ON takes no bound parameters
-
-
 def publish_snapshot(work_db: Path, snapshot: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> list[PublishedTable]:
     """Copy every table and view of ``schemas`` from ``work_db`` into ``snapshot`` (as tables), atomically."""
     work_db, snapshot = Path(work_db), Path(snapshot)
@@ -44,8 +38,8 @@ def publish_snapshot(work_db: Path, snapshot: Path, schemas: tuple[str, ...] = P
     published: list[PublishedTable] = []
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{work_db}' AS work (READ_ONLY)")
-        con.execute(f"ATTACH '{tmp}' AS snap (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
+        con.execute(f"ATTACH {quote_literal(work_db)} AS work (READ_ONLY)")
+        con.execute(f"ATTACH {quote_literal(tmp)} AS snap (STORAGE_VERSION {quote_literal(SNAPSHOT_STORAGE_VERSION)})")
         objects = con.execute(
             """
             SELECT table_schema, table_name, table_comment FROM (
@@ -60,19 +54,19 @@ def publish_snapshot(work_db: Path, snapshot: Path, schemas: tuple[str, ...] = P
             [list(schemas)],
         ).fetchall()
         for schema in sorted({s for s, _, _ in objects}):
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS snap.{_quote(schema)}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS snap.{quote_identifier(schema)}")
         for schema, name, comment in objects:
-            target = f"snap.{_quote(schema)}.{_quote(name)}"
-            con.execute(f"CREATE TABLE {target} AS SELECT * FROM work.{_quote(schema)}.{_quote(name)}")
+            target = f"snap.{quote_identifier(schema)}.{quote_identifier(name)}"
+            con.execute(f"CREATE TABLE {target} AS SELECT * FROM work.{quote_identifier(schema)}.{quote_identifier(name)}")
             if comment:
-                con.execute(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
+                con.execute(f"COMMENT ON TABLE {target} IS {quote_literal(comment)}")
             # Carry column documentation (dbt persist_docs) so analysts see it in the snapshot too
             for column, col_comment in con.execute(
                 "SELECT column_name, comment FROM duckdb_columns() WHERE database_name='work' "
                 "AND schema_name=? AND table_name=? AND comment IS NOT NULL",
                 [schema, name],
             ).fetchall():
-                con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(col_comment)}")
+                con.execute(f"COMMENT ON COLUMN {target}.{quote_identifier(column)} IS {quote_literal(col_comment)}")
             rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
             published.append(PublishedTable(schema, name, rows))
         con.execute("DETACH snap")

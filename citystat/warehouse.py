@@ -1,4 +1,5 @@
-"""The working warehouse (single writer) and the published snapshot: where they live, how to connect.
+"""The working warehouse (single writer) and the published snapshot: where they live, how to read a table
+from it and the one way to write a documented table to it.
 
 Every asset that writes DuckDB (dbt models, metrics, publish) runs in the WAREHOUSE_POOL concurrency
 pool, so only one process holds the write lock at a time; readers use the published snapshot.
@@ -6,7 +7,13 @@ pool, so only one process holds the write lock at a time; readers use the publis
 from __future__ import annotations
 
 import os
+import re
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
+
+import duckdb
+import pandas as pd
 
 from citystat.settings import resolve_path, warehouse_dir
 
@@ -37,3 +44,117 @@ def readable_warehouse(db: Path | None = None) -> Path:
         if candidate.exists():
             return candidate
     raise FileNotFoundError(f"no warehouse found ({snapshot_path()} or {work_db_path()}): build the marts first or pass --db")
+
+
+# ---- SQL text: the one audited place identifiers and literals are quoted -----------------------------------------
+# DuckDB binds values as parameters, but not names (CREATE TABLE, COMMENT ON) nor COMMENT ON's text; every such
+# piece of SQL is built with these two functions, so there is one escaping rule to audit.
+
+def quote_identifier(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier (embedded quotes doubled)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """``text`` as a single-quoted SQL string literal (for statements that take no bound parameters)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def quote_table(qualified: str) -> str:
+    """``schema.table`` with each part quoted."""
+    schema, table = _split(qualified)
+    return f"{quote_identifier(schema)}.{quote_identifier(table)}"
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    schema, _, table = qualified.partition(".")
+    if not schema or not table:
+        raise ValueError(f"{qualified!r}: expected schema.table")
+    return schema, table
+
+
+# ---- reading: tables the warehouse must already hold -----------------------------------------------------------
+
+class MissingMartError(LookupError):
+    """A table (or a column of it) a metric reads is not in the warehouse."""
+
+
+def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, table = _split(qualified)
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table]).fetchone()[0])
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
+    schema, table = _split(qualified)
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position", [schema, table]).fetchall()]
+
+
+def require(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str] | tuple[str, ...], needed_for: str) -> None:
+    """Raise MissingMartError unless ``qualified`` exists with every one of ``columns``."""
+    if not has_table(con, qualified):
+        raise MissingMartError(f"{needed_for} needs {qualified} (columns {', '.join(columns)}); it is not in the warehouse "
+                               f"(build the marts first: dbt build)")
+    missing = [c for c in columns if c not in columns_of(con, qualified)]
+    if missing:
+        raise MissingMartError(f"{needed_for} needs column(s) {', '.join(missing)} in {qualified}")
+
+
+def read(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+# ---- writing: a DataFrame replaces a documented table ----------------------------------------------------------
+
+def _is_text(series: pd.Series) -> bool:
+    # strings (or nothing at all) stay VARCHAR; DuckDB would guess INTEGER for an all-NULL column
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return False
+    return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty", "mixed")
+
+
+def comment_table(con: duckdb.DuckDBPyConnection, qualified: str, description: str,
+                  column_docs: Mapping[str, str] | None = None) -> None:
+    """COMMENT ON the table and its columns (publish carries comments into the analysts' snapshot)."""
+    target = quote_table(qualified)
+    con.execute(f"COMMENT ON TABLE {target} IS {quote_literal(description)}")
+    for column, text in (column_docs or {}).items():
+        con.execute(f"COMMENT ON COLUMN {target}.{quote_identifier(column)} IS {quote_literal(text)}")
+
+
+def write_table(con: duckdb.DuckDBPyConnection, qualified: str, frame: pd.DataFrame, description: str,
+                column_docs: Mapping[str, str] | None = None, types: Mapping[str, str] | None = None) -> int:
+    """CREATE OR REPLACE ``schema.table`` from ``frame`` (reruns are idempotent) and document it.
+
+    When ``column_docs`` is given every column must be in it (an undocumented column is an error). ``types``
+    casts columns to a SQL type (e.g. ``{"period_month": "DATE"}``). Returns the rows written."""
+    if column_docs is not None:
+        undocumented = [c for c in frame.columns if c not in column_docs]
+        if undocumented:
+            raise ValueError(f"{qualified}: column(s) {', '.join(map(str, undocumented))} have no description")
+    casts = {c: "VARCHAR" for c in frame.columns if _is_text(frame[c])} | dict(types or {})
+    unknown = set(casts) - set(frame.columns)
+    if unknown:
+        raise ValueError(f"{qualified}: types given for column(s) not in the frame: {', '.join(sorted(unknown))}")
+    for sql_type in casts.values():
+        if not _SQL_TYPE.match(sql_type):
+            raise ValueError(f"{qualified}: {sql_type!r} is not a SQL type name")
+    select = ", ".join(
+        f"CAST({quote_identifier(c)} AS {casts[c]}) AS {quote_identifier(c)}" if c in casts else quote_identifier(c)
+        for c in frame.columns)
+    schema, _ = _split(qualified)
+    view = f"_write_{uuid.uuid4().hex}"
+    con.register(view, frame)
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
+        con.execute(f"CREATE OR REPLACE TABLE {quote_table(qualified)} AS SELECT {select} FROM {quote_identifier(view)}")
+    finally:
+        con.unregister(view)
+    comment_table(con, qualified, description, {c: column_docs[c] for c in frame.columns} if column_docs else None)
+    return len(frame)
+
+
+_SQL_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\([0-9, ]+\))?$")  # a type name is spliced, so only names pass

@@ -31,7 +31,7 @@ def _run(db: Path | None, work, **settings):
     import duckdb
 
     from citystat.budget.analysis import BudgetAnalysis
-    from citystat.budget.marts import MissingMartError
+    from citystat.warehouse import MissingMartError
     from citystat.kpi.problems import ValidationError
 
     path = _database(db)

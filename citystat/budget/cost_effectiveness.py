@@ -21,7 +21,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from citystat.budget.marts import read, require
+from citystat.warehouse import read, require
 from citystat.budget.outcomes import OutcomeData, outcome_index
 from citystat.budget.peers import ABOVE, MIN_PEERS
 

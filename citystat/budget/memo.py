@@ -11,7 +11,7 @@ import math
 import duckdb
 import pandas as pd
 
-from citystat.budget.marts import has_table, read
+from citystat.warehouse import has_table, read
 from citystat.budget.vacancies import by_department
 
 TITLE = "Budget repurposing"
@@ -130,3 +130,12 @@ def memo_section(con: duckdb.DuckDBPyConnection) -> str:
              "### Long-vacant positions\n\n" + _vacancies(_metric(con, "vacant_positions")) + "\n",
              "### Least-harm cut scenario\n\n" + _scenario(_metric(con, "budget_scenario")) + "\n"]
     return "\n".join(parts)
+
+
+# Budget tables the section reads; the memo includes it once any of them is built.
+MEMO_TABLES = ["failing_programmes", "repurposing_candidates", "peer_benchmarks", "vacant_positions", "budget_scenario"]
+
+
+def memo_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The budget section for the performance memo, or none when no budget table is built yet."""
+    return [memo_section(con)] if any(has_table(con, f"metrics.{t}") for t in MEMO_TABLES) else []

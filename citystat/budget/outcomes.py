@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from citystat.budget.marts import has_table, read, require
+from citystat.warehouse import has_table, read, require
 from citystat.kpi.periods import month, parse_period
 from citystat.kpi.problems import Problem, ValidationError, where
 from citystat.kpi.registry import Registry

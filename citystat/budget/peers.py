@@ -21,7 +21,7 @@ import statistics
 import duckdb
 import pandas as pd
 
-from citystat.budget.marts import read, require
+from citystat.warehouse import read, require
 
 PEER_MART = "marts.fct_peer_city_spending"
 PEER_COLUMNS = ("city", "fiscal_year", "function_code", "population", "spending", "per_capita", "is_riverton")

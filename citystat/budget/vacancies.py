@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from citystat.budget.marts import read, require
+from citystat.warehouse import read, require
 
 POSITIONS_MART = "marts.fct_positions"
 LONG_VACANCY_DAYS = 365

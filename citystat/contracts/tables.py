@@ -1,7 +1,7 @@
 """The ``metrics`` tables of contract performance: their columns, SQL types and documentation, and how
 they are written (``CREATE OR REPLACE`` + ``COMMENT ON``, carried into the snapshot by publish).
 
-Every column written must be documented here: ``write_table`` refuses an undocumented one.
+Every column written must be documented here: ``write_contract_table`` refuses an undocumented one.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 
 from citystat.contracts.grading import COMPONENTS
+from citystat.warehouse import write_table
 
 SCHEMA = "metrics"
 
@@ -209,10 +210,6 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
 }
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"  # COMMENT ON takes no bound parameters
-
-
 def _typed(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for name, sql_type, _ in columns:
@@ -230,24 +227,14 @@ def _typed(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> pd.DataF
     return out
 
 
-def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
+def write_contract_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
     """Replace ``metrics.<name>`` with ``frame`` (typed and documented as in TABLES); returns the row count."""
     doc, columns = TABLES[name]
     undocumented = sorted(set(frame.columns) - {c for c, _, _ in columns})
     if undocumented:
         raise ValueError(f"metrics.{name}: undocumented column(s) {', '.join(undocumented)}")
-    typed = _typed(frame, columns)
-    select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t, _ in columns)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    con.register("_contract_metrics_frame", typed)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{name} AS SELECT {select} FROM _contract_metrics_frame")
-    finally:
-        con.unregister("_contract_metrics_frame")
-    con.execute(f"COMMENT ON TABLE {SCHEMA}.{name} IS {_literal(doc)}")
-    for column, _, text in columns:
-        con.execute(f'COMMENT ON COLUMN {SCHEMA}.{name}."{column}" IS {_literal(text)}')
-    return len(typed)
+    return write_table(con, f"{SCHEMA}.{name}", _typed(frame, columns), doc,
+                       {c: text for c, _, text in columns}, {c: t for c, t, _ in columns})
 
 
 def read_table(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 Each ``write_*`` function reads what it needs from a DuckDB connection (the marts, or a metrics table written
 before it), runs the pure rules of ``citystat.kpi`` (series, status, flags, goals, cityscore, memo) and
 writes its table with ``CREATE OR REPLACE`` and ``COMMENT ON`` docs (docs/contracts.md, "Metrics assets").
-The Dagster assets (``orchestration/kpi/assets.py``) are thin wrappers around these; analysts' documentation of
+The Dagster assets (``orchestration/defs/metrics/kpi.py``) are thin wrappers around these; analysts' documentation of
 every table and column is docs/metrics_tables.md, and the rules are docs/kpi_rules.md.
 """
 from __future__ import annotations
@@ -17,8 +17,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from citystat.budget.marts import has_table, require
-from citystat.budget.tables import write_table
 from citystat.kpi import cityscore, flags, goals, memo, series, status
 from citystat.kpi.periods import parse_period
 from citystat.kpi.problems import Problem, ValidationError
@@ -26,6 +24,7 @@ from citystat.kpi.registry import Registry
 from citystat.kpi.submissions import check_submissions, location
 from citystat import settings
 from citystat.settings import warehouse_dir
+from citystat.warehouse import comment_table, has_table, require, write_table
 
 FLAG_ACTIONS_ENV = "CITYSTAT_FLAG_ACTIONS"
 
@@ -239,14 +238,7 @@ _DATES = {"period_month": "DATE"}
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, types: dict[str, str] | None = None) -> int:
     description, docs = TABLE_DOCS[table]
-    return write_table(con, table, frame, description, docs, types)
-
-
-def _comment(con: duckdb.DuckDBPyConnection, table: str, description: str, docs: dict[str, str]) -> None:
-    quote = lambda text: "'" + text.replace("'", "''") + "'"  # noqa: E731 - COMMENT ON takes no parameters
-    con.execute(f"COMMENT ON TABLE metrics.{table} IS {quote(description)}")
-    for column, text in docs.items():
-        con.execute(f'COMMENT ON COLUMN metrics.{table}."{column}" IS {quote(text)}')
+    return write_table(con, f"metrics.{table}", frame, description, docs, types)
 
 
 # ---- the as-of date --------------------------------------------------------------------------------------------
@@ -457,8 +449,8 @@ def write_flags(con: duckdb.DuckDBPyConnection, actions_csv: Path | None = None,
     else:
         flags.export_actions(con, path)
         result.csv_created = True
-    _comment(con, "flags", *FLAG_DOCS)
-    _comment(con, "flag_actions", *FLAG_ACTION_DOCS)
+    comment_table(con, "metrics.flags", *FLAG_DOCS)
+    comment_table(con, "metrics.flag_actions", *FLAG_ACTION_DOCS)
     return result
 
 

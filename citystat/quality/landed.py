@@ -24,18 +24,15 @@ import pandas as pd
 from data_inventory import DatasetRef
 from citystat.landing import Landing
 from citystat.quality.suites import LANDED_SUFFIX, Suite
+from citystat.warehouse import quote_identifier
 
 CITY_TIMEZONE = "America/New_York"  # the dbt project's var city_timezone: warehouse times are naive city time
 CHUNK_ROWS = 500_000
 META_COLUMNS = ("_load_id", "_source_file", "_row_number", "_extracted_at")
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def text_sql(column: str) -> str:
-    return f"nullif(trim(cast({quote(column)} as varchar)), '')"
+    return f"nullif(trim(cast({quote_identifier(column)} as varchar)), '')"
 
 
 def typed_sql(column: str, type_: str) -> str:
@@ -89,8 +86,11 @@ def expand_landed_references(sql: str, landing: Landing | None) -> str:
     """``{landed:<system>.<dataset>}`` in a derived column's SQL: every landed batch of that dataset."""
     def table(match: re.Match) -> str:
         files = batch_files(landing, match.group(1), match.group(2)) if landing is not None else []
-        if not files:
-            return "(SELECT NULL AS _load_id WHERE false)"
+        if not files:  # nothing landed yet: an empty table with the dataset's declared columns
+            from data_inventory import load_inventory
+
+            names = ["_load_id", *(fld.name for fld in load_inventory().get(match.group(1), match.group(2)).dataset.fields)]
+            return "(SELECT " + ", ".join(f"NULL AS {quote_identifier(n)}" for n in names) + " WHERE false)"
         return f"(SELECT * FROM {_source(files)})"
     return LANDED_REFERENCE.sub(table, sql)
 
@@ -102,16 +102,16 @@ def select_list(ref: DatasetRef, suite: Suite, present: set[str], landing: Landi
     wanted = suite.columns() | set(suite.record_id) | set(ref.dataset.primary_key)
 
     def column(name: str) -> str:
-        return quote(name) if name in present else "NULL"
+        return quote_identifier(name) if name in present else "NULL"
 
     exprs = []
     for name, f in fields.items():
         if name in wanted:
-            exprs.append(f"{typed_sql(name, f.type) if name in present else 'NULL'} as {quote(name)}")
+            exprs.append(f"{typed_sql(name, f.type) if name in present else 'NULL'} as {quote_identifier(name)}")
         if name + LANDED_SUFFIX in wanted:
-            exprs.append(f"{text_sql(name) if name in present else 'NULL'} as {quote(name + LANDED_SUFFIX)}")
+            exprs.append(f"{text_sql(name) if name in present else 'NULL'} as {quote_identifier(name + LANDED_SUFFIX)}")
     for name, sql in suite.derived_columns.items():
-        exprs.append(f"({expand_landed_references(sql, landing)}) as {quote(name)}")
+        exprs.append(f"({expand_landed_references(sql, landing)}) as {quote_identifier(name)}")
     id_parts = [f"coalesce(cast({typed_sql(n, fields[n].type)} as varchar), {text_sql(n)}, '')" if n in present else "''"
                 for n in suite.record_id]
     exprs.append(f"concat_ws('@', {', '.join(id_parts)}) as _record_id" if id_parts else "cast(_row_number as varchar) as _record_id")

@@ -24,8 +24,11 @@ from citystat.quality.freshness import check_freshness
 from citystat.quality.reconciliation import model_names, reconcile
 from citystat.quality.suites import raw_suite_name
 from citystat.quality.volume import check_volume
+from citystat.warehouse import has_table, write_table
 
 TABLE = "quality.dataset_scores"
+DESCRIPTION = ("Quality score per inventoried dataset: GX pass rate, freshness, quarantine share, missing exports, "
+               "schema drift, reconciliation (citystat/quality/scores.py)")
 WEIGHTS = {"expectation_pass_rate": 40, "freshness": 30, "unquarantined_share": 30}
 COLUMN_DOCS = {
     "dataset_id": "Inventory id <system>.<dataset>",
@@ -48,17 +51,14 @@ COLUMN_DOCS = {
     "quality_score": "0-100: 40 x pass rate + 30 x fresh + 30 x (1 - quarantine share), -10 per missing export or drifted file, -30 if rows went missing",
     "computed_at": "When this row was computed (UTC)",
 }
+# columns that may be all NULL (nothing checked or staged yet) keep their type
+COLUMN_TYPES = {"last_checked_at": "TIMESTAMP", "last_landed_at": "TIMESTAMP", "reconciliation_holds": "BOOLEAN",
+                "expectation_pass_rate": "DOUBLE", "quarantine_share": "DOUBLE", "age_hours": "DOUBLE"}
 
 
 def _latest_check(name: str, directory: Path) -> dict:
     path = directory / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchone()[0])
 
 
 def score(pass_rate: float | None, fresh: bool, quarantine_share: float | None, missing_exports: int, drifted: int,
@@ -80,7 +80,7 @@ def compute_scores(inventory: Inventory, landing: Landing, data_dir: Path, con: 
         if not is_automated(ref):
             continue
         names = model_names(ref)
-        staged_ok = _table_exists(con, names["staged"]) and _table_exists(con, names["quarantine"])
+        staged_ok = has_table(con, names["staged"]) and has_table(con, names["quarantine"])
         staged = con.execute(f"SELECT count(*) FROM {names['staged']}").fetchone()[0] if staged_ok else None
         quarantined = con.execute(f"SELECT count(*) FROM {names['quarantine']}").fetchone()[0] if staged_ok else None
         share = quarantined / (staged + quarantined) if staged_ok and (staged + quarantined) else (0.0 if staged_ok else None)
@@ -110,14 +110,5 @@ def compute_scores(inventory: Inventory, landing: Landing, data_dir: Path, con: 
     return frame
 
 
-def write_scores(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS quality")
-    con.register("dataset_scores_frame", frame)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM dataset_scores_frame")
-    finally:
-        con.unregister("dataset_scores_frame")
-    con.execute(f"COMMENT ON TABLE {TABLE} IS 'Quality score per inventoried dataset: GX pass rate, freshness, quarantine share, "
-                "missing exports, schema drift, reconciliation (orchestration/quality/scores.py)'")
-    for column, text in COLUMN_DOCS.items():
-        con.execute(f"COMMENT ON COLUMN {TABLE}.{column} IS '{text.replace(chr(39), chr(39) * 2)}'")
+def write_scores(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
+    return write_table(con, TABLE, frame, DESCRIPTION, COLUMN_DOCS, COLUMN_TYPES)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from citystat.budget.analysis import BudgetAnalysis
-from orchestration.defs.metrics.budget import write_all
+from citystat.budget.metrics import write_all
 from citystat.budget.memo import memo_section
 from citystat.cli import app as citystat
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.defs.metrics.budget import TABLES
+from citystat.budget.metrics import TABLES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "budget_repurposing.md"
 

@@ -12,10 +12,11 @@ from dagster_duckdb import DuckDBResource
 from typer.testing import CliRunner
 
 from citystat.budget.analysis import BudgetAnalysis
-from orchestration.defs.metrics.budget import BUDGET_ASSETS, TABLES, write_all
-from citystat.budget.marts import MissingMartError
+from citystat.budget.metrics import TABLES, write_all
+from orchestration.defs.metrics.budget import BUDGET_ASSETS
+from citystat.warehouse import MissingMartError
 from citystat.budget.memo import memo_section
-from citystat.budget.tables import write_table
+from citystat.warehouse import write_table
 from citystat.budget.vacancies import by_department
 from citystat.cli import app as citystat
 
@@ -193,6 +194,6 @@ def test_a_missing_mart_is_named(tmp_path):
 def test_every_metrics_column_must_be_documented(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         with pytest.raises(ValueError, match="column\\(s\\) b have no description"):
-            write_table(con, "t", pd.DataFrame({"a": [1], "b": [2]}), "table", {"a": "doc"})
-        write_table(con, "t", pd.DataFrame({"a": [None, None]}, dtype="object"), "table", {"a": "doc"})
+            write_table(con, "metrics.t", pd.DataFrame({"a": [1], "b": [2]}), "table", {"a": "doc"})
+        write_table(con, "metrics.t", pd.DataFrame({"a": [None, None]}, dtype="object"), "table", {"a": "doc"})
         assert con.execute("SELECT data_type FROM duckdb_columns() WHERE table_name = 't'").fetchall() == [("VARCHAR",)]

@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from citystat import settings
 from citystat.kpi import metrics_tables as tables
 from citystat.kpi.submissions import SUBMISSION_COLUMNS
 
@@ -123,12 +124,12 @@ def test_cityscore_day_and_week_from_daily_values_month_and_quarter_from_status(
 def test_as_of_date_and_memo_month(tmp_path, monkeypatch):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE SCHEMA marts; CREATE TABLE marts.kpi_values AS SELECT DATE '2026-10-01' AS period_month")
-    monkeypatch.delenv(tables.AS_OF_ENV, raising=False)
+    monkeypatch.delenv(settings.AS_OF_ENV, raising=False)
     assert tables.data_as_of(con) == dt.date(2026, 10, 31)
-    monkeypatch.setenv(tables.AS_OF_ENV, "2026-10-15")
+    monkeypatch.setenv(settings.AS_OF_ENV, "2026-10-15")
     assert tables.data_as_of(con) == dt.date(2026, 10, 15)
-    monkeypatch.setenv(tables.AS_OF_ENV, "15 Oct")
-    with pytest.raises(ValueError, match="CITYSTAT_AS_OF='15 Oct' is not a date"):
+    monkeypatch.setenv(settings.AS_OF_ENV, "15 Oct")
+    with pytest.raises(ValueError, match="CITYSTAT_AS_OF: as_of '15 Oct' is not a date"):
         tables.data_as_of(con)
     assert tables.memo_month_for(dt.date(2026, 10, 31)) == "2026-10"
     assert tables.memo_month_for(dt.date(2026, 10, 15)) == "2026-09"

@@ -1,14 +1,12 @@
-"""Dagster assets of contract performance: thin wrappers that read the marts, run the pure rules and
-write the ``metrics`` tables (convention: docs/contracts.md, "Metrics assets")."""
+"""Dagster assets of contract performance: each wires one ``citystat.contracts.metrics`` table to the marts it
+reads (convention: docs/contracts.md, "Metrics assets")."""
 
 # No `from __future__ import annotations`: Dagster reads the compute functions' annotations at runtime.
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from citystat.contracts import allocation, grading, payments, performance, scorecards
+from citystat.contracts import metrics
 from citystat.contracts.inputs import MARTS, read_marts
-from citystat.contracts.tables import read_table, write_table
 from citystat.warehouse import WAREHOUSE_POOL
 
 GROUP = "contracts"
@@ -31,10 +29,6 @@ class AllocationConfig(dg.Config):
     capacity_headroom: float = 1.5  # capacity = headroom x max(pace so far x days left, own remaining planned miles)
 
 
-def _summary(table: pd.DataFrame, data) -> dict:
-    return {"rows": len(table), "data_through": str(data.data_through.date()), "seasons": ", ".join(map(str, data.seasons))}
-
-
 @dg.asset(
     key=_metric("contract_performance"), group_name=GROUP, pool=WAREHOUSE_POOL,
     deps=[_mart("contracts"), _mart("milestones"), _mart("segments"), _mart("requests")],
@@ -43,9 +37,8 @@ def _summary(table: pd.DataFrame, data) -> dict:
 def contract_performance(warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         data = read_marts(con)
-        table = performance.contract_performance(data)
-        write_table(con, "contract_performance", table)
-    return dg.MaterializeResult(metadata=_summary(table, data))
+        table = metrics.write_performance(con, data)
+    return dg.MaterializeResult(metadata=metrics.summary(table, data))
 
 
 @dg.asset(
@@ -56,9 +49,8 @@ def contract_performance(warehouse: DuckDBResource) -> dg.MaterializeResult:
 def contract_payments(warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         data = read_marts(con)
-        table = payments.payment_lines(data)
-        write_table(con, "contract_payments", table)
-    metadata = _summary(table, data)
+        table = metrics.write_payments(con, data)
+    metadata = metrics.summary(table, data)
     metadata.update(earned=float(table["earned"].sum()), penalties=float(table["penalty"].sum()),
                     pending=int((table["status"] == "pending").sum()))
     return dg.MaterializeResult(metadata=metadata)
@@ -72,10 +64,9 @@ def contract_payments(warehouse: DuckDBResource) -> dg.MaterializeResult:
 def contract_grades(config: GradingConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         data = read_marts(con)
-        table = grading.grade_contracts(data, grading.GradingRules(at=config.at))
-        write_table(con, "contract_grades", table)
+        table = metrics.write_grades(con, data, at=config.at)
     lowest = table.sort_values("rank").groupby("season_year").tail(1)
-    metadata = _summary(table, data)
+    metadata = metrics.summary(table, data)
     metadata["lowest_by_season"] = ", ".join(f"{r.season_year}: {r.vendor_id} {r.grade}" for r in lowest.itertuples())
     return dg.MaterializeResult(metadata=metadata)
 
@@ -88,11 +79,9 @@ def contract_grades(config: GradingConfig, warehouse: DuckDBResource) -> dg.Mate
 def contract_allocations(config: AllocationConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         data = read_marts(con)
-        grades = read_table(con, "contract_grades")
-        rules = allocation.AllocationRules(min_share=config.min_share, capacity_headroom=config.capacity_headroom)
-        table = allocation.allocate(grades, data.contracts, rules)
-        write_table(con, "contract_allocations", table)
-    return dg.MaterializeResult(metadata=_summary(table, data))
+        table = metrics.write_allocations(con, data, min_share=config.min_share,
+                                          capacity_headroom=config.capacity_headroom)
+    return dg.MaterializeResult(metadata=metrics.summary(table, data))
 
 
 @dg.asset(
@@ -103,11 +92,8 @@ def contract_allocations(config: AllocationConfig, warehouse: DuckDBResource) ->
 def vendor_scorecards(warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         data = read_marts(con)
-        table = scorecards.vendor_scorecards(
-            data, read_table(con, "contract_performance"), read_table(con, "contract_grades"),
-            read_table(con, "contract_allocations"))
-        write_table(con, "vendor_scorecards", table)
-    metadata = _summary(table, data)
+        table = metrics.write_scorecards(con, data)
+    metadata = metrics.summary(table, data)
     metadata["flagged_for_review"] = ", ".join(sorted(set(table.loc[table["review_flag"].astype(bool), "vendor_id"])))
     return dg.MaterializeResult(metadata=metadata)
 

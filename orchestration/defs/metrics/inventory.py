@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from citystat.inventory_tables import TABLE_DOCS, inventory_tables
+from citystat.inventory_tables import summary, write_inventory_tables
 from citystat.warehouse import WAREHOUSE_POOL
 
 
@@ -15,22 +15,9 @@ from citystat.warehouse import WAREHOUSE_POOL
     kinds={"duckdb"},
 )
 def inventory_catalog(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    tables = inventory_tables()
     with warehouse.get_connection() as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS inventory")
-        for name, frame in tables.items():
-            con.register("frame", frame)
-            con.execute(f"CREATE OR REPLACE TABLE inventory.{name} AS SELECT * FROM frame")
-            con.unregister("frame")
-            comment = TABLE_DOCS[name].replace("'", "''")  # COMMENT ON takes no parameters; "registry's"
-            con.execute(f"COMMENT ON TABLE inventory.{name} IS '{comment}'")
-    datasets = tables["datasets"]
-    return dg.MaterializeResult(metadata={
-        "departments": len(tables["departments"]),
-        "datasets": len(datasets),
-        "automated": int((datasets["update_method"] == "automated").sum()),
-        "stale_or_never_loaded": int(datasets["freshness"].isin(["stale", "never loaded"]).sum()),
-    })
+        tables = write_inventory_tables(con)
+    return dg.MaterializeResult(metadata=summary(tables))
 
 
 INVENTORY_ASSETS = [inventory_catalog]

@@ -15,9 +15,9 @@ Tables and columns for analysts: docs/metrics_tables.md; rules: docs/kpi_rules.m
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from citystat.budget.marts import has_table
 from citystat.kpi import metrics_tables as tables
 from citystat.kpi.registry import load_registry
+from citystat.budget.memo import MEMO_TABLES as BUDGET_MEMO_TABLES, memo_sections
 from citystat.warehouse import WAREHOUSE_POOL
 
 GROUP = "metrics"
@@ -33,8 +33,6 @@ def _model(layer: str, name: str) -> dg.AssetKey:
 
 
 REGISTRY_SEEDS = [_model("reference", "kpi_registry"), _model("reference", "kpi_targets")]
-# Budget tables the memo's "Budget repurposing" section reads (citystat.budget.memo), when they are built.
-BUDGET_MEMO_TABLES = ["failing_programmes", "repurposing_candidates", "peer_benchmarks", "vacant_positions", "budget_scenario"]
 
 
 def _listed(items: list[str]) -> str:
@@ -189,12 +187,9 @@ class MemoConfig(dg.Config):
                       "(<warehouse>/memos/memo_YYYY-MM.md|.html): at a glance, critical KPIs in red, top movers, "
                       "new and unresolved flags, goals off pace, and budget repurposing when built.")
 def performance_memo(config: MemoConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    from citystat.budget.memo import memo_section
-
     with warehouse.get_connection() as con:
-        budget = [memo_section(con)] if any(has_table(con, f"metrics.{t}") for t in BUDGET_MEMO_TABLES) else []
         memo, md_path, html_path = tables.write_memo(con, month=config.month or None, top_movers=config.top_movers,
-                                                     extra_sections=budget)
+                                                     extra_sections=memo_sections(con))
     return dg.MaterializeResult(metadata={
         "month": memo.month, "markdown": dg.MetadataValue.path(str(md_path)),
         "html": dg.MetadataValue.path(str(html_path)), "preview": dg.MetadataValue.md(memo.markdown)})
