@@ -32,7 +32,7 @@ generate(sys.argv[1], seed=42, scale=float(sys.argv[2]), as_of=dt.date(2026, 10,
 BUILD = """
 import json, resource, sys, time
 from pathlib import Path
-from citystat.quality.measure import build_warehouse
+from demo_city.measure import build_warehouse
 t = time.perf_counter()
 built = build_warehouse(Path(sys.argv[1]), Path(sys.argv[2]))
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -42,10 +42,11 @@ _SAFE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATASET_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
-def _known_departments() -> frozenset[str]:
-    from demo_city.reference import DEPARTMENTS  # the contract's department codes (docs/contracts.md)
+def inventory_departments() -> frozenset[str]:
+    """The department codes of the city's data inventory: a KPI belongs to one of them."""
+    from data_inventory import load_inventory  # lazy: reading the registry with explicit departments needs no inventory
 
-    return frozenset(DEPARTMENTS)
+    return frozenset(department.id for department in load_inventory().departments)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,8 @@ def _parse_kpi(row: dict, check: _RowChecker, departments: frozenset[str]) -> Kp
         check.fail("id", f"{kpi_id!r} is not a lower-case identifier (letters, digits, _)")
     department = check.text(row, "department_code")
     if department is not None and department not in departments:
-        check.fail("department_code", f"{department!r} is not a department code (docs/contracts.md)")
+        check.fail("department_code", f"{department!r} is not a department of the data inventory "
+                                      f"(one of {', '.join(sorted(departments))})")
     elif department and kpi_id and not kpi_id.startswith(f"{department}_"):
         check.fail("id", f"{kpi_id!r} must start with its department code '{department}_'")
     lineage_text = check.text(row, "lineage")
@@ -293,7 +295,7 @@ def load_registry(registry_path: Path | None = None, targets_path: Path | None =
     """Load and validate the registry and its targets; raises ValidationError listing every problem."""
     registry_path = Path(registry_path or REGISTRY_PATH)
     targets_path = Path(targets_path or TARGETS_PATH)
-    departments = departments if departments is not None else _known_departments()
+    departments = departments if departments is not None else inventory_departments()
     problems: list[Problem] = []
     parsed: dict[str, tuple[int, KpiDefinition]] = {}
     for line, row in _read_rows(registry_path, REGISTRY_COLUMNS, problems):

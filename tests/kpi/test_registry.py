@@ -139,3 +139,21 @@ def test_bad_targets_are_reported(tmp_path):
     assert f"line {n - 2}: kpi_id: cs_requests_received has desired_direction none" in text
     assert f"line {n - 1}: fiscal_year: '20x6' is not a whole number" in text
     assert f"line {n}: target: is required" in text
+
+
+def test_departments_are_the_inventorys(tmp_path):
+    from data_inventory import load_inventory
+    from citystat.kpi.registry import inventory_departments
+
+    assert inventory_departments() == {d.id for d in load_inventory().departments}
+
+
+def test_unknown_department_names_the_row_and_field(tmp_path):
+    registry, targets = _copy_seeds(tmp_path)
+    with registry.open("a") as handle:
+        handle.write("zoo_visits,Visits,zoo,P,outcome,,count,up,month,,,false,,,crm311.service_requests,computed,d\n")
+    line = _line_of(registry, "zoo_visits,")
+    with pytest.raises(ValidationError) as excinfo:
+        load_registry(registry, targets)
+    assert any(p.startswith(f"{registry} line {line}: department_code: 'zoo' is not a department of the data inventory (one of ")
+               for p in _problems(excinfo)), _problems(excinfo)

@@ -16,7 +16,7 @@ import pytest
 from data_inventory import load_inventory
 from demo_city.generator import generate
 from citystat.quality.detection import Flags, collect_flags
-from citystat.quality.measure import BuiltWarehouse, build_warehouse
+from demo_city.measure import BuiltWarehouse, build_warehouse
 
 AS_OF = dt.date(2026, 10, 31)
 

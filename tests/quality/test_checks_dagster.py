@@ -16,7 +16,7 @@ from orchestration.defs.quality.checks import (
     DRIFT_CHECK, GX_CHECK, RECONCILIATION_CHECK, VOLUME_CHECK, build_quality_checks, mart_key, mart_models,
     source_health_job, staging_key,
 )
-from citystat.quality.measure import demo_servers
+from demo_city.measure import demo_servers
 from citystat.quality.scores import TABLE, build_dataset_scores_asset
 
 from conftest import copy_city

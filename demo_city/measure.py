@@ -1,4 +1,5 @@
-"""Build a warehouse from a demo city without Dagster, to measure the quality checks against the city's
+"""Build a warehouse from a demo city without Dagster (demo-city tooling: it lives here because the pipeline
+never imports the demo city), to measure the quality checks against the city's
 defect manifest (tests/quality, benchmarks/quality_detection.py): land every automated source (the demo
 servers on loopback for Open311/SODA), then ``dbt run`` into a private working warehouse.
 
@@ -42,7 +43,7 @@ class BuiltWarehouse:
 @contextmanager
 def demo_servers(city: Path) -> Iterator[None]:
     """The demo city's Open311/SODA app on a free loopback port, with the inventory's env vars pointing at it."""
-    from demo_city.servers import serve_in_thread
+    from demo_city.servers import serve_in_thread  # lazy: the servers pull in the web stack
 
     keys = ("CITYSTAT_OPEN311_URL", "CITYSTAT_SODA_URL")
     saved = {k: os.environ.get(k) for k in keys}
