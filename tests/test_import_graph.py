@@ -81,3 +81,32 @@ def test_the_cycle_finder_finds_one():
     assert find_cycle({"citystat.kpi": {"citystat.budget"}, "citystat.budget": {"citystat.kpi"}}) == [
         "citystat.budget", "citystat.kpi", "citystat.budget"]
     assert find_cycle({"citystat.kpi": {"citystat.warehouse"}, "citystat.budget": {"citystat.kpi"}}) is None
+
+
+# The CLI mounts the demo-city sub-app, and the `demo` command generates a city (lazily, inside the command).
+DEMO_CITY_ALLOWED = {("citystat/cli.py", "<module>"), ("citystat/pipeline_cli.py", "demo")}
+PRODUCTION = ("citystat", "orchestration", "data_inventory")
+
+
+def _demo_city_imports(path: Path) -> set[str]:
+    """Where ``path`` imports demo_city: '<module>' or the name of the top-level function that does."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    places: set[str] = set()
+    for top in tree.body:
+        place = top.name if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) else "<module>"
+        for node in ast.walk(top):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "demo_city" or n.startswith("demo_city.") for n in names):
+                places.add(place)
+    return places
+
+
+@pytest.mark.timeout(120)
+def test_production_code_does_not_import_the_demo_city():
+    repo = ROOT.parent
+    offenders = [f"{path.relative_to(repo)} ({place})"
+                 for package in PRODUCTION for path in sorted((repo / package).rglob("*.py"))
+                 for place in _demo_city_imports(path)
+                 if (str(path.relative_to(repo)), place) not in DEMO_CITY_ALLOWED]
+    assert not offenders, "production code imports demo_city: " + ", ".join(offenders)
