@@ -29,6 +29,7 @@ from data_inventory import DatasetRef, Inventory, load_inventory
 from citystat.ingestion import is_automated, is_file_drop
 from orchestration.defs.ingestion.assets import raw_key, source_key
 from orchestration.lib.resources import IngestionResource
+from citystat.quality.landed import LANDED_REFERENCE
 from citystat.quality.results import record_outcome, unvalidated_batches, validated_batches
 from citystat.quality.suites import ERROR, all_suites, raw_suite_name
 from citystat.settings import warehouse_dir
@@ -87,8 +88,12 @@ def build_raw_suite_check(ref: DatasetRef, inventory: Inventory) -> dg.AssetChec
     suite = all_suites()[raw_suite_name(*ref.key)]
     key = raw_key(ref)
 
+    # a rule that looks records up in another landed dataset (a service code in the services list) runs after it lands
+    references = sorted({match.groups() for sql in suite.derived_columns.values() for match in LANDED_REFERENCE.finditer(sql)})
+
     @dg.asset_check(
         asset=key, name=GX_CHECK, blocking=suite.has_errors,
+        additional_deps=[dg.AssetKey(["raw", system, dataset]) for system, dataset in references if (system, dataset) != ref.key],
         description=f"GX suite {suite.name} ({len(suite.expectations)} expectations, expectations/suites/{suite.name}.json) "
                     "on the batch this run landed.",
         metadata={"suite": suite.name, "error_rules": sum(e['meta']['severity'] == ERROR for e in suite.expectations)},
