@@ -23,7 +23,7 @@ test: $(STAMP)
 
 # The Dagster UI on http://127.0.0.1:3000, on the same instance `citystat run` records its runs in
 ui: $(STAMP)
-	$(BIN)/python -c "from orchestration.run import dagster_home; dagster_home()"
+	$(BIN)/python -m orchestration.lib.instance  # DAGSTER_HOME with its dagster.yaml (pools, run monitoring)
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 clean:

@@ -1,87 +1,76 @@
 """`citystat run`, `citystat publish` and `citystat demo`: the pipeline from the command line, with progress."""
 from __future__ import annotations
 
-import contextlib
 import os
-from pathlib import Path
 
 import typer
 from rich.console import Console
 
 console = Console()
 
-OPEN311_ENV, SODA_ENV = "CITYSTAT_OPEN311_URL", "CITYSTAT_SODA_URL"
+def _run_with_progress(request):
+    """Launch the run with a progress bar (assets done / total, current step); then one line per problem."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from orchestration.run import UnknownSelection, execute
 
-@contextlib.contextmanager
-def demo_servers(data_dir: Path):
-    """Serve the demo city's HTTP systems on a free loopback port unless the environment points elsewhere."""
-    if os.environ.get(OPEN311_ENV) and os.environ.get(SODA_ENV):
-        yield None
-        return
-    from demo_city.servers import serve_in_thread
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<60}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("assets"), TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task("loading the code location", total=None)
 
-    with serve_in_thread(data_dir) as server:
-        saved = {key: os.environ.get(key) for key in (OPEN311_ENV, SODA_ENV)}
-        os.environ[OPEN311_ENV] = f"{server.url}/open311/v2"
-        os.environ[SODA_ENV] = server.url
+        def on_launch(outcome):
+            progress.update(task, total=outcome.total_assets, description="run started")
+            progress.console.print(f"run {outcome.run_id}: log {outcome.log_path}")
+            for stale in outcome.recovered:
+                progress.console.print(f"[yellow]marked failed: earlier run {stale.run_id} ({stale.reason})[/yellow]")
+
+        def on_event(kind, detail):
+            if kind == "step":
+                progress.update(task, description=f"step {detail}")
+            elif kind == "asset":
+                progress.advance(task)
+            elif kind == "interrupt":
+                progress.update(task, description=f"[yellow]interrupted: {detail}[/yellow]")
+
         try:
-            yield server
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+            outcome = execute(request, on_event=on_event, on_launch=on_launch)
+        except UnknownSelection as error:
+            progress.stop()
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from None
+    _print_summary(outcome)
+    return outcome
 
 
-def _run_with_progress(stages: list[str] | None, full_refresh: bool, skip_prefixes: tuple[str, ...] = ()):
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from orchestration.run import run_pipeline
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[done]} assets"),
-                  TimeElapsedColumn(), console=console) as progress:
-        current = {}
-
-        def on_stage(job, description):
-            if "task" in current:
-                progress.update(current["task"], completed=1, total=1)
-            current["task"] = progress.add_task(f"{job:<14} {description}", total=None, done=0)
-            current["done"] = 0
-
-        def on_event(asset_key):
-            current["done"] += 1
-            progress.update(current["task"], done=current["done"])
-
-        results = run_pipeline(stages=stages, full_refresh=full_refresh, on_stage=on_stage, on_event=on_event,
-                               skip_prefixes=skip_prefixes)
-        if "task" in current:
-            progress.update(current["task"], completed=1, total=1)
-    ok = True
-    for stage in results:
-        mark = "[green]ok[/green]" if stage.success else "[red]FAILED[/red]"
-        console.print(f"{mark} {stage.job}: {len(stage.materialized)} assets materialized in {stage.seconds:.1f}s")
-        for error in stage.errors:
-            console.print(f"   [red]{error}[/red]")
-        if stage.skipped:
-            console.print(f"   [yellow]held back (downstream of a failed blocking check): {', '.join(stage.skipped)}[/yellow]")
-        ok &= stage.success
-    return ok, results
+def _print_summary(outcome) -> None:
+    for step, message in outcome.failed_steps:
+        console.print(f"[red]failed step {step}: {message}[/red]")
+    for asset, check, severity, description in outcome.failed_checks:
+        colour = "red" if severity == "ERROR" else "yellow"
+        console.print(f"[{colour}]failed check ({severity}) {asset}:{check}: {description or 'no description'}[/{colour}]")
+    for asset in outcome.held_back:
+        console.print(f"[yellow]held back (not materialized in this run): {asset}[/yellow]")
+    mark = {0: "[green]ok[/green]", 130: "[yellow]interrupted[/yellow]"}.get(outcome.exit_code, "[red]FAILED[/red]")
+    console.print(f"{mark} run {outcome.run_id} {outcome.status}: {len(outcome.materialized)}/{outcome.total_assets} "
+                  f"assets materialized")
+    console.print(f"full log: {outcome.log_path}")
 
 
 def run(
-    stage: list[str] = typer.Option(None, "--stage", help="Only these stages (ingest_all, transform_upstream, transform_daily, transform_downstream, metrics_all, publish_all)."),
+    select: str = typer.Option(None, "--select", help="Dagster asset selection, e.g. group:metrics, "
+                               "key:raw/crm311/*, +marts/fct_service_requests (default: everything)."),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental dbt models from scratch."),
+    reprocess_from: str = typer.Option(None, "--reprocess-from", help="YYYY-MM-DD: rebuild records updated from this day..."),
+    reprocess_to: str = typer.Option(None, "--reprocess-to", help="...through this day (inclusive)."),
     dashboards: bool = typer.Option(True, help="Also build the dashboards after publishing (takes a few minutes)."),
 ) -> None:
-    """Materialize everything headless: ingest -> dbt -> metrics -> publish (serves the demo city if needed)."""
-    from citystat.settings import data_dir
+    """One run of the job citystat_all through the Dagster instance (shows in the UI): ingest -> dbt -> checks ->
+    metrics -> publish -> dashboards. Exit 0 ok, 1 a step or an ERROR check failed, 2 bad selection, 130 interrupted."""
+    from orchestration.run import RunRequest
 
-    with demo_servers(data_dir()):
-        ok, _ = _run_with_progress(stage or None, full_refresh, skip_prefixes=() if dashboards else ("dashboards",))
-    if not ok:
-        raise typer.Exit(1)
+    outcome = _run_with_progress(RunRequest(select=select, full_refresh=full_refresh, reprocess_from=reprocess_from,
+                                            reprocess_to=reprocess_to, dashboards=dashboards))
+    raise typer.Exit(outcome.exit_code)
 
 
 def publish() -> None:
@@ -100,7 +89,6 @@ def demo(
     dashboards: bool = typer.Option(True, help="Build the Evidence dashboards at the end."),
 ) -> None:
     """The whole demo: generate Riverton, check the inventory, run the pipeline, publish, build dashboards."""
-
     from data_inventory import load_inventory
     from demo_city.cli import _print_counts, _run_with_progress as generate_with_progress
     from demo_city.core import DEFAULT_AS_OF
@@ -124,8 +112,11 @@ def demo(
     console.print(f"inventory valid: {len(inventory.departments)} departments, {len(datasets)} datasets")
 
     console.rule("3. the pipeline: ingest -> dbt -> metrics -> publish -> dashboards")
-    with demo_servers(data):
-        ok, results = _run_with_progress(None, full_refresh=False, skip_prefixes=() if dashboards else ("dashboards",))
+    from orchestration.run import RunRequest
+
+    outcome = _run_with_progress(RunRequest(dashboards=dashboards))
+    if outcome.interrupted:
+        raise typer.Exit(outcome.exit_code)
 
     from citystat.dashboards import default_site_dir
 
@@ -137,7 +128,7 @@ def demo(
     site = default_site_dir()
     if (site / "index.html").exists():
         console.print(f"dashboards: {site}   serve them with .venv/bin/citystat dashboards serve, then open http://127.0.0.1:3001")
-    if not ok:
+    if outcome.exit_code:
         # The demo city has planted defects: blocked assets are the quality gates doing their job.
         console.print("[yellow]some assets failed or were blocked (see above); the snapshot holds everything that passed[/yellow]")
         if not snapshot_path().exists():

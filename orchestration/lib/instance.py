@@ -1,0 +1,49 @@
+"""The persistent Dagster instance every entry point shares (`citystat run`, `make ui`, tests): DAGSTER_HOME and
+its dagster.yaml.
+
+* SQLite storage under DAGSTER_HOME (Dagster's default): no server to run.
+* One writer at a time on the DuckDB warehouse: every writer asset is in the `warehouse_writer` pool, and each
+  pool admits one step at a time (also under `dagster dev`'s multiprocess executor).
+* Run monitoring: the daemon under `dagster dev` notices runs whose worker died and fails them, which frees
+  their pool slots (`citystat run` does the same itself before it launches, see lib/recovery.py).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from citystat.settings import project_root
+
+MARKER = "# written by citystat (orchestration/lib/instance.py); remove this line to keep local edits\n"
+
+INSTANCE_CONFIG = MARKER + """\
+concurrency:
+  pools:
+    granularity: op
+    default_limit: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  poll_interval_seconds: 15
+telemetry:
+  enabled: false
+"""
+
+
+def dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to `<repo>/.dagster_home` (the same one `make ui` uses), with its dagster.yaml.
+
+    A dagster.yaml this module wrote earlier is brought up to date; one edited by hand (marker removed) is kept.
+    """
+    home = Path(os.environ.get("DAGSTER_HOME") or project_root() / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() or (config.read_text().startswith(MARKER) and config.read_text() != INSTANCE_CONFIG):
+        config.write_text(INSTANCE_CONFIG)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+if __name__ == "__main__":  # `python -m orchestration.lib.instance` (make ui): print DAGSTER_HOME
+    print(dagster_home())
