@@ -8,6 +8,7 @@ from demo_city.cli import app as demo_city_app
 from citystat.budget.cli import app as budget_app
 from citystat.contracts.cli import app as contracts_app
 from citystat.dashboards_cli import app as dashboards_app
+from citystat.generate import generate
 from citystat.kpi.cli import app as kpi_app
 from citystat.kpi.flags_cli import flags_app
 from citystat.pipeline_cli import demo, publish, run
@@ -16,6 +17,7 @@ app = typer.Typer(help="CityStat: a performance-management warehouse for a city 
 app.command()(demo)
 app.command()(run)
 app.command()(publish)
+app.command()(generate)
 app.add_typer(demo_city_app, name="demo-city")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(kpi_app, name="kpi")

@@ -3,7 +3,7 @@
 ``dbt_project/models/marts/semantic/_kpi_metrics.yml`` is written from the KPI registry so the semantic layer has
 one metric per KPI under the KPI's own id (``mf query --metrics pw_on_time_pct --group-by
 metric_time__month,department__department_code``), never a second hand-kept definition. Regenerate it after
-editing the registry: ``python -m citystat.kpi.semantic`` (a test fails while it is stale).
+editing the registry: ``citystat generate`` (``citystat generate --check``, run by a test, fails while it is stale).
 
 How a KPI aggregates beyond its month (the month itself always equals ``kpi_values`` / the submitted value):
 
@@ -27,8 +27,8 @@ from citystat.kpi.registry import KpiDefinition, Registry, load_registry
 METRICS_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts" / "semantic" / "_kpi_metrics.yml"
 RATE_UNITS = frozenset({"pct", "ratio", "usd", "points"})
 SUM_UNITS = frozenset({"count", "miles"})
-HEADER = ("# GENERATED from dbt_project/seeds/kpi_registry.csv by `python -m citystat.kpi.semantic`; do not edit.\n"
-          "# One MetricFlow metric per KPI (aggregation rules: orchestration/kpi/semantic.py, docs/metrics_tables.md).\n")
+HEADER = ("# GENERATED from dbt_project/seeds/kpi_registry.csv by `citystat generate`; do not edit.\n"
+          "# One MetricFlow metric per KPI (aggregation rules: citystat/kpi/semantic.py, docs/metrics_tables.md).\n")
 
 # per source: (filter dimension, measure names by family)
 _MODELS = {
@@ -88,10 +88,6 @@ def render(registry: Registry) -> str:
     return HEADER + body
 
 
-def write(path: Path = METRICS_FILE, registry: Registry | None = None) -> Path:
-    path.write_text(render(registry or load_registry()), encoding="utf-8")
-    return path
-
-
-if __name__ == "__main__":
-    print(f"wrote {write()}")
+def metrics_files(registry: Registry | None = None) -> dict[Path, str]:
+    """{the semantic-layer metrics file: its text} (written by ``citystat generate``)."""
+    return {METRICS_FILE: render(registry or load_registry())}

@@ -15,7 +15,7 @@ from pathlib import Path
 from citystat.settings import project_root
 
 ERROR, WARNING = "error", "warning"
-LANDED_SUFFIX = "__landed"  # the text of a typed field exactly as landed (see expectations/generate.py)
+LANDED_SUFFIX = "__landed"  # the text of a typed field exactly as landed (see citystat/quality/suite_generation.py)
 PARAMETER = "$PARAMETER"
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 

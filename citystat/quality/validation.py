@@ -87,7 +87,7 @@ def validate_batches(ref: DatasetRef, landing: Landing, inventory: Inventory, lo
     """Validate the given batches of a dataset (default: every landed batch) with its raw suite."""
     suite = raw_suite(ref)
     if suite is None:
-        raise SuiteError(f"no suite expectations/suites/{raw_suite_name(*ref.key)}.json (run expectations/generate.py)")
+        raise SuiteError(f"no suite expectations/suites/{raw_suite_name(*ref.key)}.json (run `citystat generate`)")
     entries = [e for e in landing.entries(*ref.key) if load_ids is None or e["load_id"] in load_ids]
     files = landed.batch_files(landing, *ref.key, [e["load_id"] for e in entries])
     extracted = [parse_utc(e["extracted_at"]) for e in entries]

@@ -24,7 +24,7 @@ SAMPLE = ["pw_on_time_pct", "ce_inspections_per_inspector", "pw_cost_per_work_or
 
 def test_the_generated_kpi_metrics_match_the_registry(registry):
     assert semantic.METRICS_FILE.read_text() == semantic.render(registry), \
-        "stale: run `python -m citystat.kpi.semantic` after editing the KPI registry"
+        "stale: run `citystat generate` after editing the KPI registry"
 
 
 def test_each_kpi_aggregates_by_its_family(registry):

@@ -2,21 +2,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from citystat.ingestion import is_automated
 from citystat.quality.suites import ERROR, SuiteError, WARNING, all_suites, load_suite, raw_suite_name
-from citystat.settings import project_root
 
-GENERATOR = project_root() / "expectations" / "generate.py"
-
-
-def test_suites_are_up_to_date_with_the_inventory_and_rules():
-    done = subprocess.run([sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
+# Suites up to date with the inventory and rules: tests/test_generated_files.py (`citystat generate --check`).
 
 
 def test_every_automated_dataset_has_a_raw_suite_and_every_rule_a_severity(inventory):
@@ -54,12 +46,11 @@ def test_baseline_follows_the_inventory_field_definitions(inventory):
 
 
 def test_regeneration_keeps_hand_written_rules_and_a_reviewed_severity(tmp_path, monkeypatch, inventory):
-    sys.path.insert(0, str(GENERATOR.parent))
-    import generate  # expectations/generate.py
+    from citystat.quality import suite_generation as generate
 
     ref = inventory.get("pw_mms", "work_orders")
     name = raw_suite_name(*ref.key)
-    previous = json.loads((generate.SUITES_DIR / f"{name}.json").read_text())
+    previous = json.loads((generate.suites_dir() / f"{name}.json").read_text())
     reviewed = next(e for e in previous["expectations"] if e["meta"]["origin"] == "inventory"
                     and e["kwargs"].get("column") == "labor_hours")
     reviewed["meta"]["severity"] = ERROR  # a reviewer made a baseline rule blocking

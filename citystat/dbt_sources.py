@@ -1,28 +1,22 @@
-"""Write the dbt sources from the data inventory: one ``models/staging/<system>/_<system>__sources.yml``
-per system whose datasets CityStat lands.
+"""The dbt sources, generated from the data inventory: one ``models/staging/<system>/_<system>__sources.yml``
+per system whose datasets CityStat lands (written by ``citystat generate``; ``--check`` fails while one is stale).
 
 The inventory is the one list of what every system holds; the dbt sources repeat it so that
 * each source table reads its landing batches (dbt-duckdb ``external_location`` over the Parquet files),
 * every declared field is documented and carries its inventory definition in ``meta`` (type, required,
   sensitivity, allowed values, range): the staging models drop the fields marked ``pii`` and derive
   their row-level quarantine rules from the rest (macros/landing.sql, macros/inventory_rules.sql).
-
-    python dbt_project/scripts/generate_sources.py           # rewrite the files
-    python dbt_project/scripts/generate_sources.py --check   # exit 1 if a file is out of date (CI, tests)
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import yaml
 
+from citystat.settings import project_root
 from data_inventory import DatasetRef, load_inventory
 
-DBT_PROJECT = Path(__file__).resolve().parent.parent
-STAGING = DBT_PROJECT / "models" / "staging"
-HEADER = "# Generated from data_inventory/inventory.yaml by dbt_project/scripts/generate_sources.py. Do not edit.\n"
+HEADER = "# Generated from data_inventory/inventory.yaml by `citystat generate`. Do not edit.\n"
 # Relative to the dbt project folder when the variable is unset (orchestration always sets it, absolute).
 EXTERNAL_LOCATION = (
     "read_parquet('{{{{ env_var(\"CITYSTAT_LANDING_DIR\", \"../warehouse/landing\") }}}}/{system}/{{name}}/*.parquet', "
@@ -109,24 +103,11 @@ def render(document: dict) -> str:
     return HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
-    args = parser.parse_args(argv)
-    stale = []
-    for system_id, document in sources_by_system().items():
-        path = STAGING / system_id / f"_{system_id}__sources.yml"
-        text = render(document)
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        stale.append(path)
-        if not args.check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    for path in stale:
-        print(f"{'out of date' if args.check else 'wrote'}: {path.relative_to(DBT_PROJECT)}")
-    return 1 if (args.check and stale) else 0
+def staging_dir() -> Path:
+    return project_root() / "dbt_project" / "models" / "staging"
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def source_files() -> dict[Path, str]:
+    """{sources file: its text} for every system with a landed dataset."""
+    return {staging_dir() / system_id / f"_{system_id}__sources.yml": render(document)
+            for system_id, document in sources_by_system().items()}

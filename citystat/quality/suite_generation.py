@@ -1,7 +1,5 @@
-"""Write the Great Expectations suites in ``expectations/suites/`` from the inventory and the hand-written rules.
-
-    .venv/bin/python expectations/generate.py           # rewrite every suite
-    .venv/bin/python expectations/generate.py --check   # exit 1 if a suite is out of date (tests, CI)
+"""The Great Expectations suites of ``expectations/suites/``, built from the inventory and the hand-written rules
+(written by ``citystat generate``; ``citystat generate --check`` fails while a suite is stale).
 
 One suite per automated inventory dataset (``raw.<system>.<dataset>``, validated on each new landing
 batch) and one per key mart (``marts.<model>``, validated on the working warehouse). A raw suite is the
@@ -17,19 +15,21 @@ quarantine vocabulary of dbt staging, so GX findings and quarantine rows speak t
 """
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # runnable as a script from anywhere in the checkout
+from citystat.ingestion import is_automated
+from citystat.quality.suites import ERROR, LANDED_SUFFIX, WARNING, SuiteError, raw_suite_name, suites_dir
+from citystat.settings import project_root
+from data_inventory import DatasetRef, Inventory, load_inventory
 
-from data_inventory import DatasetRef, Inventory, load_inventory  # noqa: E402
+GENERATED_BY = "citystat generate"
 
-SUITES_DIR = HERE / "suites"
-RULES_DIR = HERE / "rules"
-AUTOMATED_CONNECTORS = {"open311", "soda", "sqlite", "postgres", "csv_drop", "xlsx_drop", "manual_submission"}
+
+def rules_dir() -> Path:
+    return project_root() / "expectations" / "rules"
+
+
 
 # How the landed text of a typed field must look (the landing keeps file-drop values as text; the runner
 # exposes that text as `<field>__landed` beside the typed value).
@@ -40,12 +40,6 @@ TYPE_PATTERNS = {
     "datetime": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$",
     "boolean": r"^(?i:true|false|t|f|y|n|yes|no|0|1|0\.0|1\.0)$",
 }
-LANDED_SUFFIX = "__landed"
-WARNING, ERROR = "warning", "error"
-
-
-def suite_name(ref: DatasetRef) -> str:
-    return f"raw.{ref.system.id}.{ref.dataset.id}"
 
 
 def record_id_fields(ref: DatasetRef) -> list[str]:
@@ -104,20 +98,20 @@ def _identity(expectation: dict) -> tuple:
 
 
 def load_rules(name: str) -> dict:
-    path = RULES_DIR / f"{name}.json"
+    path = rules_dir() / f"{name}.json"
     if not path.exists():
         return {}
     try:
         rules = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise SystemExit(f"{path}: not valid JSON ({exc})") from exc
+        raise SuiteError(f"{path}: not valid JSON ({exc})") from exc
     for i, expectation in enumerate(rules.get("expectations", [])):
         meta = expectation.get("meta") or {}
         for key in ("severity", "rule", "description"):
             if not meta.get(key):
-                raise SystemExit(f"{path}: expectations[{i}] ({expectation.get('type')}) has no meta.{key}")
+                raise SuiteError(f"{path}: expectations[{i}] ({expectation.get('type')}) has no meta.{key}")
         if meta["severity"] not in (ERROR, WARNING):
-            raise SystemExit(f"{path}: expectations[{i}] meta.severity must be error or warning, not {meta['severity']!r}")
+            raise SuiteError(f"{path}: expectations[{i}] meta.severity must be error or warning, not {meta['severity']!r}")
     return rules
 
 
@@ -139,18 +133,18 @@ def build_suite(name: str, generated: list[dict], meta: dict, previous: dict | N
 def build_all(inventory: Inventory, previous: dict[str, dict]) -> dict[str, dict]:
     suites = {}
     for ref in inventory.datasets():
-        if ref.dataset.connector not in AUTOMATED_CONNECTORS:
+        if not is_automated(ref):
             continue
-        name = suite_name(ref)
+        name = raw_suite_name(*ref.key)
         meta = {
-            "generated_by": "expectations/generate.py",
+            "generated_by": GENERATED_BY,
             "target": {"kind": "raw", "system": ref.system.id, "dataset": ref.dataset.id},
             "record_id": record_id_fields(ref),
         }
         suites[name] = build_suite(name, baseline(ref), meta, previous.get(name))
-    for path in sorted(RULES_DIR.glob("marts.*.json")):
+    for path in sorted(rules_dir().glob("marts.*.json")):
         name = path.stem
-        meta = {"generated_by": "expectations/generate.py", "target": {"kind": "mart", "model": name.split(".", 1)[1]}}
+        meta = {"generated_by": GENERATED_BY, "target": {"kind": "mart", "model": name.split(".", 1)[1]}}
         suites[name] = build_suite(name, [], meta, previous.get(name))
     return suites
 
@@ -159,28 +153,12 @@ def render(suite: dict) -> str:
     return json.dumps(suite, indent=2, ensure_ascii=False) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report suites that are out of date")
-    args = parser.parse_args(argv)
-    previous = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in SUITES_DIR.glob("*.json")}
-    suites = build_all(load_inventory(), previous)
-    stale = sorted(n for n, s in suites.items() if n not in previous or render(previous[n]) != render(s))
-    orphans = sorted(set(previous) - set(suites))
-    if args.check:
-        for name in stale:
-            print(f"out of date: expectations/suites/{name}.json (run expectations/generate.py)")
-        for name in orphans:
-            print(f"no longer generated: expectations/suites/{name}.json")
-        return 1 if stale or orphans else 0
-    SUITES_DIR.mkdir(exist_ok=True)
-    for name in stale:
-        (SUITES_DIR / f"{name}.json").write_text(render(suites[name]), encoding="utf-8")
-    for name in orphans:
-        (SUITES_DIR / f"{name}.json").unlink()
-    print(f"{len(suites)} suites; rewrote {len(stale)}, removed {len(orphans)}")
-    return 0
+def previous_suites() -> dict[str, dict]:
+    """The suites on disk, by name (their reviewed severities survive regeneration)."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(suites_dir().glob("*.json"))}
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def suite_files(inventory: Inventory | None = None) -> dict[Path, str]:
+    """{suite path: its text} for every suite the inventory and the rules define."""
+    suites = build_all(inventory or load_inventory(), previous_suites())
+    return {suites_dir() / f"{name}.json": render(suite) for name, suite in suites.items()}

@@ -1,0 +1,76 @@
+"""`citystat generate [--check]`: every file generated from the data inventory and the KPI registry.
+
+* the dbt sources, one ``dbt_project/models/staging/<system>/_<system>__sources.yml`` per landed system
+  (citystat.dbt_sources);
+* the Great Expectations suites ``expectations/suites/*.json`` (citystat.quality.suite_generation);
+* the semantic-layer metrics ``dbt_project/models/marts/semantic/_kpi_metrics.yml`` (citystat.kpi.semantic).
+
+Run it after editing the inventory, the KPI registry or a rules file. ``--check`` writes nothing and exits 1
+naming every stale file, so CI (tests/test_generated_files.py) fails until the files are regenerated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from citystat.settings import project_root
+
+FIX = "citystat generate"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the generated files should be: their text by path, and generated files no longer produced."""
+    files: dict[Path, str]
+    orphans: list[Path]
+
+    def stale(self) -> list[Path]:
+        return sorted(p for p, text in self.files.items() if not p.is_file() or p.read_text(encoding="utf-8") != text)
+
+
+def plan() -> Plan:
+    """Every generated file in memory (reads the inventory, the registry and the rules; writes nothing)."""
+    from citystat import dbt_sources
+    from citystat.kpi import semantic
+    from citystat.quality import suite_generation
+    from citystat.quality.suites import suites_dir
+
+    files = {**dbt_sources.source_files(), **suite_generation.suite_files(), **semantic.metrics_files()}
+    # files a generator wrote once and no longer produces (a dataset or a rules file removed)
+    candidates = list(suites_dir().glob("*.json")) + [
+        p for p in dbt_sources.staging_dir().glob("*/_*__sources.yml")
+        if p.read_text(encoding="utf-8").startswith(dbt_sources.HEADER)]
+    return Plan(files=files, orphans=sorted(p for p in candidates if p not in files))
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(project_root()))
+    except ValueError:
+        return str(path)
+
+
+def generate(check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 naming every stale file.")) -> None:
+    """Regenerate the dbt sources, the GX suites and the semantic-layer metrics from the inventory and the KPI registry."""
+    wanted = plan()
+    stale = wanted.stale()
+    if check:
+        for path in stale:
+            typer.echo(f"stale: {_shown(path)}")
+        for path in wanted.orphans:
+            typer.echo(f"no longer generated: {_shown(path)}")
+        if stale or wanted.orphans:
+            typer.echo(f"{len(stale) + len(wanted.orphans)} generated file(s) out of date: run `{FIX}` and commit them.")
+            raise typer.Exit(1)
+        typer.echo(f"{len(wanted.files)} generated files up to date.")
+        return
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(wanted.files[path], encoding="utf-8")
+        typer.echo(f"wrote: {_shown(path)}")
+    for path in wanted.orphans:
+        path.unlink()
+        typer.echo(f"removed: {_shown(path)}")
+    typer.echo(f"{len(wanted.files)} generated files; rewrote {len(stale)}, removed {len(wanted.orphans)}.")
