@@ -23,6 +23,7 @@ from citystat.quality.drift import drifted_files
 from citystat.quality.reconciliation import STAGED_KEY_EXPRESSIONS, model_names
 from citystat.quality.validation import raw_suite, validate_batches
 from citystat.quality.volume import check_volume
+from citystat.warehouse import has_table
 
 FILE_LEVEL_CLASSES = {"missing_export", "schema_drift"}
 DETECTORS = ("gx", "quarantine", "drift", "volume")
@@ -59,9 +60,7 @@ def quarantined_ids(ref: DatasetRef, con: duckdb.DuckDBPyConnection) -> set[str]
     suite = raw_suite(ref)
     fields = suite.record_id if suite else list(ref.dataset.primary_key)
     table = model_names(ref)["quarantine"]
-    schema, name = table.split(".")
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       [schema, name]).fetchone()[0]:
+    if not has_table(con, table):
         return set()
     renamed = STAGED_KEY_EXPRESSIONS.get(ref.key, {})
     parts = ", ".join(f"coalesce(cast({renamed.get(f, f)} AS varchar), '')" for f in fields)
