@@ -219,7 +219,9 @@ def follow(instance, run_id: str, outcome: RunOutcome, interrupts: _Interrupts,
     """Read the run's event log until the run ends; terminate it through the instance on an interrupt."""
     from dagster import DagsterEventType
 
-    cursor, terminate_sent, deadline = None, False, None
+    from orchestration.lib.recovery import fail_if_worker_gone
+
+    cursor, terminate_sent, deadline, next_health_check = None, False, None, time.monotonic() + 5
     while True:
         if interrupts.received and not terminate_sent:
             terminate_sent, outcome.interrupted = True, True
@@ -263,6 +265,11 @@ def follow(instance, run_id: str, outcome: RunOutcome, interrupts: _Interrupts,
         if deadline is not None and time.monotonic() > deadline:  # the worker does not answer: fail closed
             instance.report_run_failed(run, "citystat run was interrupted and the run did not stop in time")
             continue
+        if time.monotonic() > next_health_check:  # a killed worker never writes its run's end
+            next_health_check = time.monotonic() + 5
+            if reason := fail_if_worker_gone(instance, run_id):
+                on_event("worker_gone", reason)
+                continue
         time.sleep(0.5)
 
 

@@ -34,3 +34,59 @@ class PipelineRun:
     @property
     def snapshot(self) -> Path:
         return self.tmp / "warehouse" / "citystat.duckdb"
+
+
+# ---- helpers for the runner and recovery tests (tests/orchestration/test_run.py, test_recovery.py)
+
+def small_city(tmp: Path, clean: bool = True, scale: str = "0.05") -> dict:
+    """A tiny demo city (no planted defects by default, so a good run exits 0) and the env to run it."""
+    env = pipeline_env(tmp)
+    args = ["demo-city", "generate", "--out", str(tmp / "city"), "--scale", scale]
+    citystat(env, *args, *(["--clean"] if clean else []))
+    return env
+
+
+def start_citystat(env: dict, *args: str, log: Path) -> subprocess.Popen:
+    """`citystat ...` in the background (output to `log`), for tests that interrupt or kill it."""
+    out = open(log, "w")
+    return subprocess.Popen([*CITYSTAT, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def open_instance(env: dict):
+    """The Dagster instance a `citystat` run with `env` uses (read from the test process)."""
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    return DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+
+
+def wait_for_step_start(env: dict, step_key: str, proc: subprocess.Popen, timeout: float = 600):
+    """Poll the instance until a run's `step_key` has started; returns the run id."""
+    import time
+
+    from dagster import DagsterEventType
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"citystat exited {proc.returncode} before step {step_key} started")
+        if Path(env["DAGSTER_HOME"], "history").exists():
+            with open_instance(env) as instance:
+                for record in instance.get_run_records():
+                    starts = instance.get_records_for_run(record.dagster_run.run_id, of_type=DagsterEventType.STEP_START).records
+                    if any(r.event_log_entry.dagster_event.step_key == step_key for r in starts):
+                        return record.dagster_run.run_id
+        time.sleep(0.5)
+    raise AssertionError(f"step {step_key} did not start within {timeout} s")
+
+
+def mart_digest(snapshot: Path) -> dict:
+    """An order-independent digest of every mart table (equal digests = identical contents)."""
+    import duckdb
+
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        names = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name='marts'").fetchall()]
+        return {t: con.execute(f'SELECT count(*), sum(hash(r)) FROM (SELECT * FROM marts."{t}") r').fetchone() for t in names}
+    finally:
+        con.close()

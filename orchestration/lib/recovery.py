@@ -83,7 +83,8 @@ def worker_pid(instance, run_id: str) -> tuple[int, float] | None:
             entry = record.event_log_entry
             data = entry.dagster_event.event_specific_data if entry.dagster_event else None
             metadata = getattr(data, "metadata", None) or {}
-            if "pid" in metadata and entry.user_message.startswith("Started process for run"):
+            message = (entry.dagster_event.message if entry.dagster_event else None) or entry.user_message
+            if "pid" in metadata and message.startswith("Started process for run"):
                 found = (int(metadata["pid"].value), entry.timestamp)
         if not conn.has_more:
             return found
@@ -129,6 +130,20 @@ def recover_stale_runs(instance) -> list[StaleRun]:
         recovered.append(StaleRun(run.run_id, run.job_name, run.status.value, reason))
     _free_slots_of_ended_runs(instance)
     return recovered
+
+
+def fail_if_worker_gone(instance, run_id: str) -> str | None:
+    """For a runner following one run: if the run's worker died, fail the run and free its slots (the reason)."""
+    worker = worker_pid(instance, run_id)
+    if worker is None or worker_alive(*worker):
+        return None
+    run = instance.get_run_by_id(run_id)
+    if run is None or run.is_finished:
+        return None
+    reason = f"its worker process (pid {worker[0]}) is gone"
+    instance.report_run_failed(run, f"Marked failed by citystat's stale-run recovery: {reason}.")
+    _free_slots(instance, run_id)
+    return reason
 
 
 def _free_slots(instance, run_id: str) -> None:
