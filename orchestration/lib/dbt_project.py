@@ -8,11 +8,8 @@
   clone) and again only when a file of the dbt project is newer than it.
 """
 # No `from __future__ import annotations`: Dagster reads the compute functions' annotations at runtime.
-import json
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
@@ -20,8 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
-from dagster_dbt.dbt_project import DbtProjectPreparer
+
+from orchestration.lib.no_dbt_core import dbt_core_hidden
+
+with dbt_core_hidden():
+    from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+    from dagster_dbt.dbt_project import DbtProjectPreparer
 from dagster_shared.record import replace
 
 from orchestration.lib.automation import WAREHOUSE_AUTOMATION

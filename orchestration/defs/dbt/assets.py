@@ -12,11 +12,13 @@ import json
 from typing import Optional
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
-
 from citystat import settings
 from citystat.warehouse import WAREHOUSE_POOL
 from orchestration.lib.dbt_project import TRANSLATOR, dbt_project, warehouse_environment
+from orchestration.lib.no_dbt_core import dbt_core_hidden
+
+with dbt_core_hidden():
+    from dagster_dbt import DbtCliResource, dbt_assets
 
 
 class DbtBuildConfig(dg.Config):

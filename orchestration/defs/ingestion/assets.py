@@ -13,13 +13,12 @@ import logging
 import re
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 
-from data_inventory import DatasetRef, Inventory, load_inventory, resolve_location
+from data_inventory import DatasetRef, Inventory, load_inventory
 from citystat.connectors import (
-    AUTOMATED_CONNECTORS, CONNECTOR_KINDS, FILE_DROP_CONNECTORS, SchemaDrift, SourceError, SourceSpec,
+    CONNECTOR_KINDS, SchemaDrift, SourceError, SourceSpec,
     SourceUnavailable, build_connector,
 )
 from orchestration.lib.demo_city_apis import demo_server, needs_demo_server, served_spec

@@ -18,8 +18,6 @@ one process at a time on the working warehouse.
 
 # No `from __future__ import annotations`: Dagster reads the compute functions' annotations at runtime.
 import datetime as dt
-import json
-from pathlib import Path
 from typing import Iterable
 
 import dagster as dg
@@ -32,7 +30,6 @@ from orchestration.lib.resources import IngestionResource
 from citystat.quality.landed import LANDED_REFERENCE
 from citystat.quality.results import record_outcome, unvalidated_batches, validated_batches
 from citystat.quality.suites import ERROR, all_suites, raw_suite_name
-from citystat.settings import warehouse_dir
 from citystat.warehouse import WAREHOUSE_POOL
 
 GX_CHECK = "gx_suite"
