@@ -6,10 +6,10 @@
     .venv/bin/python benchmarks/warehouse_build.py 100 --city 100=/tmp/bench/scale-100   # reuse a generated city
 
 Per scale, on a fresh warehouse and Dagster instance under --work/scale-<S>:
-  1. full build: `citystat run --no-dashboards` (serves the demo city on loopback, ingests every source,
-     dbt, metrics, publish): wall time, time per stage (the runner's StageResult lines), CPU seconds and
-     peak memory of the whole process tree (dbt runs as a subprocess of Dagster), dbt's own time per stage
-     (run_results.json) so Dagster's overhead shows;
+  1. full build: `citystat run --no-dashboards` (one run of citystat_all: ingests every source, dbt, checks,
+     metrics, publish): wall time, time per phase (ingest / transform / metrics / publish, summed from the
+     step times the Dagster instance recorded), CPU seconds and peak memory of the whole process tree (code
+     server, run worker, dbt), dbt's own time (run_results.json) so Dagster's overhead shows;
   2. the floor: benchmarks/floor.sql -- one plain DuckDB script computing the large marts and the main KPIs
      from the same landing Parquet -- run with the duckdb Python client in a child process, same measures,
      and how closely its numbers agree with the pipeline's marts;
@@ -48,13 +48,14 @@ DBT_TARGET = DBT_PROJECT / "target"
 CITYSTAT = [sys.executable, "-m", "citystat.cli"]
 GOALS = {"full_over_floor": 2.0, "incremental_over_full": 0.05, "peak_memory_mb": 4096}
 SCRATCH = ("warehouse", "dagster_home", "city-advanced", "floor.duckdb", "dbt_only.duckdb", "dbt_only_target")
-TRANSFORM_STAGES = ("transform_upstream", "transform_daily", "transform_downstream")
 # The facts and KPIs the floor computes, compared with the pipeline's marts of the same name.
 FLOOR_TABLES = ("fct_service_requests", "fct_work_orders", "fct_fire_incidents", "fct_expenditures",
                 "fct_budget_lines", "fct_positions", "kpi_values")
 
-STAGE_LINE = re.compile(r"^(ok|FAILED) (\w+): (\d+) assets materialized in ([\d.]+)s", re.M)
-FAILURE_LINE = re.compile(r"^   (\S+): (.*)$", re.M)  # the runner's "   <step>: <root cause>" under a stage
+# The runner's summary: "failed step <step>: <root cause>", "failed check (<severity>) <asset>:<check>: <description>",
+# and the last line "<mark> run <id> <status>: <n>/<total> assets materialized".
+FAILURE_LINE = re.compile(r"^failed (step \S+|check \(ERROR\) \S+): (.*)$", re.M)
+RUN_LINE = re.compile(r"^(ok|FAILED|interrupted) run (\S+) (\w+): (\d+)/(\d+) assets materialized", re.M)
 
 FLOOR_CHILD = """
 import json, sys, time, duckdb
@@ -153,33 +154,51 @@ def citystat_run(city: Path, base: Path, as_of: str, label: str) -> dict:
     started = time.time()
     result = measure([*CITYSTAT, "run", "--no-dashboards"], env, base / f"{label}.log")
     text = Path(result["log"]).read_text(errors="replace")
-    result["stages"] = {job: float(secs) for _, job, _, secs in STAGE_LINE.findall(text)}
-    result["assets_materialized"] = sum(int(n) for _, _, n, _ in STAGE_LINE.findall(text))
-    result["failed_stages"] = [job for mark, job, _, _ in STAGE_LINE.findall(text) if mark == "FAILED"]
-    first_summary = STAGE_LINE.search(text)
-    summary = text[first_summary.start():] if first_summary else ""
-    result["failures"] = [f"{step}: {message[:160]}" for step, message in FAILURE_LINE.findall(summary)][:40]
-    result["transform_seconds"] = round(sum(result["stages"].get(s, 0.0) for s in TRANSFORM_STAGES), 2)
+    summary = RUN_LINE.search(text)
+    result["run_status"] = summary.group(3) if summary else None
+    result["assets_materialized"] = int(summary.group(4)) if summary else 0
+    result["failures"] = [f"{what}: {message[:160]}" for what, message in FAILURE_LINE.findall(text)][:40]
     runs = dagster_runs(base / "dagster_home", since=started)
+    result["stages"] = phase_seconds(runs)
+    result["transform_seconds"] = result["stages"].get("transform", 0.0)
     result["dbt"] = dbt_breakdown(runs)
     result["slowest_steps"] = slowest_steps(runs)
-    result["peak_stage"] = stage_at(result["stages"], result["peak_tree_at_seconds"])
+    result["peak_stage"] = step_at(runs, started + result["peak_tree_at_seconds"])
     return result
 
 
-def stage_at(stages: dict[str, float], seconds: float) -> str | None:
-    """The stage running `seconds` into the run (stages run one after the other; startup counts as the first)."""
-    elapsed = 0.0
-    for job, took in stages.items():
-        elapsed += took
-        if seconds <= elapsed:
-            return job
-    return list(stages)[-1] if stages else None
+def phase_of(step: str) -> str:
+    """The part of the pipeline a step of citystat_all belongs to (one run: steps, not stage jobs)."""
+    if step == "dbt_models":
+        return "transform"
+    if step.startswith(("raw__", "source_health")):
+        return "ingest"
+    if step.startswith(("publish__", "dashboards__")):
+        return "publish"
+    return "metrics"  # quality checks, scores, KPIs, contracts, budget
+
+
+def phase_seconds(runs: list[dict]) -> dict[str, float]:
+    """Seconds per phase, summed over the steps the instance recorded (steps run one at a time in-process)."""
+    phases: dict[str, float] = {}
+    for run in runs:
+        for step, seconds in run["steps"].items():
+            phases[phase_of(step)] = round(phases.get(phase_of(step), 0.0) + seconds, 2)
+    return phases
+
+
+def step_at(runs: list[dict], at: float) -> str | None:
+    """The step running at epoch second `at` (None: startup, or between steps)."""
+    for run in runs:
+        for step, (start, end) in run["spans"].items():
+            if start <= at <= end:
+                return step
+    return None
 
 
 def dagster_runs(home: Path, since: float) -> list[dict]:
-    """The runs `citystat run` made (job, run id, each step's seconds), read back from its Dagster instance:
-    the console shows only warnings and progress, the instance keeps the whole event log."""
+    """The runs `citystat run` made (job, run id, each step's seconds and span), read back from its Dagster
+    instance: the console shows progress and a summary, the instance keeps the whole event log."""
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
@@ -190,8 +209,10 @@ def dagster_runs(home: Path, since: float) -> list[dict]:
                 continue
             steps = {s.step_key: round(s.end_time - s.start_time, 2) for s in instance.get_run_step_stats(record.dagster_run.run_id)
                      if s.start_time and s.end_time}
+            spans = {s.step_key: (s.start_time, s.end_time) for s in instance.get_run_step_stats(record.dagster_run.run_id)
+                     if s.start_time and s.end_time}
             runs.append({"job": record.dagster_run.job_name, "run_id": record.dagster_run.run_id,
-                         "created": record.create_timestamp.timestamp(), "steps": steps})
+                         "created": record.create_timestamp.timestamp(), "steps": steps, "spans": spans})
     return sorted(runs, key=lambda r: r["created"])
 
 
@@ -203,7 +224,7 @@ def slowest_steps(runs: list[dict], top: int = 10) -> list[list]:
 
 
 def dbt_breakdown(runs: list[dict]) -> dict:
-    """dbt's own time in each transform stage (its run_results.json), so the rest is Dagster's overhead.
+    """dbt's own time in each run's dbt step (its run_results.json), so the rest is Dagster's overhead.
     dagster-dbt writes each invocation to dbt_project/target/<op>-<run id[:7]>-<uuid>; those of this run are
     read and then removed (they are this benchmark's own artifacts)."""
     stages = {}
@@ -409,8 +430,8 @@ def print_table(results: list[dict]) -> None:
         full, floor, incr, q = r["full"], r.get("floor", {}), r.get("incremental", {}), r["ratios"]
         st = full["stages"]
         peak = max(full["peak_tree_rss_mb"], incr.get("peak_tree_rss_mb", 0))
-        print(f"{r['scale']:>5g} {full['seconds']:>8.1f} {full['cpu_seconds']:>8.1f} {st.get('ingest_all', 0):>7.1f} "
-              f"{full['transform_seconds']:>7.1f} {st.get('metrics_all', 0):>7.1f} {st.get('publish_all', 0):>7.1f} "
+        print(f"{r['scale']:>5g} {full['seconds']:>8.1f} {full['cpu_seconds']:>8.1f} {st.get('ingest', 0):>7.1f} "
+              f"{full['transform_seconds']:>7.1f} {st.get('metrics', 0):>7.1f} {st.get('publish', 0):>7.1f} "
               f"{r.get('dbt_only', {}).get('seconds', nan):>8.1f} {floor.get('sql_seconds', nan):>8.2f} {_fmt(q['full_over_floor']):>8} {_fmt(q['transform_over_floor']):>8} "
               f"{incr.get('seconds', nan):>8.1f} {_fmt(q['incremental_over_full']):>9} {peak:>8} {floor.get('peak_tree_rss_mb', '-'):>8}")
     print(f"goals at scale 100: full/floor <= {GOALS['full_over_floor']:g}, incr/full <= {GOALS['incremental_over_full']:g}, "

@@ -113,12 +113,12 @@ class BuiltSite:
     snapshot: Path
     pages: list[str]
     metadata: dict            # the asset materialization's metadata (pages, build_seconds, path, ...)
-    run_seconds: float        # the whole `citystat run --stage publish_all` (publish + dashboards)
+    run_seconds: float        # the whole `citystat run --select group:publish` (publish + dashboards)
 
 
 @pytest.fixture(scope="session")
 def built_site(pipeline) -> BuiltSite:
-    """The one site build of the test session: `citystat run --stage publish_all` on the shared scale-0.1
+    """The one site build of the test session: `citystat run --select group:publish` on the shared scale-0.1
     demo city (publish, then the `dashboards/site` asset), read back from the run's Dagster instance."""
     from dagster import AssetKey, DagsterInstance
     from dagster._core.instance.ref import InstanceRef
@@ -127,10 +127,10 @@ def built_site(pipeline) -> BuiltSite:
 
     assert pipeline.snapshot.exists(), "the shared pipeline run published no snapshot:\n" + pipeline.first_run.stdout[-3000:]
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "citystat.cli", "run", "--stage", "publish_all"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "citystat.cli", "run", "--select", "group:publish"], cwd=ROOT,
                             env=pipeline.env, capture_output=True, text=True, timeout=1800)
     run_seconds = time.monotonic() - started
-    assert result.returncode == 0, f"citystat run --stage publish_all failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"citystat run --select group:publish failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     instance = DagsterInstance.from_ref(InstanceRef.from_dir(pipeline.env["DAGSTER_HOME"]))
     try:
         event = instance.get_latest_materialization_event(AssetKey(SITE_KEY))

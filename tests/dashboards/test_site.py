@@ -1,7 +1,7 @@
 """The dashboard site on the demo city, checked in headless Chromium.
 
 One build per session (`built_site`: the shared scale-0.1 demo city run through the pipeline, then
-`citystat run --stage publish_all`, whose Dagster asset `dashboards/site` builds the site). Every page is
+`citystat run --select group:publish`, whose Dagster asset `dashboards/site` builds the site). Every page is
 opened in Debian's Chromium through Playwright and served on 127.0.0.1; numbers on the pages are compared with
 the snapshot, the filters are driven, console errors fail the test, and screenshots land in
 test-artifacts/dashboards/ for a person to look at.
