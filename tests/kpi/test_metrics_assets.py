@@ -163,9 +163,10 @@ def test_the_memo_is_written_for_the_latest_closed_month(metrics_runs, kpi_demo_
     assert "<h2>New flags this month</h2>" in html.read_text()
 
 
-def test_the_code_location_runs_these_assets_in_the_metrics_stage():
+def test_the_code_location_runs_these_assets():
+    from orchestration.defs.automation.jobs import ALL_ASSETS_JOB
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def("metrics_all")
+    job = defs.resolve_job_def(ALL_ASSETS_JOB)
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     assert {f"metrics/{t}" for t in [*OWN_TABLES, "performance_memo"]} <= selected
