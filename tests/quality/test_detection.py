@@ -5,6 +5,10 @@ from __future__ import annotations
 from citystat.quality.detection import (
     FILE_LEVEL_CLASSES, by_class, detection_table, false_alarms, format_table, load_manifest, row_level_recall,
 )
+import pytest
+
+# the session's scale-0.1 city and warehouse (fixtures) are built inside the first test that asks for them
+pytestmark = pytest.mark.timeout(1800)
 
 
 def test_every_injected_class_is_caught_with_row_level_recall_of_at_least_99_percent(defective_city, defective_flags):

@@ -9,6 +9,10 @@ import pandas as pd
 from citystat.quality.gx_runner import validate
 from citystat.quality.suites import load_suite
 from citystat.quality.validation import validate_batches
+import pytest
+
+# the session's scale-0.1 city and warehouse (fixtures) are built inside the first test that asks for them
+pytestmark = pytest.mark.timeout(1800)
 
 
 def suite_file(tmp_path, expectations):

@@ -7,6 +7,10 @@ import duckdb
 
 from citystat.ingestion import is_automated
 from citystat.quality.reconciliation import reconcile
+import pytest
+
+# the session's scale-0.1 city and warehouse (fixtures) are built inside the first test that asks for them
+pytestmark = pytest.mark.timeout(1800)
 
 
 def test_reconciliation_holds_for_every_batch_of_every_dataset(defective_built, clean_built, inventory):
