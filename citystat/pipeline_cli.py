@@ -48,8 +48,11 @@ def _print_summary(outcome) -> None:
     for asset, check, severity, description in outcome.failed_checks:
         colour = "red" if severity == "ERROR" else "yellow"
         console.print(f"[{colour}]failed check ({severity}) {asset}:{check}: {description or 'no description'}[/{colour}]")
-    for asset in outcome.held_back:
-        console.print(f"[yellow]held back (not materialized in this run): {asset}[/yellow]")
+    if outcome.interrupted:  # everything after the interrupted step is left out; no need to list it
+        console.print(f"[yellow]interrupted: {len(outcome.held_back)} assets not materialized in this run[/yellow]")
+    else:
+        for asset in outcome.held_back:
+            console.print(f"[yellow]held back (not materialized in this run): {asset}[/yellow]")
     mark = {0: "[green]ok[/green]", 130: "[yellow]interrupted[/yellow]"}.get(outcome.exit_code, "[red]FAILED[/red]")
     console.print(f"{mark} run {outcome.run_id} {outcome.status}: {len(outcome.materialized)}/{outcome.total_assets} "
                   f"assets materialized")

@@ -6,6 +6,7 @@ process that runs the assets. Tests pass small retry waits to stay fast.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -49,6 +50,17 @@ class IngestionResource(dg.ConfigurableResource):
         )
 
 
+class WarehouseResource(DuckDBResource):
+    """DuckDB on the working warehouse, whose folder may not exist yet: on a fresh warehouse a step that needs
+    no landed data (the inventory catalog) can be the first of a run (DuckDB creates the file, not the folder)."""
+
+    @contextmanager
+    def get_connection(self):
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        with super().get_connection() as con:
+            yield con
+
+
 def warehouse_resource() -> DuckDBResource:
     """The Dagster resource metrics assets use (`warehouse`): a connection to the working warehouse."""
-    return DuckDBResource(database=str(work_db_path()))
+    return WarehouseResource(database=str(work_db_path()))

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 # What the UI does on "Materialize" in the job's page: the launchPipelineExecution mutation on a workspace of the
 # code location (the run is QUEUED by the instance's run coordinator), then the daemon's dequeue step launches it.
 UI_LAUNCH = """
-import time
+import sys, time
+from pathlib import Path
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster_graphql.client.query import LAUNCH_PIPELINE_EXECUTION_MUTATION
 from dagster_graphql.test.utils import execute_dagster_graphql
@@ -39,7 +40,7 @@ with DagsterInstance.get() as instance, workspace(instance) as (context, locatio
         instance.launch_run(run_id, context)  # what the daemon's queued-run coordinator does
     while not instance.get_run_by_id(run_id).is_finished:
         time.sleep(1)
-    print(run_id, instance.get_run_by_id(run_id).status.value)
+    Path(sys.argv[1]).write_text(instance.get_run_by_id(run_id).status.value)  # stdout is shared with the run worker
 """
 
 
@@ -54,8 +55,10 @@ def test_ui_launch_and_citystat_run_give_the_same_snapshot(tmp_path):
     assert "full log: " in cli.stdout
     assert "Traceback" not in cli.stdout + cli.stderr
 
-    ui = subprocess.run([sys.executable, "-c", UI_LAUNCH], cwd=ROOT, env=env_ui, capture_output=True, text=True, timeout=800)
-    assert ui.returncode == 0 and ui.stdout.split()[-1] == "SUCCESS", ui.stdout[-3000:] + ui.stderr[-3000:]
+    status = tmp_path / "ui" / "status"
+    ui = subprocess.run([sys.executable, "-c", UI_LAUNCH, str(status)], cwd=ROOT, env=env_ui, capture_output=True, text=True,
+                        timeout=800)
+    assert ui.returncode == 0 and status.read_text() == "SUCCESS", ui.stdout[-3000:] + ui.stderr[-3000:]
 
     snapshot = lambda base: base / "warehouse" / "citystat.duckdb"  # noqa: E731
     assert mart_digest(snapshot(tmp_path / "ui")) == mart_digest(snapshot(tmp_path / "cli"))
