@@ -8,6 +8,10 @@ import json
 from orchestration.lib.dbt_project import DBT_PROJECT_DIR
 
 from dbt_helpers import dbt, tables
+import pytest
+
+# the session's scale-0.1 city and warehouse (fixtures) are built inside the first test that asks for them
+pytestmark = pytest.mark.timeout(1800)
 
 # Relationship tests that only warn, by design: a work order may answer a 311 request that is quarantined, and
 # the daily case exports carry a case only once it changes, so old cases' inspections can precede their case.

@@ -1,8 +1,10 @@
-"""The dbt project as Dagster assets: keys and groups by layer, sources keyed to the ingestion's raw assets, dbt tests
-as asset checks, the incremental models daily-partitioned with single-run backfills, one warehouse-writer pool; the
-manifest is parsed only when stale; and a real materialization of all three dbt ops on a copy of the warehouse."""
+"""The dbt project as Dagster assets: one unpartitioned multi-asset (keys and groups by layer, sources keyed to the
+ingestion's raw assets, dbt tests as asset checks, every model following its inputs, one warehouse-writer pool); its
+run config (full refresh, a reprocessing window) as dbt arguments; the manifest parsed only when stale; and a real
+materialization of the whole project on a copy of the warehouse."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,52 +13,65 @@ import dagster as dg
 import pytest
 from dagster_dbt import DbtProject
 
-import orchestration.lib.dbt_project as dbt_assets
-from orchestration.lib.dbt_project import DAILY_PARTITIONS, DBT_ASSETS, DBT_PROJECT_DIR, ParseWhenStale, manifest_is_stale, run_vars
-from orchestration.defs.ingestion.assets import build_ingestion
+import orchestration.lib.dbt_project as dbt_project_module
 from citystat.warehouse import WAREHOUSE_POOL
+from orchestration.defs.dbt.assets import DbtBuildConfig, build_args, build_vars, dbt_models, dbt_resource
+from orchestration.defs.ingestion.assets import build_ingestion
+from orchestration.lib.automation import WAREHOUSE_AUTOMATION
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR, ParseWhenStale, manifest_is_stale
 
-
-def all_keys(asset):
-    return set(asset.keys)
+INCREMENTAL = {"fct_service_requests", "fct_work_orders", "fct_expenditures", "fct_fire_incidents",
+               "base_crm311__service_requests", "base_fin_erp__expenditures"}
 
 
 def test_keys_groups_and_lineage_from_raw_to_marts():
-    keys = {k for a in DBT_ASSETS for k in a.keys}
+    keys = set(dbt_models.keys)
     layers = {k.path[0] for k in keys}
     assert layers == {"staging", "intermediate", "marts", "reference"}
     assert dg.AssetKey(["marts", "fct_service_requests"]) in keys
     assert dg.AssetKey(["staging", "stg_crm311__service_requests"]) in keys
-    groups = {k: g for a in DBT_ASSETS for k, g in a.group_names_by_key.items()}
+    groups = dbt_models.group_names_by_key
     assert all(groups[k] == k.path[0] for k in keys)
-    raw_deps = {d for a in DBT_ASSETS for d in a.dependency_keys if d.path[0] == "raw"}
+    raw_deps = {d for d in dbt_models.dependency_keys if d.path[0] == "raw"}
     assert raw_deps == set(build_ingestion().raw_keys)  # every landed dataset feeds dbt, through the ingestion's key
 
 
 def test_dbt_tests_are_asset_checks():
-    checks = {c for a in DBT_ASSETS for c in a.check_keys}
+    checks = set(dbt_models.check_keys)
     assert len(checks) > 200
     assert dg.AssetCheckKey(dg.AssetKey(["marts", "fct_service_requests"]), "unique_fct_service_requests_service_request_id") in checks
 
 
-def test_incremental_models_are_daily_partitioned_and_every_dbt_asset_is_in_the_writer_pool():
-    upstream, daily, downstream = DBT_ASSETS
-    assert daily.partitions_def == DAILY_PARTITIONS
-    assert upstream.partitions_def is None and downstream.partitions_def is None
-    assert daily.backfill_policy == dg.BackfillPolicy.single_run()
-    assert {k.path[-1] for k in daily.keys} >= {"fct_service_requests", "fct_work_orders", "fct_expenditures", "fct_fire_incidents",
-                                                 "base_crm311__service_requests", "base_fin_erp__expenditures"}
-    for asset in DBT_ASSETS:
-        assert asset.op.pool == WAREHOUSE_POOL
+def test_one_unpartitioned_asset_in_the_writer_pool_whose_models_follow_their_inputs():
+    """No daily partitions any more: the incremental models are ordinary members of the one dbt asset."""
+    assert dbt_models.partitions_def is None
+    assert dbt_models.op.pool == WAREHOUSE_POOL
+    assert {k.path[-1] for k in dbt_models.keys} >= INCREMENTAL
+    conditions = {key: spec.automation_condition for key, spec in dbt_models.specs_by_key.items()}
+    assert all(condition == WAREHOUSE_AUTOMATION for condition in conditions.values())
 
 
-def test_partition_window_becomes_dbt_vars_in_city_time():
-    day = DAILY_PARTITIONS.time_window_for_partition_key("2026-11-01")
-    assert run_vars(day) == {"window_start": "2026-11-01 00:00:00", "window_end": "2026-11-02 00:00:00"}
-    week = dg.TimeWindow(DAILY_PARTITIONS.time_window_for_partition_key("2026-03-06").start,
-                         DAILY_PARTITIONS.time_window_for_partition_key("2026-03-09").end)  # across the DST change
-    assert run_vars(week) == {"window_start": "2026-03-06 00:00:00", "window_end": "2026-03-10 00:00:00"}
-    assert run_vars(None) == {}
+def test_run_config_becomes_dbt_arguments_and_a_reprocessing_window_in_city_time(monkeypatch, tmp_path):
+    monkeypatch.delenv("CITYSTAT_AS_OF", raising=False)
+    monkeypatch.setenv("CITYSTAT_DATA_DIR", str(tmp_path / "no_city"))  # no generation.json: live data, no as-of
+    assert build_vars(DbtBuildConfig()) == {}  # an ordinary run: only what is new
+    assert build_args(DbtBuildConfig()) == ["build"]
+    assert build_args(DbtBuildConfig(full_refresh=True)) == ["build", "--full-refresh"]
+
+    week = DbtBuildConfig(reprocess_from="2026-03-06", reprocess_to="2026-03-09")  # across the DST change
+    assert build_vars(week) == {"window_start": "2026-03-06 00:00:00", "window_end": "2026-03-10 00:00:00"}
+    assert build_args(week) == ["build", "--vars", json.dumps(build_vars(week))]
+    day = DbtBuildConfig(reprocess_from="2026-11-01", reprocess_to="2026-11-01")
+    assert build_vars(day) == {"window_start": "2026-11-01 00:00:00", "window_end": "2026-11-02 00:00:00"}
+
+    monkeypatch.setenv("CITYSTAT_AS_OF", "2026-10-31")
+    assert build_vars(day) == {"as_of": "2026-10-31", "window_start": "2026-11-01 00:00:00", "window_end": "2026-11-02 00:00:00"}
+
+    for bad in (DbtBuildConfig(reprocess_from="2026-11-01"), DbtBuildConfig(reprocess_from="2026-11-01", reprocess_to="11/02/2026")):
+        with pytest.raises(dg.Failure, match="give both days as YYYY-MM-DD"):
+            build_vars(bad)
+    with pytest.raises(dg.Failure, match="before it starts"):
+        build_vars(DbtBuildConfig(reprocess_from="2026-11-02", reprocess_to="2026-11-01"))
 
 
 def test_definitions_include_the_dbt_assets():
@@ -72,7 +87,7 @@ def test_manifest_is_parsed_only_when_missing_or_stale(tmp_path, monkeypatch):
     shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
     parsed = []
-    monkeypatch.setattr(dbt_assets, "parse_project", lambda p: parsed.append(p))
+    monkeypatch.setattr(dbt_project_module, "parse_project", lambda p: parsed.append(p))
 
     assert manifest_is_stale(project)  # no manifest yet
     ParseWhenStale().prepare(project)
@@ -92,25 +107,20 @@ def test_manifest_is_parsed_only_when_missing_or_stale(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_dagster_materializes_the_dbt_assets_on_a_warehouse(built, tmp_path, monkeypatch):
     warehouse = tmp_path / "warehouse"
     shutil.copytree(built.landing, warehouse / "landing")
     shutil.copy(built.db, warehouse / "work.duckdb")
     monkeypatch.setenv("CITYSTAT_WAREHOUSE_DIR", str(warehouse))
     monkeypatch.delenv("CITYSTAT_WORK_DB", raising=False)
-    resources = {"dbt": dbt_assets.dbt_resource()}
-    upstream, daily, downstream = DBT_ASSETS
-    instance = dg.DagsterInstance.ephemeral()
-
-    results = [
-        dg.materialize([upstream], resources=resources, instance=instance),
-        dg.materialize([daily], resources=resources, instance=instance, partition_key="2026-10-31"),
-        dg.materialize([downstream], resources=resources, instance=instance),
-    ]
-    assert all(r.success for r in results)
-    materialized = {m.asset_key for r in results for m in r.get_asset_materialization_events()}
-    assert materialized == {k for a in DBT_ASSETS for k in a.keys}
-    evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
+    monkeypatch.delenv("CITYSTAT_LANDING_DIR", raising=False)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([dbt_models], resources={"dbt": dbt_resource()}, instance=instance)
+    assert result.success
+    materialized = {m.asset_key for m in result.get_asset_materialization_events()}
+    assert materialized == set(dbt_models.keys)  # one run, every model: nothing left Missing
+    evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) > 200
     failed = [e.check_name for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     assert not failed
