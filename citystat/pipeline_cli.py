@@ -54,8 +54,9 @@ def _print_summary(outcome) -> None:
         for asset in outcome.held_back:
             console.print(f"[yellow]held back (not materialized in this run): {asset}[/yellow]")
     mark = {0: "[green]ok[/green]", 130: "[yellow]interrupted[/yellow]"}.get(outcome.exit_code, "[red]FAILED[/red]")
-    console.print(f"{mark} run {outcome.run_id} {outcome.status}: {len(outcome.materialized)}/{outcome.total_assets} "
-                  f"assets materialized")
+    errors = sum(1 for check in outcome.failed_checks if check[2] == "ERROR")
+    console.print(f"{mark}: run {outcome.run_id} ended {outcome.status}; {len(outcome.materialized)}/{outcome.total_assets} "
+                  f"assets materialized, {len(outcome.failed_steps)} failed steps, {errors} failed ERROR checks")
     console.print(f"full log: {outcome.log_path}")
 
 
