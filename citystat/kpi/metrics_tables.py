@@ -454,6 +454,13 @@ def write_flags(con: duckdb.DuckDBPyConnection, actions_csv: Path | None = None,
     return result
 
 
+def flag_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Flags in all, those not resolved, and actions logged."""
+    total, unresolved = con.execute("SELECT count(*), count(*) FILTER (WHERE status <> 'resolved') FROM metrics.flags").fetchone()
+    actions = con.execute("SELECT count(*) FROM metrics.flag_actions").fetchone()[0]
+    return {"flags": total, "unresolved": unresolved, "actions": actions}
+
+
 # ---- goals -----------------------------------------------------------------------------------------------------
 
 def read_goals(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -124,16 +124,14 @@ def kpi_status(warehouse: DuckDBResource) -> dg.MaterializeResult:
 def flags(warehouse: DuckDBResource):
     with warehouse.get_connection() as con:
         result = tables.write_flags(con)
-        open_flags = con.execute("SELECT count(*) FROM metrics.flags WHERE status <> 'resolved'").fetchone()[0]
-        total = con.execute("SELECT count(*) FROM metrics.flags").fetchone()[0]
-        actions = con.execute("SELECT count(*) FROM metrics.flag_actions").fetchone()[0]
+        counts = tables.flag_counts(con)
     sync = result.sync
     yield dg.MaterializeResult(asset_key=_metric("flags"), metadata={
-        "flags": total, "unresolved": open_flags, "raised_now": len(sync.raised),
+        "flags": counts["flags"], "unresolved": counts["unresolved"], "raised_now": len(sync.raised),
         "auto_resolved_now": len(sync.auto_resolved), "condition_gone_now": len(sync.condition_gone),
         "raised": _listed(sync.raised), "table": "metrics.flags"})
     yield dg.MaterializeResult(asset_key=_metric("flag_actions"), metadata={
-        "actions": actions, "imported_from_csv": result.imported, "already_logged": result.already_logged,
+        "actions": counts["actions"], "imported_from_csv": result.imported, "already_logged": result.already_logged,
         "actions_csv": dg.MetadataValue.path(str(result.actions_csv)), "csv_created": result.csv_created,
         "table": "metrics.flag_actions"})
     problems = [str(p) for p in result.csv_problems]
