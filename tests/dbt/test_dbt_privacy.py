@@ -7,6 +7,10 @@ import duckdb
 from data_inventory import load_inventory
 
 from dbt_helpers import tables
+import pytest
+
+# the session's scale-0.1 city and warehouse (fixtures) are built inside the first test that asks for them
+pytestmark = pytest.mark.timeout(1800)
 
 
 def pii_fields() -> set[str]:

@@ -9,6 +9,9 @@ from data_inventory import load_inventory
 
 from dbt_helpers import tables
 
+# the session's scale-0.1 city and warehouse (fixtures) are built inside the first test that asks for them
+pytestmark = pytest.mark.timeout(1800)
+
 # defect class of the generator -> quarantine rule that must catch it
 CLASS_RULES = {
     "closed_before_opened": {"closed_before_opened"},
