@@ -80,13 +80,20 @@ def wait_for_step_start(env: dict, step_key: str, proc: subprocess.Popen, timeou
     raise AssertionError(f"step {step_key} did not start within {timeout} s")
 
 
-def mart_digest(snapshot: Path) -> dict:
-    """An order-independent digest of every mart table (equal digests = identical contents)."""
+def mart_digest(snapshot: Path, ignore: tuple[str, ...] = ()) -> dict:
+    """An order-independent digest of every mart table (equal digests = identical contents), leaving out the
+    `ignore` columns (e.g. the load lineage `_load_id`/`_extracted_at`, which differ between two builds)."""
     import duckdb
 
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
         names = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name='marts'").fetchall()]
-        return {t: con.execute(f'SELECT count(*), sum(hash(r)) FROM (SELECT * FROM marts."{t}") r').fetchone() for t in names}
+        digest = {}
+        for t in names:
+            columns = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name='marts' AND "
+                                                 "table_name=? ORDER BY column_index", [t]).fetchall() if c not in ignore]
+            select = ", ".join(f'"{c}"' for c in columns)
+            digest[t] = con.execute(f'SELECT count(*), sum(hash(r)) FROM (SELECT {select} FROM marts."{t}") r').fetchone()
+        return digest
     finally:
         con.close()
