@@ -61,7 +61,7 @@ def open_instance(env: dict):
 
 
 def wait_for_step_start(env: dict, step_key: str, proc: subprocess.Popen, timeout: float = 600):
-    """Poll the instance until a run's `step_key` has started; returns the run id."""
+    """Poll the instance until `step_key` has started in a run still going (not an earlier one); returns its id."""
     import time
 
     from dagster import DagsterEventType
@@ -73,6 +73,8 @@ def wait_for_step_start(env: dict, step_key: str, proc: subprocess.Popen, timeou
         if Path(env["DAGSTER_HOME"], "history").exists():
             with open_instance(env) as instance:
                 for record in instance.get_run_records():
+                    if record.dagster_run.is_finished:
+                        continue
                     starts = instance.get_records_for_run(record.dagster_run.run_id, of_type=DagsterEventType.STEP_START).records
                     if any(r.event_log_entry.dagster_event.step_key == step_key for r in starts):
                         return record.dagster_run.run_id
