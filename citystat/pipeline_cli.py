@@ -12,7 +12,7 @@ def _run_with_progress(request):
     """Launch the run with a progress bar (assets done / total, current step); then one line per problem."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from orchestration.run import UnknownSelection, execute
+    from orchestration.run import LaunchError, UnknownSelection, execute
 
     with Progress(SpinnerColumn(), TextColumn("{task.description:<60}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("assets"), TimeElapsedColumn(), console=console, transient=False) as progress:
@@ -38,6 +38,10 @@ def _run_with_progress(request):
             progress.stop()
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(2) from None
+        except LaunchError as error:
+            progress.stop()
+            console.print(f"[red]citystat run failed before its run could finish: {error}[/red]")
+            raise typer.Exit(1) from None
     _print_summary(outcome)
     return outcome
 

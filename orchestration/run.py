@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 class UnknownSelection(ValueError):
     """A --select that names nothing in the graph; the message lists the valid groups and key prefixes."""
+
+
+class LaunchError(RuntimeError):
+    """The runner itself failed (e.g. the code location did not load); the traceback is in the log."""
 
 
 @dataclass
@@ -93,6 +98,8 @@ def resolve_selection(asset_graph, request: RunRequest) -> set | None:
         keys = None
     if not request.dashboards:
         keys = (keys if keys is not None else set(asset_graph.materializable_asset_keys)) - {dg.AssetKey.from_user_string(DASHBOARDS_KEY)}
+        if not keys:
+            raise UnknownSelection(f"--select {request.select!r} --no-dashboards leaves nothing to run")
     return keys
 
 
@@ -285,7 +292,7 @@ def execute(request: RunRequest, on_event: Callable[[str, str], None] = lambda k
     from dagster import DagsterInstance
     from dagster._core.utils import make_new_run_id
 
-    from orchestration.lib.recovery import BOOT_ID_TAG, boot_id, recover_stale_runs
+    from orchestration.lib.recovery import BOOT_ID_TAG, boot_id
 
     run_id = make_new_run_id()
     log_path = warehouse_dir() / "logs" / f"run-{run_id}.log"
@@ -293,17 +300,32 @@ def execute(request: RunRequest, on_event: Callable[[str, str], None] = lambda k
     if boot_id():
         tags[BOOT_ID_TAG] = boot_id()
     with DagsterInstance.get() as instance, output_to(log_path):
-        recovered = recover_stale_runs(instance)
-        with _Interrupts() as interrupts, workspace(instance) as (context, location):
-            run, total, keys = create_run(instance, location, request, run_id, tags)
-            outcome = RunOutcome(run_id=run_id, status=run.status.value, log_path=log_path, total_assets=total,
-                                 recovered=recovered)
-            on_launch(outcome)
-            if interrupts.received:  # interrupted while loading: never start it
-                instance.report_run_canceled(run, "citystat run was interrupted before the run started")
-                outcome.interrupted, outcome.status = True, "CANCELED"
-                return outcome
-            instance.launch_run(run_id, context)
-            follow(instance, run_id, outcome, interrupts, on_event)
-        outcome.held_back = sorted(k.to_user_string() for k in keys if k.to_user_string() not in outcome.materialized)
+        try:
+            outcome = _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_launch)
+        except UnknownSelection:
+            log_path.unlink(missing_ok=True)  # refused: no run, no log
+            raise
+        except Exception as error:  # the console gets one line; the traceback goes to the log (stderr is the log here)
+            traceback.print_exc()
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise LaunchError(f"{type(error).__name__}: {first}\nfull log: {log_path}") from None
+    return outcome
+
+
+def _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_launch) -> RunOutcome:
+    from orchestration.lib.recovery import recover_stale_runs
+
+    recovered = recover_stale_runs(instance)
+    with _Interrupts() as interrupts, workspace(instance) as (context, location):
+        run, total, keys = create_run(instance, location, request, run_id, tags)
+        outcome = RunOutcome(run_id=run_id, status=run.status.value, log_path=log_path, total_assets=total,
+                             recovered=recovered)
+        on_launch(outcome)
+        if interrupts.received:  # interrupted while loading: never start it
+            instance.report_run_canceled(run, "citystat run was interrupted before the run started")
+            outcome.interrupted, outcome.status = True, "CANCELED"
+            return outcome
+        instance.launch_run(run_id, context)
+        follow(instance, run_id, outcome, interrupts, on_event)
+    outcome.held_back = sorted(k.to_user_string() for k in keys if k.to_user_string() not in outcome.materialized)
     return outcome
