@@ -136,7 +136,7 @@ def built_site(pipeline) -> BuiltSite:
         event = instance.get_latest_materialization_event(AssetKey(SITE_KEY))
     finally:
         instance.dispose()
-    assert event is not None, "the publish_all run did not materialize dashboards/site"
+    assert event is not None, "citystat run --select group:publish did not materialize dashboards/site"
     metadata = {key: value.value for key, value in event.asset_materialization.metadata.items()}
     site_dir = Path(metadata["path"])
     return BuiltSite(site_dir, pipeline.snapshot, built_pages(site_dir), metadata, round(run_seconds, 1))

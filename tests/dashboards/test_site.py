@@ -18,7 +18,8 @@ import pytest
 
 from citystat.dashboards import DASHBOARD_DATABASE, DASHBOARDS_DIR, SOURCE_NAME, ensure_node_modules, running_site
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# the session's pipeline run and the Evidence build (fixtures) happen inside the first test that asks for them
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3000)]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboards"
