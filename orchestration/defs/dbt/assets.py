@@ -64,8 +64,17 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
         yield from dbt.cli(build_args(config), context=context).stream()
 
 
+class DbtCli(DbtCliResource):
+    """dbt as a process, with no in-process dbt adapter: Dagster's adapter features (row counts, column
+    metadata fetched by Dagster) are unused here, and keeping dbt-core out of the step saves its import
+    (see lib/no_dbt_core.py) and a warning with a traceback on every run."""
+
+    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - dagster-dbt's hook; None = no adapter
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir),
+    return DbtCli(project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir),
                           dbt_executable=settings.dbt_executable())
 
 
