@@ -21,7 +21,7 @@ def _descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in _descendants(c)]
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1200)
 def test_sigkill_during_dbt_then_plain_run_succeeds(tmp_path):
     from orchestration.lib.recovery import worker_pid
 

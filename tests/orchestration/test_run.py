@@ -44,7 +44,7 @@ with DagsterInstance.get() as instance, workspace(instance) as (context, locatio
 """
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1200)
 def test_ui_launch_and_citystat_run_give_the_same_snapshot(tmp_path):
     env_cli = small_city(tmp_path / "cli")
     env_ui = pipeline_env(tmp_path / "ui")
@@ -84,7 +84,7 @@ def test_unknown_selection_is_refused_with_the_valid_choices(tmp_path):
         assert instance.get_run_records() == []  # nothing was launched
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1200)
 def test_sigint_during_a_blocking_check_fails_closed(tmp_path):
     env = small_city(tmp_path)
     first = citystat(env, "run", "--no-dashboards", check=False)  # a published snapshot to keep intact
