@@ -84,3 +84,26 @@ def test_recovery_leaves_live_runs_and_fails_dead_ones(tmp_path):
             assert instance.event_log_storage.get_concurrency_info("warehouse_writer").claimed_slots == []
         finally:
             live.kill()
+
+
+@pytest.mark.timeout(180)
+def test_stale_run_recovery_sensor_fails_a_dead_run():
+    """The sensor in the code location (for deployments without run monitoring) calls the same recovery."""
+    import subprocess
+    import sys
+
+    import dagster as dg
+    from dagster._core.events import EngineEventData
+
+    from orchestration.definitions import defs
+
+    with dg.instance_for_test() as instance:
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        run = instance.create_run_for_job(dg.GraphDefinition(name="g", node_defs=[]).to_job(name="job_dead"))
+        instance.handle_run_event(run.run_id, dg.DagsterEvent(event_type_value="PIPELINE_START", job_name=run.job_name))
+        instance.report_engine_event(f"Started process for run (pid: {dead.pid}).", run, EngineEventData.in_process(dead.pid))
+        sensor = defs.get_sensor_def("stale_run_recovery")
+        result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert result.skip_message == "recovered 1 stale run(s)"
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
