@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+from demo_city import rollouts
 from demo_city.core import DefectLog, GenContext
 
 # Order matters: later systems read ids from earlier ones (work orders link to 311 requests,
@@ -41,6 +42,7 @@ def _write_manifests(ctx: GenContext) -> None:
         "row_counts": dict(sorted(ctx.row_counts.items())),
     }
     (ctx.out / "generation.json").write_text(json.dumps(meta, indent=1))
+    rollouts.write_ground_truth(ctx)  # the planted randomized rollouts (kept by --clean)
 
 
 def generate(out: Path, seed: int, scale: float, as_of: dt.date, clean: bool, on_system=None, on_rows=None) -> GenContext:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from demo_city import people
+from demo_city import people, rollouts
 from demo_city.clock import DAY, HOUR, MINUTE, end_of_day, month_days, month_starts, nullable, offset_text, seconds
 from demo_city.core import GenContext
 from demo_city.places import address_book
@@ -181,6 +181,7 @@ class MonthPlan:
     pii_phone: np.ndarray  # phone code typed into free text, -1: an e-mail address was typed instead
     pii_email: np.ndarray
     closed_early_by: np.ndarray  # the recorded closed_datetime is this many seconds before requested; 0 = sound
+    moved: np.ndarray | None = None  # closed sooner by a randomized rollout (demo_city.rollouts)
 
     def __len__(self) -> int:
         return len(self.requested)
@@ -234,6 +235,8 @@ def plan_month(ctx: GenContext, month: dt.date) -> MonthPlan:
     late_by[stuck] = rng.uniform(60, 400, stuck.sum()) * DAY
     duration = np.where(on_time, np.maximum(sla * frac, 15 * MINUTE), sla + late_by).astype(np.int64)
     close = _during_shifts(rng, requested + duration, requested, expected, on_time, type_idx)
+    # randomized rollouts (demo_city.rollouts): no draw from rng, so nothing else moves
+    close, moved = rollouts.apply_effects(type_idx, CODES, requested, close, zipcodes(ctx, address_idx))
     duration = close - requested
     has_mid = rng.random(n) < MID_UPDATE_SHARE
     mid = np.where(has_mid, requested + (duration * rng.uniform(0.1, 0.6, n)).astype(np.int64), -1)
@@ -262,7 +265,13 @@ def plan_month(ctx: GenContext, month: dt.date) -> MonthPlan:
         caller=np.where(contact[:, None], caller, -1), phone=np.where(has_phone, phone, -1), email=np.where(has_email, email, -1),
         bad_code=bad_code, pii_in_description=pii & ~in_notes, pii_in_notes=pii & in_notes,
         pii_phone=np.where(typed_phone, pii_phone, -1), pii_email=pii_email, closed_early_by=_closed_early_by(drng, dirty, n),
+        moved=moved,
     )  # fmt: skip
+
+
+def zipcodes(ctx: GenContext, address_idx: np.ndarray) -> np.ndarray:
+    """The ZIP code (service district) of each request's address."""
+    return address_book(ctx.seed).zipcode[address_idx]
 
 
 def _during_shifts(rng, close, requested, expected, on_time, type_idx) -> np.ndarray:
