@@ -61,11 +61,21 @@ class LoadResult:
     parts: list[Path] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
     rejected_files: list[str] = field(default_factory=list)
+    set_aside: list[dict] = field(default_factory=list)  # unreadable files left unlanded: file, line, row, field, reason
+    source_rows: int | None = None  # the source's own count of this batch's rows (files: the strict reading)
     latest_load_id: str | None = None  # the newest batch of this dataset after this load
 
     @property
     def landed(self) -> bool:
         return self.load_id is not None
+
+
+def source_count(state: SourceState) -> int | None:
+    """Rows the source itself says this load holds: the sum of the files' strict readings (file drops), or
+    the API's own count of a snapshot; None when the source offers no count."""
+    if state.new_files and all(f.source is not None for f in state.new_files):
+        return sum(int(f.source["source_rows"]) for f in state.new_files)
+    return state.source_count
 
 
 class Landing:
@@ -154,7 +164,7 @@ class Landing:
 
             result = LoadResult(
                 spec.system_id, spec.dataset_id, None, 0, state.watermark.value,
-                rejected_files=list(state.rejected_files),
+                rejected_files=list(state.rejected_files), set_aside=list(state.set_aside),
                 latest_load_id=history[-1]["load_id"] if history else None,
             )
             last_snapshot = next((e for e in reversed(history) if e.get("kind") == "snapshot"), None)
@@ -163,8 +173,13 @@ class Landing:
                 writer.abort()
                 return result
 
+            source_rows = source_count(state)
+            if source_rows is not None and source_rows != writer.rows:  # source = landed, or nothing commits
+                writer.abort()
+                raise SourceError(f"{spec.label}: the source counts {source_rows} rows but {writer.rows} were "
+                                  "extracted; nothing of this load was committed")
             parts = writer.commit()
-            files = [{"file": f.name, "sha256": f.sha256, "rows": f.rows} for f in state.new_files]
+            files = [{"file": f.name, "sha256": f.sha256, "rows": f.rows, **(f.source or {})} for f in state.new_files]
             self._append({
                 "load_id": load_id,
                 "system": spec.system_id,
@@ -172,6 +187,8 @@ class Landing:
                 "connector": spec.connector,
                 "kind": "files" if spec.connector in FILE_CONNECTORS else "snapshot" if snapshot else "incremental",
                 "rows": writer.rows,
+                **({"source_rows": source_rows} if source_rows is not None else {}),
+                **({"set_aside": state.set_aside} if state.set_aside else {}),
                 "previous_cursor": previous_cursor,
                 **state.watermark.to_json(),
                 "files": files,
@@ -181,6 +198,7 @@ class Landing:
                 "landed_at": utc_now_iso(),
             })
             result.load_id, result.rows, result.parts, result.files = load_id, writer.rows, parts, files
+            result.source_rows = source_rows
             result.latest_load_id = load_id
             return result
 

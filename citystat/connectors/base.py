@@ -61,6 +61,7 @@ class LandedFile:
     name: str
     sha256: str
     rows: int = 0
+    source: dict | None = None  # the independent reading of the file (source_rows, lines, encoding, ...)
 
 
 @dataclass
@@ -71,6 +72,8 @@ class SourceState:
     landed_files: set[tuple[str, str]] = field(default_factory=set)  # (file name, sha256)
     new_files: list[LandedFile] = field(default_factory=list)
     rejected_files: list[str] = field(default_factory=list)  # problems of files left unlanded
+    set_aside: list[dict] = field(default_factory=list)  # unreadable files: file, path, line, row, field, reason
+    source_count: int | None = None  # rows the source says match this load (an API's own count), if offered
 
 
 class Connector(Protocol):

@@ -5,15 +5,27 @@ Configured from the inventory entry: ``location`` is the folder, ``source_object
 Values land as text exactly as the file has them. CSV streams through Arrow's reader, XLSX through
 openpyxl's read-only mode, chunk by chunk, so a large file is never held in memory. A file whose
 header drifts from the inventory is reported and left unlanded; the other files still land.
+
+Before a CSV file lands it is read once more, strictly, by an independent reader (Python's csv module)
+that accounts for every physical line: encoding detected (UTF-8, else charset-normalizer), delimiter
+sniffed (csv.Sniffer) when the header has no comma. A file it cannot account for (unterminated or
+truncated quoted value, ragged row, oversized value, bad bytes, empty file) is set aside with the file,
+line, data row and field named (never its content) and the other files still land. The record count
+of that reading is the file's source count in the ledger; the landing refuses to commit a batch whose
+rows differ from it.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import charset_normalizer
 import openpyxl
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -30,6 +42,239 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# --- source audit: an independent reading of a CSV file before anything of it lands ---------------
+
+FIELD_LIMIT = 1 << 20  # characters in one value; a longer value is refused (a runaway quote or a bad export)
+SNIFF_DELIMITERS = ";\t|"  # tried (csv.Sniffer) only when the header line holds no comma
+WESTERN = "cp1252"  # the usual encoding of Windows exports that are not UTF-8
+
+
+class FileRejected(SourceError):
+    """A file that cannot land as is: set aside (left in its folder, unlanded) with where it went wrong.
+
+    The message names the file, line, data row and field; never the file's content."""
+
+    def __init__(self, path: Path, reason: str, *, line: int | None = None, row: int | None = None,
+                 field: str | None = None):
+        self.path, self.reason, self.line, self.row, self.field = Path(path), reason, line, row, field
+        where = [f"line {line}" if line else "", f"data row {row}" if row else "", f"field {field!r}" if field else ""]
+        where_text = ", ".join(w for w in where if w)
+        super().__init__(f"{self.path}: {where_text + ': ' if where_text else ''}{reason}")
+
+    def as_json(self) -> dict:
+        return {"file": self.path.name, "path": str(self.path), "line": self.line, "row": self.row,
+                "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class CsvProfile:
+    """What an independent strict reading of a CSV file found: every physical line accounted for."""
+
+    encoding: str
+    delimiter: str
+    header: list[str]
+    records: int  # data rows (what must land)
+    lines: int  # physical lines (header + data rows' lines + blank lines)
+    blank_lines: int
+
+    def as_json(self) -> dict:
+        return {"encoding": self.encoding, "delimiter": self.delimiter, "source_rows": self.records,
+                "lines": self.lines, "blank_lines": self.blank_lines}
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """1-based line holding byte ``offset``."""
+    line, done = 1, 0
+    with open(path, "rb") as f:
+        while done < offset:
+            block = f.read(min(1 << 20, offset - done))
+            if not block:
+                break
+            line += block.count(b"\n")
+            done += len(block)
+    return line
+
+
+def _first_undecodable(path: Path, encoding: str) -> int | None:
+    """Byte offset of the first byte ``encoding`` cannot decode, or None when the whole file decodes."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(1 << 20)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                return offset + max(exc.start, 0)
+            if not block:
+                return None
+            offset += len(block)
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def detect_encoding(path: Path) -> tuple[str, None] | tuple[None, FileRejected]:
+    """UTF-8 (with or without BOM) when it decodes; else what charset-normalizer detects, when that is a
+    Unicode encoding or Windows-1252; else a rejection naming the line of the first bad byte."""
+    bad = _first_undecodable(path, "utf-8")
+    if bad is None:
+        with open(path, "rb") as f:
+            return ("utf-8-sig" if f.read(3) == codecs.BOM_UTF8 else "utf-8"), None
+    with open(path, "rb") as f:
+        head = f.read(4)
+    sample_has_utf8 = False
+    with open(path, "rb") as f:
+        sample_has_utf8 = bool(_UTF8_MULTIBYTE.search(f.read(1 << 20)))
+    matches = charset_normalizer.from_path(path) if not sample_has_utf8 or head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else []
+    candidates = []
+    for match in matches:
+        if match.encoding.startswith(("utf_16", "utf_32")):
+            candidates.append(match.encoding)
+        elif WESTERN in match.could_be_from_charset:
+            candidates.append(WESTERN)
+    for encoding in candidates:
+        if _first_undecodable(path, encoding) is None:
+            return encoding, None
+    guess = matches.best().encoding if matches and matches.best() else "none"
+    return None, FileRejected(path, f"byte {bad_byte(path, bad)} is not valid UTF-8 "
+                                    f"(nor Windows-1252; charset-normalizer's guess: {guess})", line=_line_of(path, bad))
+
+
+def bad_byte(path: Path, offset: int) -> str:
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f"0x{f.read(1).hex()}"
+
+
+def sniff_delimiter(first_line: str) -> str:
+    if "," in first_line or not any(d in first_line for d in SNIFF_DELIMITERS):
+        return ","
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=SNIFF_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+class _CountedLines:
+    """The file's lines, counted as the csv reader pulls them."""
+
+    def __init__(self, f):
+        self.f, self.count = f, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.f)
+        self.count += 1
+        return line
+
+
+def _field_in_trouble(path: Path, encoding: str, start_line: int, delimiter: str, limit: int) -> tuple[int, str]:
+    """(0-based field index, what is wrong) in the record starting at ``start_line``, by a small tokenizer
+    (error path only; reads at most the record's text up to the end of the trouble)."""
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
+        for _ in range(start_line - 1):
+            if not f.readline():
+                break
+        text = f.read(limit * 4 + (1 << 16))
+    quoted = re.compile(r'"[^"]*(?:""[^"]*)*"')
+    plain = re.compile(r'[^' + re.escape(delimiter) + r'"\r\n]*')
+    pos = index = 0
+    while True:
+        if text.startswith('"', pos):
+            match = quoted.match(text, pos)
+            if match is None:
+                return index, "a quoted value that never closes"
+        else:
+            match = plain.match(text, pos)
+        end = match.end()
+        if end - pos > limit:
+            return index, f"a value longer than {limit} characters"
+        if end >= len(text) or text[end] in "\r\n":
+            return index, ""
+        if text[end] != delimiter:
+            return index, f"unexpected {'quote' if text[end] == chr(34) else 'character'} after the value"
+        pos, index = end + 1, index + 1
+
+
+def audit_csv(path: Path, *, field_limit: int | None = None) -> CsvProfile:
+    """Read the whole file strictly (Python's csv module, an independent reader) and account for every
+    physical line; raise ``FileRejected`` naming line, data row and field when it cannot."""
+    limit = field_limit or FIELD_LIMIT
+    if path.stat().st_size == 0:
+        raise FileRejected(path, "empty file: no header line (a half-written export?)")
+    encoding, problem = detect_encoding(path)
+    if problem:
+        _name_field(problem, path, "utf-8", ",", limit)
+        raise problem
+    with open(path, encoding=encoding, newline="") as f:
+        first = f.readline()
+    if not first.strip():
+        raise FileRejected(path, "the first line is blank: no header", line=1)
+    delimiter = sniff_delimiter(first)
+    saved = csv.field_size_limit()
+    csv.field_size_limit(limit)
+    header: list[str] = []
+    records = blank = 0
+    start = 1
+    try:
+        with open(path, encoding=encoding, newline="") as f:
+            lines = _CountedLines(f)
+            reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+            while True:
+                start = lines.count + 1
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                if not row:
+                    blank += 1
+                    continue
+                if not header:
+                    header = row
+                    continue
+                records += 1
+                if len(row) != len(header):
+                    index = min(len(row), len(header))
+                    name = header[index] if index < len(header) else f"#{index + 1} (beyond the header)"
+                    raise FileRejected(path, f"{len(row)} fields, the header has {len(header)} (a ragged row)",
+                                       line=start, row=records, field=name)
+            total = lines.count
+    except csv.Error as exc:
+        index, what = _field_in_trouble(path, encoding, start, delimiter, limit)
+        names = header or []
+        name = names[index] if index < len(names) else f"#{index + 1}"
+        raise FileRejected(path, f"malformed CSV ({exc}){': ' + what if what else ''}; nothing of this file landed",
+                           line=start, row=records + 1 if header else None, field=name) from None
+    except UnicodeDecodeError as exc:  # not expected after detection; still named
+        raise FileRejected(path, f"cannot decode as {encoding}: {exc.reason}", line=start) from None
+    finally:
+        csv.field_size_limit(saved)
+    if not header:
+        raise FileRejected(path, "no header line (only blank lines)")
+    return CsvProfile(encoding, delimiter, header, records, total, blank)
+
+
+def _name_field(problem: FileRejected, path: Path, encoding: str, delimiter: str, limit: int) -> None:
+    """Complete a bad-byte rejection with the field the byte sits in (header names from the first line)."""
+    if not problem.line:
+        return
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
+        header = next(csv.reader([f.readline()], delimiter=delimiter), [])
+        for _ in range(problem.line - 2):
+            f.readline()
+        line = f.readline() if problem.line > 1 else ""
+    values = next(csv.reader([line], delimiter=delimiter), []) if line else []
+    for index, value in enumerate(values):
+        if "\ufffd" in value:
+            problem.field = header[index] if index < len(header) else f"#{index + 1}"
+            problem.row = problem.line - 1 if problem.line > 1 else None
+            FileRejected.__init__(problem, path, problem.reason, line=problem.line, row=problem.row, field=problem.field)
+            return
 
 
 class FileDropConnector:
@@ -51,10 +296,18 @@ class FileDropConnector:
             digest = sha256_of(path)
             if (path.name, digest) in state.landed_files:
                 continue
-            reader = XlsxFile(path, self.spec.sheet, self.chunk_rows) if self.is_xlsx else CsvFile(path)
+            profile = None
             try:
-                header = reader.header()
-            except SourceError as exc:  # unreadable header: report this file, land the others
+                if self.is_xlsx:
+                    reader = XlsxFile(path, self.spec.sheet, self.chunk_rows)
+                    header = reader.header()
+                else:
+                    profile = audit_csv(path)
+                    reader, header = CsvFile(path, profile), profile.header
+            except FileRejected as exc:  # set aside, named; the other files land
+                state.set_aside.append(exc.as_json())
+                continue
+            except SourceError as exc:  # unreadable workbook header: report this file, land the others
                 state.rejected_files.append(str(exc))
                 continue
             drift = compare_header(header, self.spec.fields, self.spec.column_mapping)
@@ -67,32 +320,35 @@ class FileDropConnector:
             for chunk in reader.chunks(names):
                 landed.rows += chunk.num_rows
                 yield chunk
+            if profile is not None:
+                if landed.rows != profile.records:  # Arrow and the strict reader disagree: never land it silently
+                    raise SourceError(f"{path}: the strict reading counts {profile.records} data rows but "
+                                      f"{landed.rows} were parsed for landing; nothing of this load is committed")
+                landed.source = profile.as_json()
             state.new_files.append(landed)
 
 
 class CsvFile:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, profile: CsvProfile | None = None):
         self.path = path
+        self.profile = profile or audit_csv(path)
 
     def close(self) -> None:
         """Nothing held open between ``header()`` and ``chunks()``."""
 
     def header(self) -> list[str]:
-        try:
-            with open(self.path, newline="", encoding="utf-8-sig") as f:
-                return next(csv.reader(f), [])
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise SourceError(f"{self.path}: cannot read the header: {exc}") from exc
+        return self.profile.header
 
     def chunks(self, names: list[str]) -> Iterator[Chunk]:
-        header = self.header()
+        header, profile = self.header(), self.profile
         try:
             reader = pacsv.open_csv(
                 self.path,
                 # Threads pay off only for big files; most drops are small daily exports.
                 read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES,
-                                               use_threads=self.path.stat().st_size > CSV_BLOCK_BYTES),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                                               use_threads=self.path.stat().st_size > CSV_BLOCK_BYTES,
+                                               encoding="utf8" if profile.encoding == "utf-8" else profile.encoding),
+                parse_options=pacsv.ParseOptions(delimiter=profile.delimiter, newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(
                     column_types={name: pa.string() for name in header},
                     strings_can_be_null=False, quoted_strings_can_be_null=False,  # "" stays "", as in the file
@@ -103,18 +359,9 @@ class CsvFile:
                 yield Chunk(dict(zip(names, batch.columns)), batch.num_rows, source_file=self.path.name,
                             first_row_number=row_number)
                 row_number += batch.num_rows
-        except pa.ArrowInvalid as exc:
-            raise SourceError(f"{self.path}: malformed CSV{self._locate_ragged_row(len(header))}: {exc}") from exc
-
-    def _locate_ragged_row(self, width: int) -> str:
-        """Arrow does not say where a bad row is when values may span lines; find it (error path only)."""
-        with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as f:
-            rows = csv.reader(f)
-            next(rows, None)
-            for record, row in enumerate(rows, 1):
-                if len(row) != width:
-                    return f" at line {rows.line_num} (data row {record}: {len(row)} fields, the header has {width})"
-        return ""
+        except pa.ArrowInvalid as exc:  # the strict reading passed, Arrow did not: name the file, not its content
+            raise SourceError(f"{self.path}: Arrow cannot parse a file the strict reader accepted "
+                              f"({str(exc).split(':', 1)[0]}); nothing of this load is committed") from exc
 
 
 class XlsxFile:

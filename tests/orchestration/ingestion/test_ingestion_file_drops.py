@@ -86,14 +86,15 @@ def test_a_renamed_column_stops_that_file_names_it_and_lands_once_the_inventory_
                   f"SELECT case_id, owner_phone, priority FROM batch WHERE _load_id = '{fixed.load_id}'") == [("CASE-2", "555", "high")]
 
 
-def test_a_malformed_row_fails_the_load_naming_file_and_line_and_lands_nothing(tmp_path, landing, fast):
+def test_a_malformed_row_sets_the_file_aside_naming_file_line_and_field_and_lands_nothing_of_it(tmp_path, landing, fast):
     drops = tmp_path / "drops"
     drops.mkdir()
     write_csv(drops / "vacant_cases_2026-10-01.csv",
               "case_id,owner_phone,opened_date,status,notes\nCASE-1,,2026-10-01,open,\nCASE-2,,2026-10-02,open,,surplus\n")
-    with pytest.raises(SourceError) as failure:
-        landing.load(build_connector(case_spec(drops), fast))
-    assert "vacant_cases_2026-10-01.csv" in str(failure.value) and "line 3" in str(failure.value)
+    result = landing.load(build_connector(case_spec(drops), fast))
+    assert not result.landed and [(f["file"], f["line"], f["row"], f["field"]) for f in result.set_aside] == [
+        ("vacant_cases_2026-10-01.csv", 3, 2, "#6 (beyond the header)")]
+    assert "ragged" in result.set_aside[0]["reason"] and "surplus" not in str(result.set_aside)  # never the content
     assert landing.entries() == [] and list(landing.dataset_dir("ce_vacant", "cases").glob("*.parquet")) == []
 
 
