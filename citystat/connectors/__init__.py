@@ -28,7 +28,9 @@ CONNECTOR_KINDS = {  # Dagster `kinds` tags shown on the asset graph
 @dataclass(frozen=True)
 class ConnectorOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    http_timeout: float = 30.0  # seconds per HTTP request
+    http_timeout: float = 30.0  # seconds any one socket operation of an HTTP request may wait
+    request_deadline: float = 60.0  # seconds for one whole HTTP answer (a server dripping bytes fails here)
+    asset_deadline: float = 600.0  # seconds for one extraction: every request and retry of one asset
     page_size: int = 1000  # rows per API page
     chunk_rows: int = 50_000  # rows per database/XLSX chunk written to the landing
     sqlite_busy_timeout: float = 1.0  # seconds SQLite waits on a lock before reporting it (then we retry)
@@ -39,11 +41,13 @@ def build_connector(spec: SourceSpec, options: ConnectorOptions | None = None) -
     if spec.connector == "open311":
         from citystat.connectors.open311 import Open311Connector
 
-        return Open311Connector(spec, policy=options.retry, timeout=options.http_timeout, page_size=options.page_size)
+        return Open311Connector(spec, policy=options.retry, timeout=options.http_timeout, page_size=options.page_size,
+                             request_deadline=options.request_deadline, asset_deadline=options.asset_deadline)
     if spec.connector == "soda":
         from citystat.connectors.soda import SodaConnector
 
-        return SodaConnector(spec, policy=options.retry, timeout=options.http_timeout, page_size=options.page_size)
+        return SodaConnector(spec, policy=options.retry, timeout=options.http_timeout, page_size=options.page_size,
+                             request_deadline=options.request_deadline, asset_deadline=options.asset_deadline)
     if spec.connector in ("sqlite", "postgres"):
         from citystat.connectors.sql import SqlConnector
 

@@ -86,9 +86,10 @@ class Connector(Protocol):
 class SourceUnavailable(RuntimeError):
     """The source stayed down (or kept failing) after every retry."""
 
-    def __init__(self, spec: SourceSpec, where: str, attempts: int, last_error: str):
-        self.spec, self.where, self.attempts, self.last_error = spec, where, attempts, last_error
-        super().__init__(f"{spec.label}: {where} failed after {attempts} attempt(s): {last_error}")
+    def __init__(self, spec: SourceSpec, where: str, attempts: int, last_error: str, elapsed: float | None = None):
+        self.spec, self.where, self.attempts, self.last_error, self.elapsed = spec, where, attempts, last_error, elapsed
+        took = f" ({elapsed:.1f} s elapsed)" if elapsed is not None else ""
+        super().__init__(f"{spec.label}: {where} failed after {attempts} attempt(s): {last_error}{took}")
 
 
 class SourceError(RuntimeError):

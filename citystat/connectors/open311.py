@@ -19,12 +19,15 @@ ID_FIELD = "service_request_id"
 
 
 class Open311Connector:
-    def __init__(self, spec: SourceSpec, *, policy: RetryPolicy, timeout: float, page_size: int = 1000):
+    def __init__(self, spec: SourceSpec, *, policy: RetryPolicy, timeout: float, page_size: int = 1000,
+                 request_deadline: float | None = None, asset_deadline: float | None = None):
         self.spec, self.policy, self.timeout, self.page_size = spec, policy, timeout, page_size
+        self.request_deadline, self.asset_deadline = request_deadline, asset_deadline
         self.endpoint = spec.source_object.removesuffix(".json").strip("/")
 
     def extract(self, state: SourceState) -> Iterator[Chunk]:
-        with JsonApi(self.spec, self.spec.location, policy=self.policy, timeout=self.timeout) as api:
+        with JsonApi(self.spec, self.spec.location, policy=self.policy, timeout=self.timeout,
+                     request_deadline=self.request_deadline, asset_deadline=self.asset_deadline) as api:
             if self.spec.cursor_field:
                 yield from self._incremental(api, state)
             else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -30,10 +31,17 @@ def call_with_retries(
     describe: Callable[[BaseException], str],
     spec: SourceSpec,
     where: str,
+    deadline: float | None = None,
 ) -> T:
-    """Run ``fn``; retry transient errors; after the last attempt raise ``SourceUnavailable`` naming ``where``."""
+    """Run ``fn``; retry transient errors; after the last attempt raise ``SourceUnavailable`` naming ``where``,
+    the attempts and the time spent. ``deadline`` (a ``time.monotonic()`` instant, e.g. the asset's) stops
+    the retries early: no attempt starts, and no backoff sleeps, past it."""
+    started = time.monotonic()
+    stop = tenacity.stop_after_attempt(max(1, policy.attempts))
+    if deadline is not None:
+        stop = stop | tenacity.stop_before_delay(max(0.0, deadline - started))
     retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(max(1, policy.attempts)),
+        stop=stop,
         wait=tenacity.wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait),
         retry=tenacity.retry_if_exception(is_transient),
         before_sleep=lambda state: log.warning(
@@ -47,5 +55,5 @@ def call_with_retries(
     except Exception as exc:
         if is_transient(exc):
             attempts = retrying.statistics.get("attempt_number", policy.attempts)
-            raise SourceUnavailable(spec, where, attempts, describe(exc)) from exc
+            raise SourceUnavailable(spec, where, attempts, describe(exc), time.monotonic() - started) from exc
         raise

@@ -25,7 +25,9 @@ class IngestionResource(dg.ConfigurableResource):
     retry_attempts: int = 4
     retry_initial_wait: float = 0.5  # seconds; doubles per retry
     retry_max_wait: float = 8.0
-    http_timeout: float = 30.0
+    http_timeout: float = 30.0  # per socket operation
+    request_deadline: float = 60.0  # per whole HTTP answer
+    asset_deadline: float = 600.0  # per extraction (every request and retry of one asset)
     page_size: int = 1000
     chunk_rows: int = 50_000
     sqlite_busy_timeout: float = 1.0
@@ -44,6 +46,8 @@ class IngestionResource(dg.ConfigurableResource):
         return ConnectorOptions(
             retry=RetryPolicy(self.retry_attempts, self.retry_initial_wait, self.retry_max_wait),
             http_timeout=self.http_timeout,
+            request_deadline=self.request_deadline,
+            asset_deadline=self.asset_deadline,
             page_size=self.page_size,
             chunk_rows=self.chunk_rows,
             sqlite_busy_timeout=self.sqlite_busy_timeout,

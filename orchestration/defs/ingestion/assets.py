@@ -29,6 +29,7 @@ from citystat.landing import LoadResult
 FIELD_TYPES = {"string": "string", "integer": "int", "number": "float", "boolean": "bool", "date": "date", "datetime": "datetime"}
 SYSTEM_KINDS = {"spreadsheet": "excel", "desktop_database": "access", "paper": "paper", "file_drop": "csv", "api": "api"}
 DRIFT_CHECK = "schema_drift"
+FILES_CHECK = "readable_files"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -150,6 +151,20 @@ def _result_metadata(result: LoadResult, spec: SourceSpec) -> dict:
     return metadata
 
 
+def describe_set_aside(dataset: str, set_aside: list[dict]) -> str:
+    """The files set aside, one line each: file, line, data row, field and reason (never file content)."""
+    if not set_aside:
+        return ""
+    lines = [f"{dataset}: {len(set_aside)} file(s) set aside, unlanded, while the other files landed "
+             "(fix or replace the file, then rerun):"]
+    for f in set_aside:
+        where = ", ".join(part for part in (f"line {f['line']}" if f.get("line") else "",
+                                            f"data row {f['row']}" if f.get("row") else "",
+                                            f"field {f['field']!r}" if f.get("field") else "") if part)
+        lines.append(f"  - {f['file']}{' (' + where + ')' if where else ''}: {f['reason']}")
+    return "\n".join(lines)
+
+
 class _ToDagsterLog(logging.Handler):
     def __init__(self, context: dg.AssetExecutionContext):
         super().__init__(logging.INFO)
@@ -192,7 +207,12 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=float(ds.freshness_hours))),
         check_specs=[dg.AssetCheckSpec(DRIFT_CHECK, asset=raw_key(ref),
                                        description=f"Every file dropped for {ref.name} has the inventory's columns; "
-                                                   "a file that does not stays unlanded in its folder.")]
+                                                   "a file that does not stays unlanded in its folder."),
+                     dg.AssetCheckSpec(FILES_CHECK, asset=raw_key(ref),
+                                       description=f"Every file dropped for {ref.name} reads completely: a strict parse "
+                                                   "accounts for every line. A file that does not (unterminated quote, "
+                                                   "ragged row, bad bytes, empty) is set aside, named with its line and "
+                                                   "field, while the other files land.")]
         if is_file_drop(ref) else None,
     )
     def raw(context: dg.AssetExecutionContext, ingestion: IngestionResource):
@@ -229,6 +249,17 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
                 check_name=DRIFT_CHECK, passed=drift is None, severity=dg.AssetCheckSeverity.ERROR,
                 description=str(drift)[:2000] if drift else f"{ref.name}: every new file has the inventory's columns",
                 metadata={"dataset": ref.name, "rejected_files": dg.MetadataValue.json(result.rejected_files)},
+            ))
+            set_aside = describe_set_aside(ref.name, result.set_aside)
+            if set_aside:
+                context.log.error(set_aside)
+            check_results.append(dg.AssetCheckResult(
+                check_name=FILES_CHECK, passed=not result.set_aside, severity=dg.AssetCheckSeverity.ERROR,
+                description=set_aside[:2000] if set_aside else f"{ref.name}: every new file reads completely"
+                + (f" ({result.source_rows} source rows = {result.rows} landed)" if result.source_rows is not None else ""),
+                metadata={"dataset": ref.name, "set_aside": dg.MetadataValue.json(result.set_aside),
+                          "source_rows": result.source_rows if result.source_rows is not None else -1,
+                          "landed_rows": result.rows},
             ))
         yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(result.latest_load_id or "empty"),
                                    check_results=check_results)
