@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 from citystat.kpi import metrics_tables as tables
 from citystat.kpi.registry import load_registry
 from citystat.budget.memo import MEMO_TABLES as BUDGET_MEMO_TABLES, memo_sections
+from citystat.evaluations.memo import memo_sections as evaluation_memo_sections
 from citystat.warehouse import WAREHOUSE_POOL
 
 GROUP = "metrics"
@@ -129,6 +130,7 @@ def flags(warehouse: DuckDBResource):
     yield dg.MaterializeResult(asset_key=_metric("flags"), metadata={
         "flags": counts["flags"], "unresolved": counts["unresolved"], "raised_now": len(sync.raised),
         "auto_resolved_now": len(sync.auto_resolved), "condition_gone_now": len(sync.condition_gone),
+        "condition_cleared_now": len(sync.cleared), "escalated_now": len(sync.escalated),
         "raised": _listed(sync.raised), "table": "metrics.flags"})
     yield dg.MaterializeResult(asset_key=_metric("flag_actions"), metadata={
         "actions": counts["actions"], "imported_from_csv": result.imported, "already_logged": result.already_logged,
@@ -180,14 +182,14 @@ class MemoConfig(dg.Config):
 
 @dg.asset(key=_metric("performance_memo"), group_name=GROUP, pool=WAREHOUSE_POOL,
           deps=[_metric("kpi_status"), _metric("flags"), _metric("goal_progress"),
-                *(_metric(t) for t in BUDGET_MEMO_TABLES)],
+                *(_metric(t) for t in BUDGET_MEMO_TABLES), _metric("evaluation_results")],
           description="The monthly performance memo to the mayor, Markdown and HTML "
                       "(<warehouse>/memos/memo_YYYY-MM.md|.html): at a glance, critical KPIs in red, top movers, "
-                      "new and unresolved flags, goals off pace, and budget repurposing when built.")
+                      "new and unresolved flags, goals off pace, budget repurposing when built and evaluations that reported.")
 def performance_memo(config: MemoConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         memo, md_path, html_path = tables.write_memo(con, month=config.month or None, top_movers=config.top_movers,
-                                                     extra_sections=memo_sections(con))
+                                                     extra_sections=[*memo_sections(con), *evaluation_memo_sections(con)])
     return dg.MaterializeResult(metadata={
         "month": memo.month, "markdown": dg.MetadataValue.path(str(md_path)),
         "html": dg.MetadataValue.path(str(html_path)), "preview": dg.MetadataValue.md(memo.markdown)})
