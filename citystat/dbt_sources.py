@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from citystat.settings import project_root
+from citystat.warehouse import jinja_inert
 from data_inventory import DatasetRef, load_inventory
 
 HEADER = "# Generated from data_inventory/inventory.yaml by `citystat generate`. Do not edit.\n"
@@ -99,8 +100,19 @@ def sources_by_system() -> dict[str, dict]:
     return documents
 
 
+def _inert(value, key=None):
+    """Every inventory text in the document, made inert to dbt's Jinja rendering of YAML properties (an allowed
+    value or a description holding ``{{ env_var('SECRET') }}`` stays that text); the generated
+    ``external_location`` is the one intended template."""
+    if isinstance(value, dict):
+        return {k: (v if k == "external_location" else _inert(v, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_inert(v) for v in value]
+    return jinja_inert(value)
+
+
 def render(document: dict) -> str:
-    return HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+    return HEADER + yaml.safe_dump(_inert(document), sort_keys=False, allow_unicode=True, width=120)
 
 
 def staging_dir() -> Path:

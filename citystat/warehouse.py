@@ -56,8 +56,24 @@ def quote_identifier(name: str) -> str:
 
 
 def quote_literal(text: str) -> str:
-    """``text`` as a single-quoted SQL string literal (for statements that take no bound parameters)."""
+    """``text`` as a single-quoted SQL string literal (for statements that take no bound parameters).
+
+    Standard SQL strings (DuckDB, PostgreSQL with standard_conforming_strings) know one escape, the doubled
+    quote: backslashes, semicolons, comment markers and NUL are ordinary characters inside '...'. The dbt twin
+    is the ``sql_literal`` macro (dbt_project/macros/sql_text.sql); tests/hostile/test_sql_injection.py feeds both
+    hostile strings and checks DuckDB gives the text back unchanged."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+_JINJA_OPENERS = ("{{", "{%", "{#")
+
+
+def jinja_inert(text):
+    """``text`` written into a file dbt renders with Jinja (YAML properties, MetricFlow filters) so that rendering
+    gives it back unchanged: every ``{`` of a text holding a Jinja opener becomes ``{{ '{' }}``. Other values pass."""
+    if not isinstance(text, str) or not any(opener in text for opener in _JINJA_OPENERS):
+        return text
+    return text.replace("{", "{{ '{' }}")
 
 
 def quote_table(qualified: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from citystat.kpi.registry import KpiDefinition, Registry, load_registry
+from citystat.warehouse import jinja_inert, quote_literal
 
 METRICS_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts" / "semantic" / "_kpi_metrics.yml"
 RATE_UNITS = frozenset({"pct", "ratio", "usd", "points"})
@@ -55,7 +56,7 @@ def _simple(name: str, label: str, description: str, measure: str, kpi_filter: s
 
 def kpi_metrics(kpi: KpiDefinition) -> list[dict]:
     dimension, measures = _MODELS[kpi.source]
-    kpi_filter = f"{{{{ Dimension('{dimension}') }}}} = '{kpi.id}'"
+    kpi_filter = f"{{{{ Dimension('{dimension}') }}}} = {jinja_inert(quote_literal(kpi.id))}"
     latest = kpi.grain == "fytd"
     kind = family(kpi)
     where = f"{kpi.description} Registry: unit {kpi.unit}, direction {kpi.desired_direction}, grain {kpi.grain}, {kpi.source}."
@@ -84,6 +85,8 @@ def kpi_metrics(kpi: KpiDefinition) -> list[dict]:
 
 def render(registry: Registry) -> str:
     metrics = [m for kpi in sorted(registry.kpis.values(), key=lambda k: k.id) for m in kpi_metrics(kpi)]
+    # registry text (names, descriptions) is data: dbt renders YAML labels with Jinja
+    metrics = [{k: (jinja_inert(v) if k in ("label", "description") else v) for k, v in m.items()} for m in metrics]
     body = yaml.safe_dump({"version": 2, "metrics": metrics}, sort_keys=False, width=120, allow_unicode=True)
     return HEADER + body
 

@@ -24,7 +24,7 @@ import pandas as pd
 from data_inventory import DatasetRef
 from citystat.landing import Landing
 from citystat.quality.suites import LANDED_SUFFIX, Suite
-from citystat.warehouse import quote_identifier
+from citystat.warehouse import quote_identifier, quote_literal
 
 CITY_TIMEZONE = "America/New_York"  # the dbt project's var city_timezone: warehouse times are naive city time
 CHUNK_ROWS = 500_000
@@ -72,7 +72,7 @@ def batch_files(landing: Landing, system_id: str, dataset_id: str, load_ids=None
 
 
 def _source(files: list[Path]) -> str:
-    return f"read_parquet({[str(f) for f in files]!r}, union_by_name = true)"
+    return f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}], union_by_name = true)"
 
 
 def present_columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> set[str]:

@@ -36,7 +36,7 @@
 
 {% macro to_local_timestamp(column) -%}
     {#- ISO 8601 with an offset (Open311, SODA) -> naive wall-clock time in the city's zone -#}
-    timezone('{{ var("city_timezone") }}', try_cast({{ clean_text(column) }} as timestamptz))
+    timezone({{ sql_literal(var("city_timezone")) }}, try_cast({{ clean_text(column) }} as timestamptz))
 {%- endmacro %}
 
 {% macro to_boolean(column) -%}

@@ -15,7 +15,7 @@
         cast(null as varchar) as _quarantine_reason
     {%- else -%}
         case {% for r in rules %}
-            when {{ r.when }} then '{{ r.rule }}'{% endfor %}
+            when {{ r.when }} then {{ sql_literal(r.rule) }}{% endfor %}
         end as _quarantine_rule,
         case {% for r in rules %}
             when {{ r.when }} then {{ r.reason }}{% endfor %}
@@ -23,9 +23,16 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- `raw` names the landing column (read from the `_raw` struct of the untyped row), `column` the typed one. -#}
+{#- `raw` names the landing column (read from the `_raw` struct of the untyped row), `column` the typed one.
+    Every name and value that comes from the inventory reaches SQL through sql_literal / sql_identifier /
+    sql_number (macros/sql_text.sql): a reason is built as literal || value || literal, never by splicing. -#}
 {% macro raw_text(raw) -%}
-    {{ clean_text('_raw."' ~ raw ~ '"') }}
+    {{ clean_text('_raw.' ~ sql_identifier(raw)) }}
+{%- endmacro %}
+
+{% macro quoted_value_reason(prefix, value_sql, suffix) -%}
+    {#- prefix 'value' suffix, e.g. status 'vacant' is not one of open, closed -#}
+    {{- sql_literal(prefix ~ " '") ~ ' || ' ~ value_sql ~ ' || ' ~ sql_literal("' " ~ suffix) -}}
 {%- endmacro %}
 
 {% macro rule_required(column, raw=none, type_name='value') -%}
@@ -33,10 +40,10 @@
     {{ return([
         {'rule': 'missing_required',
          'when': raw_text(raw) ~ ' is null',
-         'reason': "'required field " ~ raw ~ " is empty'"},
+         'reason': sql_literal('required field ' ~ raw ~ ' is empty')},
         {'rule': 'uncastable_value',
          'when': column ~ ' is null',
-         'reason': "'" ~ raw ~ " ''' || " ~ raw_text(raw) ~ " || ''' is not a valid " ~ type_name ~ "'"},
+         'reason': quoted_value_reason(raw, raw_text(raw), 'is not a valid ' ~ type_name)},
     ]) }}
 {%- endmacro %}
 
@@ -44,43 +51,44 @@
     {%- set raw = raw or column -%}
     {{ return({'rule': 'uncastable_value',
                'when': raw_text(raw) ~ ' is not null and ' ~ column ~ ' is null',
-               'reason': "'" ~ raw ~ " ''' || " ~ raw_text(raw) ~ " || ''' is not a valid " ~ type_name ~ "'"}) }}
+               'reason': quoted_value_reason(raw, raw_text(raw), 'is not a valid ' ~ type_name)}) }}
 {%- endmacro %}
 
 {% macro rule_allowed_values(column, values, raw=none) -%}
     {%- set raw = raw or column -%}
-    {%- set quoted = [] -%}{%- for v in values %}{% do quoted.append("'" ~ (v | string | lower | replace("'", "''")) ~ "'") %}{% endfor -%}
+    {%- set quoted = [] -%}{%- for v in values %}{% do quoted.append(sql_literal(v | string | lower)) %}{% endfor -%}
     {{ return({'rule': 'invalid_code',
                'when': raw_text(raw) ~ ' is not null and lower(' ~ raw_text(raw) ~ ') not in (' ~ quoted | join(', ') ~ ')',
-               'reason': "'" ~ raw ~ " ''' || " ~ raw_text(raw) ~ " || ''' is not one of " ~ values | join(', ') ~ "'"}) }}
+               'reason': quoted_value_reason(raw, raw_text(raw), 'is not one of ' ~ values | join(', '))}) }}
 {%- endmacro %}
 
 {% macro rule_pattern(column, pattern, raw=none) -%}
     {%- set raw = raw or column -%}
     {{ return({'rule': 'invalid_code',
-               'when': raw_text(raw) ~ " is not null and not regexp_full_match(" ~ raw_text(raw) ~ ", '" ~ pattern | replace("'", "''") ~ "')",
-               'reason': "'" ~ raw ~ " ''' || " ~ raw_text(raw) ~ " || ''' does not match " ~ pattern | replace("'", "''") ~ "'"}) }}
+               'when': raw_text(raw) ~ ' is not null and not regexp_full_match(' ~ raw_text(raw) ~ ', ' ~ sql_literal(pattern) ~ ')',
+               'reason': quoted_value_reason(raw, raw_text(raw), 'does not match ' ~ pattern)}) }}
 {%- endmacro %}
 
 {% macro rule_not_negative(column) -%}
     {{ return({'rule': 'negative_amount',
                'when': column ~ ' < 0',
-               'reason': "'" ~ column ~ " ' || " ~ column ~ " || ' is negative'"}) }}
+               'reason': sql_literal(column ~ ' ') ~ ' || ' ~ column ~ ' || ' ~ sql_literal(' is negative')}) }}
 {%- endmacro %}
 
 {% macro rule_range(column, minimum=none, maximum=none) -%}
     {%- set conditions = [] -%}
-    {%- if minimum is not none %}{% do conditions.append(column ~ ' < ' ~ minimum) %}{% endif -%}
-    {%- if maximum is not none %}{% do conditions.append(column ~ ' > ' ~ maximum) %}{% endif -%}
+    {%- if minimum is not none %}{% do conditions.append(column ~ ' < ' ~ sql_number(minimum)) %}{% endif -%}
+    {%- if maximum is not none %}{% do conditions.append(column ~ ' > ' ~ sql_number(maximum)) %}{% endif -%}
     {{ return({'rule': 'out_of_range',
                'when': '(' ~ conditions | join(' or ') ~ ')',
-               'reason': "'" ~ column ~ " ' || " ~ column ~ " || ' is outside [" ~ minimum ~ ", " ~ maximum ~ "]'"}) }}
+               'reason': sql_literal(column ~ ' ') ~ ' || ' ~ column ~ ' || '
+                         ~ sql_literal(' is outside [' ~ minimum ~ ', ' ~ maximum ~ ']')}) }}
 {%- endmacro %}
 
 {% macro rule_not_before(later, earlier, rule='closed_before_opened') -%}
     {{ return({'rule': rule,
                'when': later ~ ' < ' ~ earlier,
-               'reason': "'" ~ later ~ " ' || " ~ later ~ " || ' is before " ~ earlier ~ " ' || " ~ earlier}) }}
+               'reason': sql_literal(later ~ ' ') ~ ' || ' ~ later ~ ' || ' ~ sql_literal(' is before ' ~ earlier ~ ' ') ~ ' || ' ~ earlier}) }}
 {%- endmacro %}
 
 {% macro rule(rule, when, reason) -%}
@@ -92,16 +100,16 @@
 {% macro as_of_limit() -%}
     {#- First instant after "today": the day after var('as_of') when given, else the row's extraction time. -#}
     {%- if var('as_of', '') -%}
-        (date '{{ var("as_of") }}' + interval 1 day)
+        (cast({{ sql_literal(var("as_of")) }} as date) + interval 1 day)
     {%- else -%}
-        timezone('{{ var("city_timezone") }}', timezone('UTC', _extracted_at))
+        timezone({{ sql_literal(var("city_timezone")) }}, timezone('UTC', _extracted_at))
     {%- endif -%}
 {%- endmacro %}
 
 {% macro rule_not_future(column) -%}
     {{ return({'rule': 'future_date',
                'when': column ~ ' >= ' ~ as_of_limit(),
-               'reason': "'" ~ column ~ " ' || " ~ column ~ " || ' is after the as-of date'"}) }}
+               'reason': sql_literal(column ~ ' ') ~ ' || ' ~ column ~ ' || ' ~ sql_literal(' is after the as-of date')}) }}
 {%- endmacro %}
 
 {% macro rule_references(column, parent_model, parent_column=none, rule_name='orphan_key') -%}
@@ -111,7 +119,7 @@
     {{ return({'rule': rule_name,
                'when': column ~ ' is not null and ' ~ column ~ ' not in (select ' ~ parent_column ~ ' from ' ~ ref(parent_model)
                        ~ ' where ' ~ parent_column ~ ' is not null)',
-               'reason': "'" ~ column ~ " ''' || " ~ column ~ " || ''' has no match in " ~ parent_model ~ "'"}) }}
+               'reason': quoted_value_reason(column, column, 'has no match in ' ~ parent_model)}) }}
 {%- endmacro %}
 
 {% macro quarantine_rows(base_model, rules=[]) -%}
