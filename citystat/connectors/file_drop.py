@@ -139,6 +139,12 @@ def detect_encoding(path: Path) -> tuple[str, None] | tuple[None, FileRejected]:
         if _first_undecodable(path, encoding) is None:
             return encoding, None
     guess = matches.best().encoding if matches and matches.best() else "none"
+    if not sample_has_utf8:  # a single-byte export: name the byte Windows-1252 cannot read, not the first non-ASCII one
+        western_bad = _first_undecodable(path, WESTERN)
+        if western_bad is not None:
+            return None, FileRejected(path, f"byte {bad_byte(path, western_bad)} is not valid Windows-1252 and the "
+                                            f"file is not UTF-8 either (charset-normalizer's guess: {guess})",
+                                      line=_line_of(path, western_bad))
     return None, FileRejected(path, f"byte {bad_byte(path, bad)} is not valid UTF-8 "
                                     f"(nor Windows-1252; charset-normalizer's guess: {guess})", line=_line_of(path, bad))
 
@@ -238,6 +244,8 @@ def audit_csv(path: Path, *, field_limit: int | None = None) -> CsvProfile:
                     header = row
                     continue
                 records += 1
+                if lines.count > start:  # a quoted value spans lines: do they hide whole rows (an unbalanced quote)?
+                    _refuse_swallowed_rows(path, row, header, delimiter, start, records)
                 if len(row) != len(header):
                     index = min(len(row), len(header))
                     name = header[index] if index < len(header) else f"#{index + 1} (beyond the header)"
@@ -257,6 +265,24 @@ def audit_csv(path: Path, *, field_limit: int | None = None) -> CsvProfile:
     if not header:
         raise FileRejected(path, "no header line (only blank lines)")
     return CsvProfile(encoding, delimiter, header, records, total, blank)
+
+
+def _refuse_swallowed_rows(path: Path, row: list[str], header: list[str], delimiter: str, start: int,
+                           record: int) -> None:
+    """A multi-line quoted value is normal (notes, addresses); one whose inner lines each parse as a whole row
+    of the header's width is an unbalanced quote that swallowed rows: refuse it rather than land one row for many."""
+    line = start
+    for index, value in enumerate(row):
+        segments = value.splitlines()
+        if value.endswith(("\n", "\r")):
+            segments.append("")
+        for offset, segment in enumerate(segments[1:-1], 1):
+            fields = next(csv.reader([segment], delimiter=delimiter), [])
+            if len(fields) == len(header) and len(header) > 1:
+                raise FileRejected(path, f"a quoted value runs over {len(segments)} lines and swallows what reads as "
+                                         f"whole rows (an unbalanced quote?); nothing of this file landed",
+                                   line=line + offset, row=record, field=header[index])
+        line += len(segments) - 1
 
 
 def _name_field(problem: FileRejected, path: Path, encoding: str, delimiter: str, limit: int) -> None:

@@ -4,9 +4,12 @@ dbt staging keeps the latest version of each record; rows breaking a hard rule g
 ``quality.quarantine_<system>__<dataset>`` with the rule and the reason (dbt_project/macros/versions.sql).
 So, for every batch of the load ledger:
 
-    raw rows = staged rows + quarantined rows + superseded versions
+    source rows = raw rows = staged rows + quarantined rows + superseded versions
 
-where a superseded version is a landed row whose key has a newer version in the base model (staged or
+where the source rows are the source's own count recorded in the ledger when the batch landed (file
+drops: a strict, independent reading of every file that accounts for each physical line; SODA
+snapshots: the portal's ``count(*)``), the raw rows those in the batch's Parquet files,
+and a superseded version is a landed row whose key has a newer version in the base model (staged or
 quarantined). A row that is none of these was dropped silently: the check fails and names it. A row both
 staged and quarantined fails it too. Rows are matched on their landing identity
 (``_load_id``, ``_source_file``, ``_row_number``), keys typed as staging types them.
@@ -61,6 +64,14 @@ class Reconciliation:
     dataset: str
     batches: list[BatchReconciliation]
     ledger_rows: dict[str, int]
+    source_rows: dict[str, int] = field(default_factory=dict)  # load_id -> the source's own count, where recorded
+
+    @property
+    def source_mismatches(self) -> list[str]:
+        """Batches whose landed rows differ from the source's own count (rows lost or invented on the way in)."""
+        counted = {b.load_id: b.raw for b in self.batches}
+        return [load_id for load_id, rows in self.source_rows.items()
+                if rows != self.ledger_rows.get(load_id) or rows != counted.get(load_id, 0)]
 
     @property
     def missing_batches(self) -> list[str]:
@@ -70,15 +81,23 @@ class Reconciliation:
 
     @property
     def holds(self) -> bool:
-        return all(b.holds for b in self.batches) and not self.missing_batches
+        return all(b.holds for b in self.batches) and not self.missing_batches and not self.source_mismatches
 
     def totals(self) -> dict[str, int]:
         keys = ("raw", "staged", "quarantined", "superseded", "unexplained", "both")
-        return {k: sum(getattr(b, k) for b in self.batches) for k in keys}
+        totals = {k: sum(getattr(b, k) for b in self.batches) for k in keys}
+        totals["source"] = sum(self.source_rows.values())
+        totals["source_counted_batches"] = len(self.source_rows)
+        return totals
 
     def describe(self) -> str:
         t = self.totals()
-        head = (f"{self.dataset}: {len(self.batches)} batch(es), raw {t['raw']} = staged {t['staged']} + quarantined "
+        source = ""
+        if self.source_rows:
+            counted = sum(b.raw for b in self.batches if b.load_id in self.source_rows)
+            whole = " (every batch)" if len(self.source_rows) == len(self.ledger_rows) else f" ({len(self.source_rows)} batch(es) with a source count)"
+            source = f"source {t['source']} = landed {counted}{whole}; "
+        head = (f"{self.dataset}: {len(self.batches)} batch(es), {source}raw {t['raw']} = staged {t['staged']} + quarantined "
                 f"{t['quarantined']} + superseded {t['superseded']}")
         if self.holds:
             return head + " (holds for every batch)"
@@ -89,6 +108,10 @@ class Reconciliation:
                          f"unexplained {b.unexplained}, staged and quarantined {b.both}; e.g. {', '.join(b.examples) or '-'}")
         for load_id in self.missing_batches:
             lines.append(f"  {load_id}: the ledger records {self.ledger_rows[load_id]} rows but its files hold a different count")
+        counted = {b.load_id: b.raw for b in self.batches}
+        for load_id in self.source_mismatches:
+            lines.append(f"  {load_id}: the source counted {self.source_rows[load_id]} rows, the ledger records "
+                         f"{self.ledger_rows.get(load_id)}, its files hold {counted.get(load_id, 0)}")
         return "\n".join(lines)
 
 
@@ -96,9 +119,10 @@ def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection)
     """Account for every landed row of ``ref`` in the working warehouse ``con`` (read only)."""
     entries = landing.entries(*ref.key)
     ledger_rows = {e["load_id"]: int(e.get("rows") or 0) for e in entries}
+    source_rows = {e["load_id"]: int(e["source_rows"]) for e in entries if e.get("source_rows") is not None}
     files = batch_files(landing, *ref.key)
     if not files:
-        return Reconciliation(ref.name, [], ledger_rows)
+        return Reconciliation(ref.name, [], ledger_rows, source_rows)
     names = model_names(ref)
     types = {f.name: f.type for f in ref.dataset.fields}
     present = present_columns(con, files)
@@ -140,4 +164,4 @@ def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection)
     """
     batches = [BatchReconciliation(load_id, raw, staged, quarantined, superseded, unexplained, both, list(examples or []))
                for load_id, raw, staged, quarantined, superseded, unexplained, both, examples in con.execute(sql).fetchall()]
-    return Reconciliation(ref.name, batches, ledger_rows)
+    return Reconciliation(ref.name, batches, ledger_rows, source_rows)

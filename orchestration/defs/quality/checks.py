@@ -121,7 +121,7 @@ def build_reconciliation_check(refs: list[DatasetRef]) -> dg.AssetChecksDefiniti
     @dg.multi_asset_check(
         name="staging_reconciliation",
         specs=[dg.AssetCheckSpec(RECONCILIATION_CHECK, asset=staging_key(ref), blocking=True,
-                                 description=f"Every landed row of {ref.name} is staged, quarantined or a superseded version, per batch.")
+                                 description=f"The source's own count of {ref.name} = landed rows = staged + quarantined + superseded versions, per batch.")
                for ref in refs],
         can_subset=True, pool=WAREHOUSE_POOL,
     )
