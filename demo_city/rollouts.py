@@ -24,6 +24,7 @@ import numpy as np
 from demo_city.clock import DAY, HOUR, seconds
 
 GROUND_TRUTH_FILE = "evaluations.json"
+CAP_DAYS = 30  # days to close above this count as 30 in the pre-registered analysis of pothole_triage
 DISTRICT_ZIPCODES = ["30101", "30102", "30103", "30104", "30105"]  # reference.ZIPCODES, in registry order
 
 
@@ -99,6 +100,7 @@ def ground_truth(ctx) -> dict:
         if planted:
             code = crm311.CODES.index(rollout["service_code"])
             n_treated = n_control = moved = 0
+            capped = 0.0  # the change in days to close capped at CAP_DAYS (the registry's pre-registered cap)
             for month in month_starts(start, end):
                 plan = crm311.plan_month(ctx, month)
                 mask = _treated_mask(rollout, plan.type_idx, code, plan.requested, crm311.zipcodes(ctx, plan.address_idx))
@@ -106,9 +108,12 @@ def ground_truth(ctx) -> dict:
                 n_treated += int(mask.sum())
                 n_control += int((window & ~mask).sum())
                 moved += int((mask & plan.moved).sum())
+                new = (plan.close - plan.requested)[mask & plan.moved] / DAY
+                capped += float((np.minimum(new, CAP_DAYS) - np.minimum(new - rollout["designed_effect_days"], CAP_DAYS)).sum())
             share_moved = moved / n_treated if n_treated else 0.0
             entry.update(requests_treated=n_treated, requests_control=n_control, requests_moved=moved,
-                         true_effect_days=round(rollout["designed_effect_days"] * share_moved, 6))
+                         true_effect_days=round(rollout["designed_effect_days"] * share_moved, 6),
+                         true_effect_days_capped=round(capped / n_treated, 6) if n_treated else 0.0, cap_days=CAP_DAYS)
         else:
             entry.update(true_effect_days=None)
         out.append(entry)

@@ -108,6 +108,8 @@ def outcome_records(con: duckdb.DuckDBPyConnection, evaluation: Evaluation, outc
            f"cast({quote_identifier(outcome.column)} as double) as y "
            f"from {quote_table(outcome.dataset)} where {' and '.join(where)}")
     frame = con.execute(sql, params).df()
+    if outcome.cap is not None:
+        frame["y"] = frame["y"].clip(upper=float(outcome.cap))
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     return frame
 

@@ -78,6 +78,7 @@ SCHEMA: dict = {
                 "where": {"type": "object", "propertyNames": _IDENT,
                           "additionalProperties": {"type": ["string", "number", "boolean"]}},
                 "unit": _TEXT,
+                "cap": {"type": "number"},
                 "desired_direction": {"enum": ["up", "down"]},
                 "primary": {"type": "boolean"},
                 "pre_registered": {"type": "boolean"},
@@ -108,6 +109,7 @@ class Outcome:
     label: str = ""
     unit: str = ""
     where: dict = field(default_factory=dict)
+    cap: float | None = None  # pre-registered: values above it count as the cap (a long tail of stuck records)
 
     @property
     def label_text(self) -> str:
@@ -266,7 +268,7 @@ def parse(data, path: Path | None = None) -> list[Evaluation]:
             name=o["name"], dataset=o["dataset"], column=o["column"], date_column=o["date_column"],
             desired_direction=o["desired_direction"], pre_registered=bool(o["pre_registered"]),
             primary=bool(o.get("primary", False)), label=o.get("label", ""), unit=o.get("unit", ""),
-            where=dict(o.get("where") or {})) for o in entry["outcomes"])
+            where=dict(o.get("where") or {}), cap=o.get("cap")) for o in entry["outcomes"])
         out.append(Evaluation(
             evaluation_id=entry["evaluation_id"], title=entry["title"], question=entry["question"], owner=entry["owner"],
             registered_on=dt.date.fromisoformat(entry["registered_on"]), start=dt.date.fromisoformat(entry["start"]),
