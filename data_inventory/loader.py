@@ -5,6 +5,7 @@ entry and field it concerns, with the YAML line, so one run tells an editor ever
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from functools import lru_cache
@@ -103,7 +104,21 @@ def _check(path: Path) -> tuple[list[Problem], object]:
     for finding in rules.check(data, line_of=document.line_of):
         problems.append(at(finding.path, finding.message))
     problems.sort(key=lambda p: (p.line or 0, p.entry, p.field))
-    return problems, data
+    return _without_secrets(problems, data), data
+
+
+def _without_secrets(problems: list[Problem], data) -> list[Problem]:
+    """No message echoes a value that embeds a credential (a schema error quotes the value it rejects)."""
+    secret_values = sorted({v for _, v in rules._strings(data, ()) if rules.credential_problem(v)}, key=len, reverse=True)
+    if not secret_values:
+        return problems
+    out = []
+    for problem in problems:
+        message = problem.message
+        for value in secret_values:
+            message = message.replace(repr(value), "the value (not shown: it embeds credentials)").replace(value, "(not shown)")
+        out.append(dataclasses.replace(problem, message=message) if message != problem.message else problem)
+    return out
 
 
 def _translate(error) -> list[tuple[tuple, str]]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterator
 
+from data_inventory.paths import path_escape
+
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Names a source protocol dictates, so they are kept although SQL needs them quoted.
@@ -23,14 +25,38 @@ _POSTGRES_ONLY_RESERVED = {
     "current_timestamp", "current_user", "localtime", "localtimestamp", "session_user", "user",
 }  # fmt: skip
 
-# A secret in a URL (user:password@host) or as a parameter (password=..., token=...).
-_CREDENTIALS = [
-    (re.compile(r"://[^/\s@:]+:[^/\s@]*@"), "a user:password@ in a URL"),
-    (
-        re.compile(r"(?i)(^|[^a-z])(password|passwd|pwd|secret|token|app_token|api[_-]?key|access[_-]?key|auth)\s*[=:]\s*\S"),
-        "a credential parameter (password=, token=, api_key=, ...)",
-    ),
-]
+# A secret in a URL or beside one: user:password@ (also an empty user, :password@), a token before the @ of a web
+# URL, or a parameter (password=, pass=, token=, api_key=, ...) in a query string or a connection string.
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)://(\S*)")
+_SECRET_NAME = r"(password|passwd|pass|pwd|secret|client_secret|token|app_token|access_token|auth_token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|key|auth|authorization|credentials?|sig|signature)"
+_CREDENTIAL_PARAMETER = re.compile(rf"(?i)(^|[^a-z0-9_])\$*{_SECRET_NAME}\s*[=:]\s*[^\s&;,]")
+# Database URLs may name the account to log in as (the password comes from the environment); a web URL has no
+# user name that is not a secret (tokens, basic auth).
+_USER_NAME_ALLOWED = frozenset({"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2", "mysql", "mssql", "oracle"})
+# Fields made to hold a URL, a connection string or a path; any other text is still checked for URLs it embeds.
+_URL_FIELDS = frozenset({"default", "note", "url", "open_data_portal"})
+PATH_CONNECTORS = frozenset({"sqlite", "csv_drop", "xlsx_drop", "manual_submission"})
+
+
+def credential_problem(value: str, whole_field: bool = True) -> str | None:
+    """What kind of credential `value` embeds (never the credential itself), or None."""
+    for match in _URL.finditer(value):
+        scheme, authority = match.group(1).lower(), match.group(2)
+        if "@" in authority:
+            # everything before the last @: a password may itself hold / ? # or @
+            userinfo = authority.rsplit("@", 1)[0]
+            if ":" in userinfo:
+                return "a user:password@ (or :password@) in a URL"
+            if "/" not in userinfo and scheme not in _USER_NAME_ALLOWED:
+                return "a token or user name before the @ of a URL"
+    if whole_field:
+        if _CREDENTIAL_PARAMETER.search(value):
+            return "a credential parameter (password=, pass=, token=, api_key=, ...)"
+    else:
+        for match in re.finditer(r"(?i)\b[a-z][a-z0-9+.-]*://\S*", value):
+            if _CREDENTIAL_PARAMETER.search(match.group(0).split("?", 1)[-1]) and "?" in match.group(0):
+                return "a credential parameter in a URL's query string"
+    return None
 
 CONNECTORS_NEEDING_SHEET = {"xlsx_drop"}
 DROP_SUFFIX = {"csv_drop": ".csv", "xlsx_drop": ".xlsx", "manual_submission": ".csv"}
@@ -62,6 +88,7 @@ def check(data, line_of: Callable[[tuple], int | None] = lambda path: None) -> I
     """Every rule violation in the parsed inventory `data`."""
     if not isinstance(data, dict):
         return
+    yield from secrets(data)
     seen_departments: dict[str, tuple] = {}
     seen_systems: dict[str, tuple] = {}
     for d_index, department in _items(data.get("departments")):
@@ -118,7 +145,7 @@ def _dataset(dataset: dict, path: tuple, line_of) -> Iterator[Finding]:
                 yield Finding((*path, "column_mapping", old), f"renames {old!r} to {new!r}, which is not a declared field")
 
     yield from _connector(dataset, path, connector)
-    yield from _secrets(dataset, path)
+    yield from _paths(dataset, path, connector)
 
 
 def _connector(dataset: dict, path: tuple, connector) -> Iterator[Finding]:
@@ -156,22 +183,44 @@ def _source_object(source_object: str, path: tuple, connector: str) -> Iterator[
         yield Finding(path, f"{source_object!r} is not a {DROP_SUFFIX[connector]} file glob (connector {connector!r})")
 
 
-def _secrets(dataset: dict, path: tuple) -> Iterator[Finding]:
-    values = []
-    location = dataset.get("location")
-    if isinstance(location, dict):
-        values += [((*path, "location", key), value) for key, value in location.items() if key != "env"]
-    publication = dataset.get("publication")
-    if isinstance(publication, dict):
-        values.append(((*path, "publication", "url"), publication.get("url")))
-    for value_path, value in values:
-        if not isinstance(value, str):
+def secrets(data) -> Iterator[Finding]:
+    """Every string of the inventory that embeds a credential: the fields made for URLs, connection strings and
+    paths (location.default, location.note, publication.url, city.open_data_portal) in full, any other text for
+    the URLs it contains. The value is never echoed: it may be a live secret."""
+    for value_path, value in _strings(data, ()):
+        key = next((step for step in reversed(value_path) if isinstance(step, str)), None)
+        if key == "env":
             continue
-        for pattern, what in _CREDENTIALS:
-            if pattern.search(value):
-                # The value is not echoed: it may be a live secret.
-                yield Finding(value_path, f"embeds credentials ({what}); secrets come only from the environment variable named in location.env")
-                break
+        what = credential_problem(value, whole_field=key in _URL_FIELDS)
+        if what:
+            yield Finding(value_path, f"embeds credentials ({what}); secrets come only from the environment variable named in location.env")
+
+
+def _strings(value, path: tuple) -> Iterator[tuple[tuple, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, (*path, i))
+
+
+def _paths(dataset: dict, path: tuple, connector) -> Iterator[Finding]:
+    """Locations and file globs stay inside the data roots."""
+    if connector not in PATH_CONNECTORS:
+        return
+    location = dataset.get("location")
+    if isinstance(location, dict) and isinstance(location.get("default"), str):
+        why = path_escape(location["default"])
+        if why:
+            yield Finding((*path, "location", "default"), f"{why}: a {connector} location must stay inside the data roots")
+    source_object = dataset.get("source_object")
+    if isinstance(source_object, str) and connector != "sqlite":
+        why = path_escape(source_object)
+        if why or "/" in source_object or "\\" in source_object:
+            yield Finding((*path, "source_object"), f"{why or 'names a sub-folder'}: a file glob names files in the drop folder itself")
 
 
 def _field_name(name, connector, path: tuple) -> Iterator[Finding]:
