@@ -45,13 +45,13 @@ class _Evidence:
     def rows(self, table: str, where: str = "") -> int | None:
         if not has_table(self.con, table):
             return None
-        return int(self.con.execute(f"select count(*) from {quote_table(table)} {('where ' + where) if where else ''}").fetchone()[0])
+        return int(self.con.execute(f"select count(*) from {quote_table(table)} {('where ' + where) if where else ''}").fetchall()[0][0])
 
     def has(self, table: str, *columns: str) -> bool:
         return has_table(self.con, table) and all(c in columns_of(self.con, table) for c in columns)
 
     def value(self, sql: str):
-        return self.con.execute(sql).fetchone()[0]
+        return self.con.execute(sql).fetchall()[0][0]  # fetchall: DuckDB refuses new work while a result is unread
 
 
 def _missing(table: str) -> Call:
@@ -110,7 +110,8 @@ def _catalog_online(e: _Evidence) -> Call:
     t = "inventory.criterion"
     if not e.has(t, "part", "met", "detail"):
         return _missing(t)
-    row = e.con.execute(f"select met, detail from {quote_table(t)} where part = 'published online'").fetchone()
+    found = e.con.execute(f"select met, detail from {quote_table(t)} where part = 'published online'").fetchall()
+    row = found[0] if found else None
     if row is None:
         return Call(NOT_MET, "the inventory criterion has no 'published online' part")
     return Call(MET if row[0] else NOT_MET, row[1])
