@@ -72,19 +72,31 @@ class Open311Error(Exception):
 
 
 def parse_instant(name: str, value: str) -> dt.datetime:
-    """An ISO 8601 parameter as an aware datetime; without an offset it is city local time."""
+    """An ISO 8601 parameter as an aware datetime; without an offset it is city local time. Years 1000-9998 only
+    (the SQL compares a day either side in UTC), ASCII only."""
+    bad = Open311Error(400, f"{name}: {value[:60]!r} is not an ISO 8601 datetime between years 1000 and 9998 "
+                            "(e.g. 2024-03-05T14:22:10-05:00)")
+    if not value.isascii():
+        raise bad
     try:
         parsed = dt.datetime.fromisoformat(_SPACE_FOR_PLUS.sub(r"\1+\2", value.strip()))
-    except ValueError:
-        raise Open311Error(400, f"{name}: {value!r} is not an ISO 8601 datetime (e.g. 2024-03-05T14:22:10-05:00)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CITY_TIMEZONE)
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=CITY_TIMEZONE)
+        utc = parsed.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
+        raise bad from None
+    if not 1000 <= utc.year <= 9998:
+        raise bad
+    return parsed
+
+
+MAX_PAGE = 10**9  # page x page_size stays a 64-bit SQLite integer
 
 
 def _positive_int(name: str, value: str, maximum: int | None = None) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise Open311Error(400, f"{name}: {value!r} is not an integer") from None
+    # ASCII digits only: int() would also read '१००', ' 5' or '1_000'
+    if not re.fullmatch(r"[0-9]{1,30}", value):
+        raise Open311Error(400, f"{name}: {value[:40]!r} is not a whole number written in ASCII digits")
+    number = int(value)
     if number < 1 or (maximum is not None and number > maximum):
         bounds = f"between 1 and {maximum}" if maximum else "at least 1"
         raise Open311Error(400, f"{name}: must be {bounds}, got {number}")
@@ -152,7 +164,7 @@ class RequestFilters:
             filters._add(f'"{name}" IN ({", ".join("?" * len(values))})', values)
 
         if "page" in query:
-            filters.page = _positive_int("page", query["page"])
+            filters.page = _positive_int("page", query["page"], MAX_PAGE)
         if "page_size" in query:
             filters.page_size = _positive_int("page_size", query["page_size"], MAX_PAGE_SIZE)
         return filters

@@ -19,6 +19,7 @@ resource answers 404 ``{"error": true, "code": "not_found", "message": ...}``.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -64,12 +65,16 @@ def _soda_value(value) -> str:
     return str(value)
 
 
+MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
+
+
 def _count(name: str, text: str, maximum: int | None = None) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise malformed(f"{name}: {text!r} is not an integer") from None
-    if number < 0 or (maximum is not None and number > maximum):
+    # ASCII digits only: int() would also read '१००' or '1_000'
+    if not re.fullmatch(r"[0-9]{1,30}", text):
+        raise malformed(f"{name}: {text[:40]!r} is not a whole number written in ASCII digits")
+    number = int(text)
+    maximum = MAX_OFFSET if maximum is None else maximum
+    if number < 0 or number > maximum:
         raise malformed(f"{name}: must be between 0 and {maximum}" if maximum is not None else f"{name}: must not be negative")
     return number
 

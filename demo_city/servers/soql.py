@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedInput, VisitError
 
+SQLITE_INT_MAX = 2**63 - 1  # larger integers cannot be bound as SQLite parameters
 MAX_CLAUSE_CHARS = 4000  # a generous bound; keeps parse trees (and SQLite's expression depth) small
 
 _GRAMMAR = r"""
@@ -58,7 +59,7 @@ SYSTEM_STAR: ":*"
 NAME: /:?[A-Za-z_][A-Za-z0-9_]*/
 QUOTED_NAME: /`[^`]+`/
 STRING: /'(?:[^']|'')*'/
-NUMBER: /-?\d+(\.\d+)?/
+NUMBER: /-?[0-9]+(\.[0-9]+)?/
 %ignore /\s+/
 """
 
@@ -114,7 +115,12 @@ class _WhereCompiler(Transformer_NonRecursive):
 
     def number(self, children):
         text = str(children[0])
-        return "?", [float(text) if "." in text else int(text)]
+        value = float(text) if "." in text else int(text)
+        if isinstance(value, int) and not -SQLITE_INT_MAX - 1 <= value <= SQLITE_INT_MAX:
+            raise SoqlError(f"number {text[:30]}{'...' if len(text) > 30 else ''} is out of range (a 64-bit integer at most)")
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            raise SoqlError(f"number {text[:30]}... is out of range")
+        return "?", [value]
 
     def comparison(self, children):
         (left_sql, left_params), op, (right_sql, right_params) = children
