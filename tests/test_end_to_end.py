@@ -1,8 +1,11 @@
 """End to end: a small demo city served on loopback -> `citystat run` (real Dagster, dbt, DuckDB) -> snapshot.
 
-Runs the real command-line tool in a subprocess, as a data engineer would, on tmp paths.
+Runs the real command-line tool in a subprocess, as a data engineer would, on tmp paths. Every run's exit
+code is asserted, reruns included: the demo city's planted defects fail ERROR checks (exit 1, no failed
+step); a run that crashed or had a failed step must never pass as "the expected defects".
 """
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -11,7 +14,24 @@ import pytest
 from pipeline_helpers import citystat as _citystat
 from data_inventory import load_inventory
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
+
+# ERROR checks the demo city's planted defects fail (see demo_city/systems): exit 1, every step succeeds
+DEFECTS_EXIT = 1
+
+
+def assert_run(result, expected: int = DEFECTS_EXIT) -> dict:
+    """``citystat run`` exited ``expected``, its summary line was printed and no step failed (a failed step
+    or a crash also exits 1: only failed ERROR checks of the planted defects may make it non-zero)."""
+    out = result.stdout + result.stderr
+    flat = " ".join(out.split())
+    assert result.returncode == expected, f"exited {result.returncode}, expected {expected}\n{out[-4000:]}"
+    summary = re.search(r"(\d+)/(\d+) assets materialized, (\d+) failed steps, (\d+) failed ERROR checks", flat)
+    assert summary, f"no run summary printed (a crash?)\n{out[-4000:]}"
+    materialized, total, failed_steps, failed_errors = map(int, summary.groups())
+    assert failed_steps == 0 and "Traceback" not in out, out[-4000:]
+    assert (failed_errors > 0) == (expected == 1), out[-4000:]
+    return {"materialized": materialized, "total": total, "failed_errors": failed_errors}
 
 
 def _tables(snapshot: Path) -> dict[str, int]:
@@ -45,7 +65,8 @@ def test_run_populates_every_mart(pipeline):
     for schema in ("marts", "inventory", "quality"):
         assert any(name.startswith(schema + ".") for name in tables), f"no {schema} tables in the snapshot"
     # the demo city's planted schema drift is the one expected ingestion failure, named with its file
-    assert "vacant_cases_" in first.stdout + first.stderr or first.returncode == 0
+    assert_run(first)
+    assert "vacant_cases_" in first.stdout + first.stderr
 
 
 def test_no_pii_column_reaches_the_snapshot(pipeline):
@@ -63,7 +84,8 @@ def test_rerun_changes_nothing(pipeline):
     snapshot = tmp / "warehouse" / "citystat.duckdb"
     before = _mart_digest(snapshot)
     ledger_before = (tmp / "warehouse" / "landing" / "_loads.jsonl").read_text()
-    _citystat(env, "run", "--no-dashboards", check=False)  # the dashboards tests build the site once
+    again = _citystat(env, "run", "--no-dashboards", check=False)  # the dashboards tests build the site once
+    assert_run(again)  # the planted drift is still in its folder: the same ERROR check, nothing crashed
     assert _mart_digest(snapshot) == before
     # nothing new at the sources: no new batch landed
     new_lines = (tmp / "warehouse" / "landing" / "_loads.jsonl").read_text()[len(ledger_before):]

@@ -29,8 +29,8 @@ CONNECTOR_KINDS = {  # Dagster `kinds` tags shown on the asset graph
 class ConnectorOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     http_timeout: float = 30.0  # seconds any one socket operation of an HTTP request may wait
-    request_deadline: float = 60.0  # seconds for one whole HTTP answer (a server dripping bytes fails here)
-    asset_deadline: float = 600.0  # seconds for one extraction: every request and retry of one asset
+    request_deadline: float = 30.0  # seconds for one whole HTTP answer (a server dripping bytes fails here)
+    asset_deadline: float = 300.0  # seconds for one extraction: every request and retry of one asset
     page_size: int = 1000  # rows per API page
     chunk_rows: int = 50_000  # rows per database/XLSX chunk written to the landing
     sqlite_busy_timeout: float = 1.0  # seconds SQLite waits on a lock before reporting it (then we retry)

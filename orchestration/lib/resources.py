@@ -26,8 +26,8 @@ class IngestionResource(dg.ConfigurableResource):
     retry_initial_wait: float = 0.5  # seconds; doubles per retry
     retry_max_wait: float = 8.0
     http_timeout: float = 30.0  # per socket operation
-    request_deadline: float = 60.0  # per whole HTTP answer
-    asset_deadline: float = 600.0  # per extraction (every request and retry of one asset)
+    request_deadline: float = 30.0  # per whole HTTP answer
+    asset_deadline: float = 300.0  # per extraction (every request and retry of one asset)
     page_size: int = 1000
     chunk_rows: int = 50_000
     sqlite_busy_timeout: float = 1.0
