@@ -325,6 +325,7 @@ class FileDropConnector:
             profile = None
             try:
                 if self.is_xlsx:
+                    profile = XlsxFile(path, self.spec.sheet, self.chunk_rows).audit()
                     reader = XlsxFile(path, self.spec.sheet, self.chunk_rows)
                     header = reader.header()
                 else:
@@ -402,7 +403,7 @@ class XlsxFile:
         try:
             self._workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException on broken files
-            raise SourceError(f"{self.path}: not a readable XLSX workbook: {exc}") from exc
+            raise FileRejected(self.path, f"not a readable XLSX workbook ({type(exc).__name__})") from None
         names = self._workbook.sheetnames
         if self.sheet and self.sheet not in names:
             self.close()
@@ -426,6 +427,26 @@ class XlsxFile:
             self.close()
             raise SourceError(f"{self.path}: sheet {self._title!r} has a column without a header: {header}")
         return header
+
+    def audit(self) -> CsvProfile:
+        """Read the whole sheet once before anything lands: count its records and refuse values beyond the
+        headed columns, naming sheet row and column (so a bad workbook never stops mid-load)."""
+        try:
+            header = self.header()
+            width, records, line = len(header), 0, 1
+            for cells in self._rows:
+                line += 1
+                values = [cell_text(c) for c in cells]
+                if all(v is None or v == "" for v in values):
+                    continue
+                records += 1
+                extra = [i for i, v in enumerate(values[width:], width) if v not in (None, "")]
+                if extra:
+                    raise FileRejected(self.path, f"sheet {self._title!r} has a value beyond the {width} headed "
+                                                  "columns", line=line, row=records, field=f"#{extra[0] + 1}")
+            return CsvProfile("xlsx", "", header, records, line, 0)
+        finally:
+            self.close()
 
     def _chunk(self, names: list[str], columns: list[list], count: int, first: int) -> Chunk:
         return Chunk(dict(zip(names, columns)), count, source_file=self.path.name, first_row_number=first)

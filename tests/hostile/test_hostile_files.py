@@ -204,3 +204,55 @@ def test_reconciliation_proves_source_equals_landed_equals_staged_plus_quarantin
     bad = reconcile(ref, landing, con)
     assert not bad.holds and bad.source_mismatches == [entries[0]["load_id"]]
     assert "source counted 5 rows" in bad.describe()
+
+
+def workbook(path: Path, rows_: list[list], header=("id", "name", "amount")) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(header))
+    for row in rows_:
+        sheet.append(row)
+    book.save(path)
+    return path.read_bytes()
+
+
+XLSX_CASES = ["xlsx_value_beyond_headed_columns", "xlsx_not_a_workbook", "xlsx_blank_spacer_rows"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("cls", XLSX_CASES)
+def test_hostile_xlsx_is_accounted_for_and_never_blocks_good_files(tmp_path, cls):
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    workbook(drops / "a_good.xlsx", [[1, "a", 10], [2, "b", 20]])
+    hostile = drops / "m_hostile.xlsx"
+    if cls == "xlsx_value_beyond_headed_columns":
+        workbook(hostile, [[1, "a", 10], [2, "b", 20, SECRET], [3, "c", 30]])
+        rows_in, lands, line, field = 3, None, 3, "#4"
+    elif cls == "xlsx_not_a_workbook":
+        hostile.write_text(HEADER + rows(1, 3) + SECRET)
+        rows_in, lands, line, field = 3, None, None, None
+    else:
+        workbook(hostile, [[1, "a", 10], [None, None, None], [2, "b", 20], [], [3, "c", 30]])
+        rows_in, lands, line, field = 3, 3, None, None
+    xspec = SourceSpec("hostile", "drop", "xlsx_drop", str(drops), "*.xlsx", fields=("id", "name", "amount"))
+    landing = Landing(tmp_path / "landing")
+    result = landing.load(build_connector(xspec, FAST))
+    by_file = {f["file"]: f for f in result.files}
+    assert by_file["a_good.xlsx"]["rows"] == 2
+    entry = landing.entries()[-1]
+    assert entry["source_rows"] == entry["rows"] == len(landed_rows(landing))
+    assert SECRET not in json.dumps(result.set_aside) + json.dumps(entry)
+    if lands is None:
+        (aside,) = result.set_aside
+        assert (aside["file"], aside["line"], aside["field"]) == ("m_hostile.xlsx", line, field), aside
+        outcome, accounted = f"set aside: line {line or '-'}, {field or '-'}", rows_in
+    else:
+        assert by_file["m_hostile.xlsx"]["rows"] == by_file["m_hostile.xlsx"]["source_rows"] == lands
+        outcome, accounted = "landed", lands
+    workbook(drops / "zz_later.xlsx", [[9, "z", 90]])
+    again = landing.load(build_connector(xspec, FAST))
+    assert [f["file"] for f in again.files] == ["zz_later.xlsx"]
+    record(cls, "file", outcome, rows_in, accounted, (result.set_aside or [{}])[0].get("reason", ""))
