@@ -154,8 +154,12 @@ def _describe_columns(kwargs: dict) -> str:
 
 
 def validate(suite: Suite, frames: Iterable[pd.DataFrame], parameters: dict | None = None, *,
-             run_name: str = "adhoc", docs_dir: Path | None = None, id_limit: int = ID_LIMIT) -> SuiteOutcome:
-    """Validate every frame with ``suite``; merge the per-frame results into one outcome per expectation."""
+             run_name: str = "adhoc", docs_dir: Path | None = None, id_limit: int = ID_LIMIT,
+             shown_columns: Iterable[str] = ()) -> SuiteOutcome:
+    """Validate every frame with ``suite``; merge the per-frame results into one outcome per expectation.
+
+    Data Docs show sample unexpected values only of ``shown_columns`` (the public fields); every other
+    expectation shows counts and record ids, never values (personal data stays in raw landing)."""
     started = time.perf_counter()
     definition = _validation_definition(suite)
     params = {k: _gx_parameter(v) for k, v in (parameters or {}).items()}
@@ -178,7 +182,7 @@ def validate(suite: Suite, frames: Iterable[pd.DataFrame], parameters: dict | No
             o.success, o.element_count = True, 0
     outcome = SuiteOutcome(suite.name, rows, outcomes, 0.0)
     if docs_dir is not None and last is not None:
-        outcome.docs_path = _build_docs(last, outcomes, suite, run_name, Path(docs_dir))
+        outcome.docs_path = _build_docs(last, outcomes, suite, run_name, Path(docs_dir), frozenset(shown_columns))
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -211,7 +215,29 @@ def _exception(info) -> dict:
     return nested[0] if nested else {}
 
 
-def _build_docs(result, outcomes: list[ExpectationOutcome], suite: Suite, run_name: str, docs_dir: Path) -> Path | None:
+VALUE_KEYS = ("unexpected_list", "partial_unexpected_list", "partial_unexpected_counts", "details", "observed_value",
+              "unexpected_index_query", "missing_count_value", "unexpected_rows")
+
+
+def _columns(kwargs: dict) -> list[str]:
+    return [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)] + list(kwargs.get("column_list") or ())
+
+
+def redact_values(details: dict, kwargs: dict, shown_columns: frozenset[str]) -> dict:
+    """A result's details without any value of a column that is not shown: counts and record ids stay."""
+    if all(c in shown_columns or c == "_source_file" for c in _columns(kwargs)):
+        return details
+    for key in VALUE_KEYS:
+        details.pop(key, None)
+    for key in ("unexpected_index_list", "partial_unexpected_index_list"):
+        if isinstance(details.get(key), list):
+            details[key] = [{RECORD_ID: row.get(RECORD_ID)} if isinstance(row, dict) else row for row in details[key]]
+    details["values_hidden"] = "personal or sensitive field: values are not shown outside raw landing"
+    return details
+
+
+def _build_docs(result, outcomes: list[ExpectationOutcome], suite: Suite, run_name: str, docs_dir: Path,
+                shown_columns: frozenset[str] = frozenset()) -> Path | None:
     """Render the merged result (counts of every chunk, a few unexpected rows) as a Data Docs page."""
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -229,6 +255,7 @@ def _build_docs(result, outcomes: list[ExpectationOutcome], suite: Suite, run_na
             for key in ("unexpected_list", "unexpected_index_list", "partial_unexpected_list", "partial_unexpected_index_list"):
                 if isinstance(details.get(key), list):
                     details[key] = details[key][:DOCS_ROWS]
+        r.result = redact_values(details, r.expectation_config.kwargs, shown_columns)
         r.success = outcome.success
     merged.success = all(o.success for o in outcomes)
     docs_dir.mkdir(parents=True, exist_ok=True)

@@ -101,7 +101,28 @@ def validate_batches(ref: DatasetRef, landing: Landing, inventory: Inventory, lo
         parameters = {k: v for k, v in parameters.items() if k not in unresolved}
     run_name = entries[-1]["load_id"] if len(entries) == 1 else f"{len(entries)}-batches-{entries[-1]['load_id']}" if entries else "empty"
     frames = landed.typed_frames(ref, suite, files, chunk_rows=chunk_rows, con=con, landing=landing)
-    return gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir)
+    return gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir,
+                              shown_columns=public_columns(ref))
+
+
+def public_columns(ref: DatasetRef) -> frozenset[str]:
+    """The columns of a raw batch whose sample values Data Docs may show: the dataset's public fields (typed and
+    as landed) and the record id; pii and sensitive fields show counts and record ids only."""
+    public = {f.name for f in ref.dataset.fields if f.sensitivity == "public"}
+    return frozenset(public | {name + landed.LANDED_SUFFIX for name in public} | {gx_runner.RECORD_ID})
+
+
+def mart_public_columns(inventory: Inventory | None = None) -> frozenset[str]:
+    """Mart columns named like an inventory field that is public wherever it occurs (free text such as
+    ``description`` is sensitive somewhere, so it never shows)."""
+    from data_inventory import load_inventory
+
+    inventory = inventory or load_inventory()
+    public, other = set(), set()
+    for ref in inventory.datasets():
+        for f in ref.dataset.fields:
+            (public if f.sensitivity == "public" else other).add(f.name)
+    return frozenset((public - other) | {gx_runner.RECORD_ID})
 
 
 def mart_suite(model: str) -> Suite | None:
@@ -120,4 +141,5 @@ def validate_mart(model: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetim
     reader = con.sql(suite.query).to_arrow_reader(chunk_rows)
     frames = (landed.vectorizable(batch.to_pandas(date_as_object=False)) for batch in reader)  # dates compare with `now`
     run_name = f"{model}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
-    return gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir)
+    return gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir,
+                              shown_columns=mart_public_columns())
