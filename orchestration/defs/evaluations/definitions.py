@@ -39,21 +39,28 @@ def _datasets() -> list[dg.AssetKey]:
     check_specs=[dg.AssetCheckSpec(
         "randomization_balanced", asset=_key(BALANCE),
         description="Every reported evaluation's arms were balanced on the outcome before the start (p >= 0.05).")],
-    pool=WAREHOUSE_POOL, name="evaluations",
+    pool=WAREHOUSE_POOL, name="evaluations", can_subset=True,
 )
-def evaluations(warehouse: DuckDBResource):
+def evaluations(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    # One analysis writes the three tables together (they must agree); a run that selects some of them
+    # (`citystat run --select metrics/evaluation_results`) reports just those.
+    selected = set(context.selected_asset_keys)
     with warehouse.get_connection() as con:
         tables = write_evaluation_tables(con)
     results, balance, units = tables[RESULTS], tables[BALANCE], tables[ASSIGNMENTS]
     reported = results[results["status"] == "reported"]
     primary = reported[reported["is_primary"] == True]  # noqa: E712 (object column)
-    yield dg.MaterializeResult(asset_key=_key(RESULTS), metadata={
+    outputs = []
+    outputs.append(dg.MaterializeResult(asset_key=_key(RESULTS), metadata={
         "evaluations": int(results["evaluation_id"].nunique()), "outcomes": len(results),
         "reported": int(reported["evaluation_id"].nunique()),
         "primary_results": dg.MetadataValue.md("\n".join(f"- {r}" for r in primary["result"]) or "none reported"),
-        "table": RESULTS})
-    yield dg.MaterializeResult(asset_key=_key(BALANCE), metadata={"checks": len(balance), "table": BALANCE})
-    yield dg.MaterializeResult(asset_key=_key(ASSIGNMENTS), metadata={"units": len(units), "table": ASSIGNMENTS})
+        "table": RESULTS}))
+    outputs.append(dg.MaterializeResult(asset_key=_key(BALANCE), metadata={"checks": len(balance), "table": BALANCE}))
+    outputs.append(dg.MaterializeResult(asset_key=_key(ASSIGNMENTS), metadata={"units": len(units), "table": ASSIGNMENTS}))
+    yield from (o for o in outputs if o.asset_key in selected)
+    if not context.selected_asset_check_keys:
+        return
     broken = balance[balance["balanced"] == False]  # noqa: E712
     yield dg.AssetCheckResult(
         check_name="randomization_balanced", asset_key=_key(BALANCE), passed=broken.empty,
