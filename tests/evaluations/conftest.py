@@ -2,7 +2,6 @@
 test (no pipeline run), and the shipped evaluations registry."""
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -10,9 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_helpers import build_requests_mart, generate_city, ground_truth  # noqa: E402
-
-AS_OF = dt.date(2026, 10, 31)
+from eval_helpers import AS_OF, build_requests_mart, generate_city, ground_truth  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

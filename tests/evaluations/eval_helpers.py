@@ -3,6 +3,7 @@ the columns the evaluations read, computed the way the mart does (local wall-clo
 (closed - requested) / 86400 s, on time = closed by the expected time)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import duckdb
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
+AS_OF = dt.date(2026, 10, 31)  # the demo city's default as-of date
 
 
 def generate_city(out: Path, scale: float = 0.05, clean: bool = False) -> Path:

@@ -13,7 +13,7 @@ from citystat.evaluations.analysis import analyse, pre_period
 from citystat.evaluations.memo import memo_sections
 from citystat.evaluations.registry import parse
 from citystat.evaluations.tables import write_evaluation_tables
-from conftest import AS_OF
+from eval_helpers import AS_OF
 
 Z_80_POWER = 1.959964 + 0.841621  # z(0.975) + z(0.8)
 

@@ -7,7 +7,7 @@ import pytest
 
 from citystat.evaluations.self_assessment import CANNOT, assess, level, write_self_assessment
 from citystat.evaluations.tables import write_evaluation_tables
-from conftest import AS_OF
+from eval_helpers import AS_OF
 
 
 def _table(con, qualified, frame: pd.DataFrame):
