@@ -9,6 +9,7 @@ The office edits actions through a CSV (export, add rows, import); importing the
 """
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import hashlib
@@ -21,8 +22,11 @@ import pandas as pd
 
 from citystat.kpi.periods import parse_period
 from citystat.kpi.problems import Problem, ValidationError, where
+from citystat.kpi.status import SAME_PERIOD_LAST_YEAR
 
-STATUSES = ("open", "acknowledged", "escalated", "resolved")
+STATUSES = ("open", "acknowledged", "escalated", "resolved", "condition cleared")
+# an open flag nobody acted on is escalated by the engine once it has been open this long (two monthly meetings)
+ESCALATE_AFTER_DAYS = 60
 KINDS = ("red", "worsened", "moved")
 SYSTEM_ACTOR = "citystat"
 ACTION_CSV_COLUMNS = ["flag_id", "kpi_id", "period", "kind", "acted_at", "actor", "action", "status", "source"]
@@ -54,6 +58,11 @@ CREATE TABLE IF NOT EXISTS metrics.flags (
     last_evaluated_at TIMESTAMP NOT NULL,
     recovered_period VARCHAR              -- first later period where the indicator recovered
 );
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS comparison_basis VARCHAR;  -- previous period | same period last year
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS cleared_period VARCHAR;    -- condition cleared without recovery
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS opened_on DATE;            -- last day of the flagged period
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS closed_on DATE;            -- last day of the recovery/clearing period
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS days_open INTEGER;         -- opened_on to closed_on, or to the as-of date
 CREATE TABLE IF NOT EXISTS metrics.flag_actions (
     action_id VARCHAR PRIMARY KEY,        -- hash of (flag_id, acted_at, actor, action, status)
     flag_id VARCHAR NOT NULL,
@@ -68,7 +77,8 @@ CREATE TABLE IF NOT EXISTS metrics.flag_actions (
 """
 
 _FLAG_COLUMNS = ["flag_id", "kpi_id", "kpi_name", "department_code", "period", "kind", "critical", "value",
-                 "baseline_period", "baseline_value", "target", "relative_change", "threshold", "rag_status", "message"]
+                 "baseline_period", "baseline_value", "target", "relative_change", "threshold", "rag_status", "message",
+                 "comparison_basis"]
 
 
 class FlagError(ValueError):
@@ -79,6 +89,8 @@ class FlagError(ValueError):
 class SyncResult:
     raised: list[str] = field(default_factory=list)
     auto_resolved: list[str] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
     updated: int = 0
     condition_gone: list[str] = field(default_factory=list)
 
@@ -115,11 +127,14 @@ def _pct(x: float | None) -> str:
 
 
 def detect_flags(evaluated: pd.DataFrame) -> list[dict]:
-    """Flags the status table calls for, one per event:
+    """Flags the status table calls for, one per onset (docs/kpi_rules.md, section 4):
 
-    - 'red': the KPI turned red (the first red period after a period that was not red; a red spell is one flag);
-    - 'worsened': a period-over-period move past the KPI's threshold the wrong way;
+    - 'red': the KPI turned red (the first red period after a period that was not red; a red spell is one flag).
+      A red flag absorbs the move that took the KPI there: no 'worsened' flag for the same KPI and period, and
+      none for a move while the KPI stays red (the open red flag already asks for action);
+    - 'worsened': a period-over-period move past the KPI's threshold the wrong way, while the KPI is not red;
     - 'moved': the same for a KPI with no desired direction, either way.
+    The comparison is the status engine's (fiscal-year-to-date KPIs never compare across the July reset).
     Moves the right way stay visible in the status table (pop_flag) but ask nobody for action."""
     flags = []
     rows = sorted(evaluated.to_dict("records"), key=lambda r: (r["kpi_id"], parse_period(r["period"])))
@@ -131,45 +146,77 @@ def detect_flags(evaluated: pd.DataFrame) -> list[dict]:
             "critical": bool(row.get("critical")), "value": _clean(row["value"]), "target": _clean(row["target"]),
             "threshold": row["flag_threshold"], "rag_status": row["status"],
             "baseline_period": None, "baseline_value": None, "relative_change": None,
+            "comparison_basis": _clean(row.get("comparison_basis")),
         }
         if _blank(row["value"]):
             continue  # no data: neither starts nor ends a red spell
+        moved = bool(row["pop_flag"]) and row["change_direction"] in ("worse", "up", "down")
+        swing = {"baseline_period": row["previous_period"], "baseline_value": _clean(row["previous_value"]),
+                 "relative_change": _clean(row["relative_change"])} if moved else {}
         if row["status"] == "red" and previous_status.get(row["kpi_id"]) != "red":
-            flags.append({**base, "kind": "red", "message": f"{base['kpi_name']} turned red in {row['period']}: {row['status_reason']}"})
+            message = f"{base['kpi_name']} turned red in {row['period']}: {row['status_reason']}"
+            if moved:
+                message += f" (moved {_pct(swing['relative_change'])} against {row['previous_period']})"
+            flags.append({**base, **swing, "kind": "red", "message": message})
+        was_red = row["status"] == "red"
         previous_status[row["kpi_id"]] = row["status"]
-        if row["pop_flag"] and row["change_direction"] in ("worse", "up", "down"):
+        if moved and not was_red:
             kind = "worsened" if row["change_direction"] == "worse" else "moved"
-            change = _clean(row["relative_change"])
+            against = row["previous_period"] + (" (same period last year)" if base["comparison_basis"] == SAME_PERIOD_LAST_YEAR else "")
             flags.append({
-                **base, "kind": kind, "baseline_period": row["previous_period"],
-                "baseline_value": row["previous_value"], "relative_change": change,
-                "message": (f"{base['kpi_name']} {kind} {_pct(change)} in {row['period']} against "
-                            f"{row['previous_period']} (threshold {row['flag_threshold']:.0%})"),
+                **base, **swing, "kind": kind,
+                "message": (f"{base['kpi_name']} {kind} {_pct(swing['relative_change'])} in {row['period']} against "
+                            f"{against} (threshold {row['flag_threshold']:.0%})"),
             })
     for flag in flags:
         flag["flag_id"] = flag_id(flag["kpi_id"], flag["period"], flag["kind"])
     return flags
 
 
-def recovered(flag: dict, row: dict) -> bool:
-    """Has the indicator recovered in this later status row?
+RESOLVED, CLEARED = "resolved", "condition cleared"
 
-    red: the KPI is out of red (green or yellow). worsened: it meets target again, or is back within the threshold
-    of the value before the swing (or better). moved: back within the threshold of the value before the swing."""
-    value = _clean(row["value"])
-    if value is None:
-        return False
-    if flag["kind"] == "red":
-        return row["status"] in ("green", "yellow")
-    baseline, threshold = flag["baseline_value"], flag["threshold"]
-    if flag["kind"] == "worsened":
-        if row["status"] == "green":
-            return True
-        worse_by = baseline - value if row["desired_direction"] == "up" else value - baseline
+
+def _within(value: float, baseline: float, threshold: float, direction: str) -> bool:
+    """Is ``value`` back within ``threshold`` of ``baseline`` (or better, for a directed KPI)?"""
+    if direction in ("up", "down"):
+        worse_by = baseline - value if direction == "up" else value - baseline
         return worse_by <= 0 or (baseline != 0 and worse_by / abs(baseline) < threshold)
     if value == baseline:
         return True
     return baseline != 0 and abs(value - baseline) / abs(baseline) < threshold
+
+
+def recovery(flag: dict, row: dict) -> str | None:
+    """What a later status row says about a flag: 'resolved', 'condition cleared' or None (still there).
+
+    Resolved only when the KPI recovered on the rule that raised the flag:
+    - red: the KPI is out of red (green or yellow);
+    - worsened: the value is back within the threshold of the value before the swing, or better, and the KPI is not
+      red (for a swing measured against the same period last year, the later period's own value a year earlier);
+    - moved: back within the threshold of the value before the swing.
+    Condition cleared (not resolved): a worsened KPI that meets its target again without undoing the swing, or that
+    undid the swing but is red (its red flag carries on)."""
+    value = _clean(row["value"])
+    if value is None:
+        return None
+    if flag["kind"] == "red":
+        return RESOLVED if row["status"] in ("green", "yellow") else None
+    baseline, threshold = flag["baseline_value"], flag["threshold"]
+    if flag.get("comparison_basis") == SAME_PERIOD_LAST_YEAR:
+        baseline = _clean(row.get("last_year_value"))
+    if baseline is None:
+        return None
+    back = _within(value, baseline, threshold, row["desired_direction"] if flag["kind"] == "worsened" else "none")
+    if flag["kind"] == "moved":
+        return RESOLVED if back else None
+    if back:
+        return RESOLVED if row["status"] != "red" else CLEARED
+    return CLEARED if row["status"] == "green" else None
+
+
+def recovered(flag: dict, row: dict) -> bool:
+    """Has the indicator recovered (on the rule that raised the flag) in this later status row?"""
+    return recovery(flag, row) == RESOLVED
 
 
 def find_recovery(flag: dict, later_rows: list[dict]) -> str | None:
@@ -178,6 +225,34 @@ def find_recovery(flag: dict, later_rows: list[dict]) -> str | None:
         if recovered(flag, row):
             return row["period"]
     return None
+
+
+def find_clearing(flag: dict, later_rows: list[dict]) -> str | None:
+    """The first later period in which the flag's condition cleared without the KPI recovering, if any."""
+    for row in later_rows:
+        outcome = recovery(flag, row)
+        if outcome == RESOLVED:
+            return None
+        if outcome == CLEARED:
+            return row["period"]
+    return None
+
+
+def period_end(period: str) -> dt.date:
+    """Last day of a period (month, fiscal year or day): when its data could first show a condition."""
+    p = parse_period(period)
+    if p.grain == "day":
+        return p.start
+    if p.grain == "fiscal_year":
+        return dt.date(p.start.year + 1, 6, 30)
+    return p.start.replace(day=calendar.monthrange(p.start.year, p.start.month)[1])
+
+
+def days_open(period: str, as_of: dt.date, closed_period: str | None = None) -> int:
+    """Days from the end of the flagged period to the end of the period that closed it (recovered or cleared), or
+    to ``as_of`` while it is open; never negative."""
+    end = period_end(closed_period) if closed_period else as_of
+    return max((end - period_end(period)).days, 0)
 
 
 # ---- persistence ---------------------------------------------------------------------------------------------
@@ -229,8 +304,11 @@ def _spell_already_flagged(flag: dict, stored, rows: list[dict]) -> bool:
     return False
 
 
-def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.datetime | None = None) -> SyncResult:
-    """Raise new flags, refresh existing ones, and auto-resolve those whose indicator recovered; idempotent."""
+def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.datetime | None = None,
+               as_of: dt.date | None = None, escalate_after_days: int = ESCALATE_AFTER_DAYS) -> SyncResult:
+    """Raise new flags, refresh existing ones, auto-resolve those whose indicator recovered (or mark their condition
+    cleared), age them against ``as_of`` (default: the end of the latest period evaluated) and escalate open flags
+    nobody acted on for more than ``escalate_after_days``; idempotent."""
     now = (now or _now()).replace(microsecond=0)
     ensure_schema(con)
     result = SyncResult()
@@ -246,7 +324,8 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
     con.begin()
     try:
         cursor = con.execute("""SELECT flag_id, kpi_id, period, kind, baseline_value, threshold, status,
-                                       recovered_period, condition_present FROM metrics.flags""")
+                                       recovered_period, condition_present, comparison_basis, cleared_period
+                                FROM metrics.flags""")
         names = [d[0] for d in cursor.description]
         stored = {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
         for flag in stored.values():
@@ -271,21 +350,54 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
                         values + [now, now, now])
             _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR, f"raised: {flag['message']}", "open", "engine")
             result.raised.append(flag["flag_id"])
-            stored[flag["flag_id"]] = {**flag, "status": "open", "recovered_period": None, "condition_present": True}
+            stored[flag["flag_id"]] = {**flag, "status": "open", "recovered_period": None, "condition_present": True,
+                                       "cleared_period": None}
 
         for flag in stored.values():
             if flag["recovered_period"] is not None or flag["kpi_id"] not in rows_by_kpi:
                 continue
             flag_period = parse_period(flag["period"])
             later = [r for r in rows_by_kpi[flag["kpi_id"]] if parse_period(r["period"]) > flag_period]
-            recovery = find_recovery({**flag, "baseline_value": _clean(flag["baseline_value"])}, later)
-            if recovery is None:
+            candidate = {**flag, "baseline_value": _clean(flag["baseline_value"])}
+            recovery_period = find_recovery(candidate, later)
+            if recovery_period is None:
+                cleared = find_clearing(candidate, later)
+                if cleared is not None and flag.get("cleared_period") is None:
+                    con.execute("UPDATE metrics.flags SET cleared_period = ? WHERE flag_id = ?", [cleared, flag["flag_id"]])
+                    flag["cleared_period"] = cleared
+                    if flag["status"] not in ("resolved", CLEARED):
+                        _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR,
+                                       f"condition cleared in {cleared} without the indicator recovering on the rule "
+                                       f"that raised the flag: not resolved", CLEARED, "engine")
+                        flag["status"] = CLEARED
+                        result.cleared.append(flag["flag_id"])
                 continue
-            con.execute("UPDATE metrics.flags SET recovered_period = ? WHERE flag_id = ?", [recovery, flag["flag_id"]])
+            con.execute("UPDATE metrics.flags SET recovered_period = ? WHERE flag_id = ?", [recovery_period, flag["flag_id"]])
+            flag["recovered_period"] = recovery_period
             if flag["status"] != "resolved":  # a person may already have resolved it; the log keeps their word
                 _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR,
-                               f"auto-resolved: indicator recovered in {recovery}", "resolved", "engine")
+                               f"auto-resolved: indicator recovered in {recovery_period}", "resolved", "engine")
+                flag["status"] = "resolved"
                 result.auto_resolved.append(flag["flag_id"])
+        _refresh_status(con)
+
+        # age every flag against the data's as-of date, and escalate those nobody acted on
+        as_of = as_of or max((period_end(r["period"]) for r in evaluated.to_dict("records")), default=now.date())
+        current = con.execute("""SELECT flag_id, period, recovered_period, cleared_period, status, condition_present
+                                 FROM metrics.flags""").fetchall()
+        acted = {row[0] for row in con.execute(
+            "SELECT DISTINCT flag_id FROM metrics.flag_actions WHERE source <> 'engine' OR status = 'escalated'").fetchall()}
+        for fid, period, recovered_p, cleared_p, status_now, present in current:
+            closed = recovered_p or cleared_p
+            age = days_open(period, as_of, closed)
+            con.execute("UPDATE metrics.flags SET opened_on = ?, closed_on = ?, days_open = ? WHERE flag_id = ?",
+                        [period_end(period), period_end(closed) if closed else None, age, fid])
+            if (status_now == "open" and closed is None and present and fid not in acted
+                    and age > escalate_after_days):
+                _insert_action(con, fid, now, SYSTEM_ACTOR,
+                               f"auto-escalated: open {age} days with no action recorded", "escalated", "engine")
+                result.escalated.append(fid)
+        _refresh_status(con)
         _refresh_status(con)
         con.commit()
     except Exception:

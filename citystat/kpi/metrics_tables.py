@@ -17,14 +17,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from citystat.kpi import cityscore, flags, goals, memo, series, status
+from citystat.kpi import caveats, cityscore, flags, goals, memo, series, status
 from citystat.kpi.periods import parse_period
 from citystat.kpi.problems import Problem, ValidationError
 from citystat.kpi.registry import Registry
 from citystat.kpi.submissions import check_submissions, location
 from citystat import settings
 from citystat.settings import warehouse_dir
-from citystat.warehouse import comment_table, has_table, require, write_table
+from citystat.warehouse import MissingMartError, comment_table, has_table, require, write_table
 
 FLAG_ACTIONS_ENV = "CITYSTAT_FLAG_ACTIONS"
 
@@ -73,6 +73,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "lineage": "Inventory datasets the value comes from, system.dataset separated by ';'.",
             "source": "computed (marts.kpi_values) or submitted (performance office template).",
             "description": "Exact definition: numerator, denominator, period.",
+            "rules_profile": "Status and trend rules applied to the KPI: default (docs/kpi_rules.md) or mmr (the NYC "
+                             "Comptroller's evaluation of the Mayor's Management Report).",
         },
     ),
     "kpi_series": (
@@ -132,6 +134,17 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "trend_vs_3yr_avg": "improving / not improving / insufficient data against avg_3yr.",
             "avg_5yr": "Mean of the same month in the five prior years (all five needed).",
             "trend_vs_5yr_avg": "improving / not improving / insufficient data against avg_5yr.",
+            "rules_profile": "Rules applied: default, or mmr (met and colour on the fiscal-year-to-date value; an unchanged "
+                             "value counts as improving; 3- and 5-year averages over the prior years available).",
+            "comparison_basis": "How previous_value was chosen: 'previous period' (the latest earlier month with a value; for "
+                                "fiscal-year-to-date KPIs only within the same fiscal year) or 'same period last year' (the "
+                                "first value of a fiscal year of a fiscal-year-to-date KPI); NULL = no comparison.",
+            "ytd_value": "Fiscal year to date value: the value itself for fiscal-year-to-date KPIs, else the mean of the fiscal "
+                         "year's monthly values so far (what the mmr profile judges).",
+            "gray_reason": "Why the status is gray: no data, tracked (direction none: a volume read beside its outcome, "
+                           "never rated), no target, or too few periods; NULL when the status is a colour.",
+            "caveat": "Data held back at landing (e.g. a file refused for schema drift) from a dataset the KPI comes from, "
+                      "so the value may be short; NULL when nothing is held back.",
         },
     ),
     "goal_progress": (
@@ -150,8 +163,10 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "baseline": "Value at the start.",
             "target_value": "Value to reach.",
             "current_value": "Value on as_of (cumulative or level, see measure); NULL = no data yet.",
-            "progress": "(current - baseline) / (target - baseline); 1 = achieved.",
-            "days_elapsed": "Days from start_date to as_of.",
+            "progress": "Bounded 0-1: (current - baseline) / (target - baseline) limited to [0, 1] for increase and "
+                        "decrease goals (0 = no progress or worse than baseline, 1 = achieved); for maintain goals the "
+                        "share of periods since the start that held the level.",
+            "days_elapsed": "Days from start_date to judged_on (the deadline stops the clock).",
             "days_total": "Days from start_date to deadline.",
             "days_remaining": "Days from as_of to deadline (0 once passed).",
             "elapsed_share": "days_elapsed / days_total, at most 1.",
@@ -159,7 +174,16 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "actual_pace_per_day": "(current - baseline) / days_elapsed.",
             "pace_to_finish_per_day": "(target - current) / days_remaining: the pace needed from now on.",
             "projected_completion_date": "start_date + ceil((target - baseline) / actual pace) days; NULL without progress.",
-            "status": "not started, no data, achieved, missed, on track or off track.",
+            "status": "not started, no data, achieved, missed, on track or off track; past the deadline only the final "
+                      "verdict (achieved or missed), judged on values up to the deadline.",
+            "goal_type": "increase (target above baseline), decrease ('reduce to': target below baseline) or maintain "
+                         "(target = baseline: hold the level).",
+            "change_from_baseline": "current_value - baseline, signed (progress is bounded to 0-1; this keeps a move the "
+                                    "wrong way visible).",
+            "judged_on": "min(as_of, deadline): the date the value is read on; later values never count.",
+            "final": "The deadline has passed: status is the final verdict.",
+            "caveat": "Data held back at landing from a dataset the goal's KPI comes from (the value may be short); NULL "
+                      "when nothing is held back.",
         },
     ),
     "cityscore": (
@@ -190,7 +214,8 @@ FLAG_DOCS = (
         "kpi_name": "Its name.",
         "department_code": "Its department.",
         "period": "Month the condition appeared (YYYY-MM).",
-        "kind": "red (turned red), worsened (moved the wrong way past the threshold), moved (direction-none KPI past the threshold).",
+        "kind": "red (turned red; absorbs the move that took it there), worsened (moved the wrong way past the threshold "
+                "while not red), moved (direction-none KPI past the threshold).",
         "critical": "Critical indicator.",
         "value": "Value in the flagged period.",
         "baseline_period": "Swings: the period compared with.",
@@ -200,12 +225,21 @@ FLAG_DOCS = (
         "threshold": "The KPI's flag threshold.",
         "rag_status": "Status (colour) in the flagged period.",
         "message": "What happened, in words.",
-        "status": "open, acknowledged, escalated or resolved (the latest action).",
+        "status": "open, acknowledged, escalated, resolved (recovered on the rule that raised it) or condition cleared "
+                  "(the condition went away without that recovery) - the latest action.",
         "raised_at": "When the engine raised it.",
         "updated_at": "Time of the latest action.",
         "condition_present": "Does the latest evaluation still show the condition (false after a data revision removed it).",
         "last_evaluated_at": "Last time the engine looked at it.",
-        "recovered_period": "First later month in which the indicator recovered (the engine then resolves the flag once).",
+        "recovered_period": "First later month in which the indicator recovered on the rule that raised the flag (the "
+                            "engine then resolves the flag once).",
+        "comparison_basis": "Swings: previous period, or same period last year (first month of a fiscal year of a "
+                            "fiscal-year-to-date KPI).",
+        "cleared_period": "First later month in which the condition cleared without that recovery (state 'condition cleared').",
+        "opened_on": "Last day of the flagged month: when the data first showed the condition.",
+        "closed_on": "Last day of the month that recovered or cleared it; NULL while open.",
+        "days_open": "Days from opened_on to closed_on, or to the data's as-of date while open; an open flag with no "
+                     "action for more than 60 days is escalated by the engine.",
     },
 )
 FLAG_ACTION_DOCS = (
@@ -229,7 +263,7 @@ STATUS_TABLE_COLUMNS = ["kpi_id", "kpi_name", "department_code", "period", "peri
                         "status_reason", "distance_from_target", "score", "periods_with_data", "previous_period",
                         "previous_value", "gap_periods", "relative_change", "change_direction", "flag_threshold",
                         "pop_flag", "last_year_value", "trend_vs_last_year", "avg_3yr", "trend_vs_3yr_avg", "avg_5yr",
-                        "trend_vs_5yr_avg"]
+                        "trend_vs_5yr_avg", "rules_profile", "comparison_basis", "ytd_value", "gray_reason", "caveat"]
 SERIES_COLUMNS = list(TABLE_DOCS["kpi_series"][1])
 PROBLEM_COLUMNS = list(TABLE_DOCS["kpi_submission_problems"][1])
 GOAL_TABLE_COLUMNS = list(TABLE_DOCS["goal_progress"][1])
@@ -379,8 +413,9 @@ def evaluate_series(values: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     return status.evaluate(series.prepare(records, registry))
 
 
-def status_table(evaluated: pd.DataFrame, values: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    out = evaluated.rename(columns={"name": "kpi_name"}).merge(values[["kpi_id", "period", "source"]],
+def status_table(evaluated: pd.DataFrame, values: pd.DataFrame, registry: Registry,
+                 kpi_caveats: dict[str, str] | None = None) -> pd.DataFrame:
+    out = caveats.add_caveats(evaluated, kpi_caveats or {}).rename(columns={"name": "kpi_name"}).merge(values[["kpi_id", "period", "source"]],
                                                                 on=["kpi_id", "period"], how="left")
     out["unit"] = out["kpi_id"].map(lambda k: registry.kpis[k].unit if k in registry.kpis else None)
     out["period_month"] = out["period"].map(lambda p: parse_period(p).start)
@@ -388,9 +423,20 @@ def status_table(evaluated: pd.DataFrame, values: pd.DataFrame, registry: Regist
     return out[STATUS_TABLE_COLUMNS]
 
 
-def write_kpi_status(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataFrame:
+def current_caveats(registry: Registry, held_back: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """{kpi_id: caveat} from the files held back at landing (``caveats.held_back_files`` unless given)."""
+    if held_back is None:
+        try:
+            held_back = caveats.held_back_files()
+        except (FileNotFoundError, OSError, ValueError):
+            held_back = {}  # no drop folders or inventory here: nothing known to be held back
+    return caveats.kpi_caveats(registry, held_back)
+
+
+def write_kpi_status(con: duckdb.DuckDBPyConnection, registry: Registry,
+                     held_back: dict[str, list[str]] | None = None) -> pd.DataFrame:
     values = read_series(con)
-    table = status_table(evaluate_series(values, registry), values, registry)
+    table = status_table(evaluate_series(values, registry), values, registry, current_caveats(registry, held_back))
     _write(con, "kpi_status", table, {**_DATES, "met": "BOOLEAN", "critical": "BOOLEAN", "pop_flag": "BOOLEAN",
                                       "fiscal_year": "INTEGER", "gap_periods": "INTEGER"})
     return table
@@ -440,7 +486,11 @@ def write_flags(con: duckdb.DuckDBPyConnection, actions_csv: Path | None = None,
     A missing CSV is created from the whole action log (the office's starting point); an existing one is only read,
     never rewritten. A CSV with a bad row is not imported at all (every problem is reported)."""
     path = Path(actions_csv) if actions_csv else flag_actions_path()
-    result = FlagsResult(sync=flags.sync_flags(con, read_status(con), now=now), actions_csv=path)
+    try:
+        as_of = data_as_of(con)
+    except (ValueError, MissingMartError):
+        as_of = None  # no as-of date: the end of the latest period evaluated
+    result = FlagsResult(sync=flags.sync_flags(con, read_status(con), now=now, as_of=as_of), actions_csv=path)
     if path.exists():
         try:
             result.imported, result.already_logged = flags.import_actions(con, path)
@@ -469,15 +519,19 @@ def read_goals(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return goals.read_goals(frame, GOALS)
 
 
-def goal_table(goal_rows: list[dict], values: pd.DataFrame, as_of: dt.date, registry: Registry) -> pd.DataFrame:
+def goal_table(goal_rows: list[dict], values: pd.DataFrame, as_of: dt.date, registry: Registry,
+               kpi_caveats: dict[str, str] | None = None) -> pd.DataFrame:
     paced = goals.pace_goals(goal_rows, values[["kpi_id", "period", "value"]], as_of, registry)
+    if len(paced):
+        paced = caveats.add_caveats(paced, kpi_caveats or {})
     return paced.reindex(columns=GOAL_TABLE_COLUMNS)
 
 
 def write_goal_progress(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: dt.date | None = None) -> pd.DataFrame:
     as_of = as_of or data_as_of(con)
-    table = goal_table(read_goals(con), read_series(con), as_of, registry)
-    _write(con, "goal_progress", table, {"as_of": "DATE", "start_date": "DATE", "deadline": "DATE",
+    table = goal_table(read_goals(con), read_series(con), as_of, registry, current_caveats(registry))
+    _write(con, "goal_progress", table, {"as_of": "DATE", "start_date": "DATE", "deadline": "DATE", "judged_on": "DATE",
+                                         "final": "BOOLEAN", "change_from_baseline": "DOUBLE", "caveat": "VARCHAR",
                                          "projected_completion_date": "DATE", "progress": "DOUBLE",
                                          "current_value": "DOUBLE", "actual_pace_per_day": "DOUBLE",
                                          "pace_to_finish_per_day": "DOUBLE"})

@@ -23,14 +23,19 @@ TARGETS_PATH = SEEDS_DIR / "kpi_targets.csv"
 REGISTRY_COLUMNS = [
     "id", "name", "department_code", "strategic_priority", "kind", "paired_kpi_id", "unit",
     "desired_direction", "grain", "yellow_band", "red_band", "critical", "flag_threshold",
-    "min_periods_for_status", "lineage", "source", "description",
+    "min_periods_for_status", "lineage", "source", "description", "rules_profile",
 ]
+# columns a registry file may leave out (older files): their default applies to every row
+OPTIONAL_REGISTRY_COLUMNS = {"rules_profile": "default"}
 TARGET_COLUMNS = ["kpi_id", "fiscal_year", "target"]
 
 KINDS = ("output", "outcome", "efficiency")
 DIRECTIONS = ("up", "down", "none")
 GRAINS = ("month", "fytd")
 SOURCES = ("computed", "submitted")
+# status and trend rule profiles (docs/kpi_rules.md, section 3): the documented default, or the NYC Comptroller's
+# evaluation of the Mayor's Management Report
+RULE_PROFILES = ("default", "mmr")
 # pct values are percentages 0-100 (not 0-1), as the MMR prints them
 UNITS = ("pct", "count", "ratio", "days", "hours", "seconds", "usd", "miles", "acres", "points")
 ADDITIVE_UNITS = frozenset({"count", "miles", "usd"})  # values that add up over periods (a goal sums them)
@@ -68,6 +73,7 @@ class KpiDefinition:
     lineage: tuple[str, ...]
     source: str
     description: str
+    rules_profile: str = "default"
 
     @property
     def additive(self) -> bool:
@@ -100,14 +106,18 @@ class Registry:
         return pd.DataFrame(rows, columns=TARGET_COLUMNS)
 
 
-def _read_rows(path: Path, expected: list[str], problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
-    """Rows with their line numbers; a missing or misnamed column is one problem, reported before any row."""
+def _read_rows(path: Path, expected: list[str], problems: list[Problem],
+               optional: dict[str, str] | None = None) -> list[tuple[int, dict[str, str]]]:
+    """Rows with their line numbers; a missing or misnamed column is one problem, reported before any row.
+
+    ``optional`` columns ({name: default}) may be left out of the file; rows then get the default."""
+    optional = optional or {}
     if not path.exists():
         raise FileNotFoundError(f"{path}: file not found")
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
-        missing = [c for c in expected if c not in header]
+        missing = [c for c in expected if c not in header and c not in optional]
         unknown = [c for c in header if c not in expected]
         if missing or unknown:
             parts = []
@@ -124,7 +134,11 @@ def _read_rows(path: Path, expected: list[str], problems: list[Problem]) -> list
                 continue
             if all(not (v or "").strip() for v in row.values()):
                 continue  # blank line
-            rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+            cells = {k: (v or "").strip() for k, v in row.items()}
+            for column, default in optional.items():
+                if not cells.get(column):
+                    cells[column] = default
+            rows.append((reader.line_num, cells))
         return rows
 
 
@@ -233,6 +247,7 @@ def _parse_kpi(row: dict, check: _RowChecker, departments: frozenset[str]) -> Kp
         lineage=lineage,
         source=source,
         description=check.text(row, "description"),
+        rules_profile=check.choice(row, "rules_profile", RULE_PROFILES),
     )
     if len(check.problems) > before:
         return None
@@ -298,7 +313,7 @@ def load_registry(registry_path: Path | None = None, targets_path: Path | None =
     departments = departments if departments is not None else inventory_departments()
     problems: list[Problem] = []
     parsed: dict[str, tuple[int, KpiDefinition]] = {}
-    for line, row in _read_rows(registry_path, REGISTRY_COLUMNS, problems):
+    for line, row in _read_rows(registry_path, REGISTRY_COLUMNS, problems, OPTIONAL_REGISTRY_COLUMNS):
         kpi = _parse_kpi(row, _RowChecker(str(registry_path), line, problems), departments)
         if kpi is None:
             continue

@@ -19,15 +19,17 @@ from citystat.kpi.registry import (
     DEFAULT_FLAG_THRESHOLD,
     DEFAULT_YELLOW_BAND,
     DIRECTIONS,
+    GRAINS,
+    RULE_PROFILES,
     Registry,
 )
 
 REQUIRED = ("kpi_id", "value")  # plus period or fiscal_year
 OPTIONAL = ("target", "desired_direction", "yellow_band", "red_band", "flag_threshold",
-            "min_periods_for_status", "critical", "department_code")
+            "min_periods_for_status", "critical", "department_code", "grain", "rules_profile")
 PREPARED_COLUMNS = ["kpi_id", "period", "fiscal_year", "value", "target", "target_basis", "desired_direction",
                     "yellow_band", "red_band", "flag_threshold", "min_periods_for_status", "critical",
-                    "department_code", "name", "unit"]
+                    "department_code", "name", "unit", "grain", "rules_profile"]
 
 
 def _missing(value) -> bool:
@@ -91,6 +93,14 @@ def _parse_record(raw: dict, at: str, problems: list[Problem]) -> dict | None:
     min_periods = _number(raw.get("min_periods_for_status"), "min_periods_for_status", at, problems, minimum=1)
     if min_periods is not None and min_periods != int(min_periods):
         problems.append(Problem(at, "min_periods_for_status", f"{min_periods:g} is not a whole number"))
+    choices = {}
+    for field, allowed in (("grain", GRAINS), ("rules_profile", RULE_PROFILES)):
+        choices[field] = None
+        if not _missing(raw.get(field)):
+            text = str(raw[field]).strip().lower()
+            if text not in allowed:
+                problems.append(Problem(at, field, f"{raw[field]!r} is not one of {', '.join(allowed)}"))
+            choices[field] = text
     critical = None
     if not _missing(raw.get("critical")):
         text = str(raw["critical"]).strip().lower()
@@ -109,6 +119,7 @@ def _parse_record(raw: dict, at: str, problems: list[Problem]) -> dict | None:
         "min_periods_for_status": int(min_periods) if min_periods is not None else None,
         "critical": critical,
         "department_code": None if _missing(raw.get("department_code")) else str(raw["department_code"]).strip(),
+        **choices,
     }
     return None if len(problems) > before else record
 
@@ -223,5 +234,7 @@ def prepare(records: list[dict], registry: Registry | None = None,
             "department_code": pick("department_code", None),
             "name": kpi.name if kpi is not None else kpi_id,
             "unit": kpi.unit if kpi is not None else None,
+            "grain": pick("grain", "month"),
+            "rules_profile": pick("rules_profile", "default"),
         })
     return pd.DataFrame(rows, columns=PREPARED_COLUMNS).astype({"value": "float64", "target": "float64"})

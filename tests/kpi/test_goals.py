@@ -46,11 +46,13 @@ def test_goal_that_goes_down():
     assert pacing.projected_completion_date == START + dt.timedelta(days=900)
 
 
-def test_after_the_deadline_the_pace_uses_every_elapsed_day():
-    # 1,109 addressed by 2026-10-31, 1,034 days after the start: 1000 * 1034 / 1109 = 932.4 -> 933 days
-    pacing = goals.pace_goal("G", 0, 1000, START, DEADLINE, 1109, dt.date(2026, 10, 31))
-    assert pacing.days_elapsed == 1034 and pacing.elapsed_share == 1.0 and pacing.status == "achieved"
-    assert pacing.projected_completion_date == dt.date(2026, 7, 22)
+def test_after_the_deadline_the_clock_stops_at_the_deadline():
+    # judged on 2026-10-31, after the deadline 2026-09-27: the value given is the one on the deadline (1,050) and the
+    # days stop at 1,000: pace 1.05/day, projected 1000 / 1.05 = 952.4 -> 953 days -> 2026-08-11; final verdict
+    pacing = goals.pace_goal("G", 0, 1000, START, DEADLINE, 1050, dt.date(2026, 10, 31))
+    assert pacing.days_elapsed == 1000 and pacing.elapsed_share == 1.0 and pacing.status == "achieved"
+    assert pacing.judged_on == DEADLINE and pacing.final is True
+    assert pacing.projected_completion_date == dt.date(2026, 8, 11)
 
 
 def test_achieved_missed_not_started_and_no_pace():

@@ -71,17 +71,19 @@ def warehouse(tmp_path):
     db = tmp_path / "warehouse" / "work.duckdb"
     db.parent.mkdir()
     with duckdb.connect(str(db)) as con:
-        flags.sync_flags(con, run_engine(monthly("k", "2025-01", [100.0, 85.0], target=100.0, desired_direction="up")))
+        # k turns red in February (the -15% move is part of its red flag); w worsens -15.4% but stays green
+        flags.sync_flags(con, run_engine(monthly("k", "2025-01", [100.0, 85.0], target=100.0, desired_direction="up")
+                                         + monthly("w", "2025-01", [130.0, 110.0], target=100.0, desired_direction="up")))
     return db
 
 
 def test_flags_commands(warehouse, tmp_path):
     db = ["--db", str(warehouse)]
     listed = runner.invoke(app, ["flags", "list", *db], env={"COLUMNS": "250"})
-    assert listed.exit_code == 0 and "k:2025-02:red" in listed.output and "k:2025-02:worsened" in listed.output
+    assert listed.exit_code == 0 and "k:2025-02:red" in listed.output and "w:2025-02:worsened" in listed.output
     acked = runner.invoke(app, ["flags", "ack", "k:2025-02:red", "--by", "analyst", "-m", "called the director", *db])
     assert acked.exit_code == 0 and "k:2025-02:red: acknowledged by analyst" in acked.output
-    escalated = runner.invoke(app, ["flags", "escalate", "k:2025-02:worsened", "--by", "analyst", *db])
+    escalated = runner.invoke(app, ["flags", "escalate", "w:2025-02:worsened", "--by", "analyst", *db])
     assert escalated.exit_code == 0
     history = runner.invoke(app, ["flags", "history", "k:2025-02:red", *db])
     assert history.exit_code == 0 and "acknowledged" in history.output and "called the director" in history.output
@@ -95,7 +97,7 @@ def test_flags_commands(warehouse, tmp_path):
     result = runner.invoke(app, ["flags", "export", str(exported), *db])
     assert result.exit_code == 0 and "5 action(s)" in result.output
     with exported.open("a") as handle:
-        handle.write("k:2025-02:worsened,,,,2026-11-20 10:00,Deputy Mayor,,resolved,\n")
+        handle.write("w:2025-02:worsened,,,,2026-11-20 10:00,Deputy Mayor,,resolved,\n")
     result = runner.invoke(app, ["flags", "import", str(exported), *db])
     assert result.exit_code == 1
     assert f"{exported} line 7: action: is required" in result.output

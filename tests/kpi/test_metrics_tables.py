@@ -102,7 +102,7 @@ def test_a_bad_csv_row_imports_nothing_and_says_where(status_db, tmp_path):
         handle.write("cs_requests_received:2025-09:moved,,,,2025-11-02 10:00,Performance Office,done,finished,\n")
     result = tables.write_flags(status_db, csv_path)
     assert [str(p) for p in result.csv_problems] == [
-        f"{csv_path} line 5: status: 'finished' is not one of open, acknowledged, escalated, resolved"]
+        f"{csv_path} line 5: status: 'finished' is not one of open, acknowledged, escalated, resolved, condition cleared"]
     assert result.imported == 0
     assert status_db.execute("SELECT count(*) FROM metrics.flag_actions WHERE source = 'csv'").fetchone()[0] == 0
 
