@@ -29,11 +29,15 @@ def _fmt(x) -> str:
 
 @app.command()
 def status(
-    series: Path = typer.Argument(..., help="Long-format CSV: kpi_id, period (YYYY-MM, FYyyyy or YYYY-MM-DD) or fiscal_year, value; optional target, desired_direction, yellow_band, red_band, flag_threshold, min_periods_for_status, critical, department_code."),
+    series: Path = typer.Argument(..., help="Long-format CSV: kpi_id, period (YYYY-MM, FYyyyy or YYYY-MM-DD) or fiscal_year, value; optional target, desired_direction, yellow_band, red_band, flag_threshold, min_periods_for_status, critical, department_code, grain (month|fytd), rules_profile (default|mmr)."),
     out: Path = typer.Option(None, "--out", "-o", help="Write the full status table to this CSV instead of printing a summary table."),
     targets: Path = typer.Option(None, "--targets", help="CSV kpi_id, fiscal_year, target: targets for rows that carry none (before the registry's)."),
     use_registry: bool = typer.Option(True, "--registry/--no-registry", help="Fill directions, bands, thresholds and targets of known KPI ids from the registry."),
     score_cap: float = typer.Option(1.25, min=1.0, help="Cap on the CityScore-style score."),
+    rules: str = typer.Option(None, "--rules", help="Rule profile for every KPI: default (docs/kpi_rules.md) or mmr (the NYC "
+                              "Comptroller's evaluation of the MMR: met on the fiscal-year-to-date value, unchanged = "
+                              "improving, 3-/5-year averages over the years available). Without it each KPI uses its "
+                              "registry profile (default when unknown)."),
 ) -> None:
     """Status of every KPI and period in SERIES: met, red/yellow/green/gray, score, trend, period-over-period flag."""
     from citystat.kpi import series as series_mod
@@ -41,11 +45,15 @@ def status(
     from citystat.kpi.registry import load_registry, load_targets
     from citystat.kpi.status import evaluate
 
+    from citystat.kpi.status import PROFILES
+
+    if rules is not None and rules not in PROFILES:
+        _fail(f"--rules {rules!r} is not one of {', '.join(PROFILES)}")
     try:
         registry = load_registry() if use_registry else None
         extra_targets = load_targets(targets, registry.kpis if registry else None) if targets else None
         records, ignored = series_mod.read_series_csv(series)
-        table = evaluate(series_mod.prepare(records, registry, extra_targets), score_cap=score_cap)
+        table = evaluate(series_mod.prepare(records, registry, extra_targets), score_cap=score_cap, rules=rules)
     except (ValidationError, FileNotFoundError) as error:
         _fail(error)
     if ignored:
