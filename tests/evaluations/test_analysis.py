@@ -166,3 +166,29 @@ def test_an_imbalanced_pre_period_is_flagged_by_hand(tmp_path):
     assert (b["mean_treated"], b["mean_control"], b["difference"]) == pytest.approx((12.75, 4.75, 8.0))
     assert not b["balanced"] and b["p_value"] < 0.05
     assert out.results.iloc[0]["result"].startswith("WARNING: the pre-period is not balanced")
+
+
+@pytest.mark.timeout(120)
+def test_a_phased_rollout_uses_period_fixed_effects(tmp_path):
+    """Stepped wedge: inspector a starts week 0, b week 1, c and d never. Days = 5 + 2 x week - 3 x treated, +-0.5
+    in pairs, so OLS with period fixed effects gives exactly -3 (a plain difference in means would not: the
+    treated records lean to week 1, which is 2 days slower)."""
+    registry = {"evaluations": [{**HAND_REGISTRY["evaluations"][0], "assignment": {
+        "method": "phased", "unit": "inspector", "unit_column": "inspector", "units": ["a", "b", "c", "d"],
+        "period": "week", "phases": {"a": "2026-02-02", "b": "2026-02-09"}}}]}
+    (evaluation,) = parse(registry)
+    phase = {"a": 0, "b": 1}
+    rows = []
+    for unit in "abcd":
+        for week, day in ((0, "2026-02-03"), (1, "2026-02-10")):
+            treated = unit in phase and week >= phase[unit]
+            for noise in (-0.5, 0.5):
+                rows.append((unit, day, 5 + 2 * week - 3 * treated + noise))
+    con = duckdb.connect(str(tmp_path / "hand.duckdb"))
+    _cases(con, rows)
+    out = analyse(con, evaluation, dt.date(2026, 3, 1))
+    r = out.results.iloc[0]
+    assert (r["n_treated"], r["n_control"]) == (6, 10)  # a: 2 weeks, b: week 1 -> 3 cells x 2 records
+    assert r["effect"] == pytest.approx(-3.0)
+    assert r["method"] == "OLS, cluster-robust SE by unit with period fixed effects"
+    assert out.balance.empty and r["units_treated"] is None
