@@ -315,6 +315,12 @@ def execute(request: RunRequest, on_event: Callable[[str, str], None] = lambda k
 def _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_launch) -> RunOutcome:
     from orchestration.lib.recovery import recover_stale_runs
 
+    # Create every SQLite storage here first: on a fresh DAGSTER_HOME the code server opening the same instance
+    # at the same moment races the schema migration ("alembic_version has more than one head").
+    instance.get_run_records(limit=1)
+    instance.event_log_storage.get_concurrency_keys()
+    if instance.schedule_storage is not None:
+        instance.schedule_storage.all_instigator_state()
     recovered = recover_stale_runs(instance)
     with _Interrupts() as interrupts, workspace(instance) as (context, location):
         run, total, keys = create_run(instance, location, request, run_id, tags)
