@@ -106,11 +106,17 @@ def build_memo(month: str, status: pd.DataFrame, flags: pd.DataFrame | None = No
     if flags is not None and len(flags):
         new = flags[flags["period"] == month]
         older = flags[(flags["period"].map(lambda p: parse_period(p) < period)) & (flags["status"] != "resolved")]
-        flag_rows = lambda frame: [[r.flag_id, r.department_code, r.message, r.status] for r in frame.sort_values("flag_id").itertuples()]
-        parts.append(_section("New flags this month", _table(["flag", "department", "what", "status"], flag_rows(new)) if len(new) else "",
+        def days(r) -> str:
+            value = getattr(r, "days_open", None)
+            return "" if value is None or pd.isna(value) else f"{int(value)}"
+
+        flag_rows = lambda frame: [[r.flag_id, r.department_code, r.message, r.status, days(r)]
+                                   for r in frame.sort_values("flag_id").itertuples()]
+        headers = ["flag", "department", "what", "status", "days open"]
+        parts.append(_section("New flags this month", _table(headers, flag_rows(new)) if len(new) else "",
                               "No new flags."))
         parts.append(_section("Unresolved flags from earlier months",
-                              _table(["flag", "department", "what", "status"], flag_rows(older)) if len(older) else "",
+                              _table(headers, flag_rows(older)) if len(older) else "",
                               "None: every earlier flag is resolved."))
     else:
         parts.append(_section("Flags", "", "No flags recorded."))
