@@ -59,10 +59,14 @@ def _treated_mask(rollout: dict, type_idx, type_code: int, requested, zipcode) -
     in_window = (type_idx == type_code) & (requested >= start) & (week < rollout["weeks"])
     if not in_window.any():
         return in_window
-    treated = assignment(rollout)
+    grid = np.zeros((len(DISTRICT_ZIPCODES), rollout["weeks"]), dtype=bool)  # treated[zip index, week]
+    for z, w in assignment(rollout):
+        grid[DISTRICT_ZIPCODES.index(z), w] = True
+    zip_idx = np.searchsorted(np.asarray(DISTRICT_ZIPCODES), np.asarray(zipcode, dtype=str))
+    known = in_window & (zip_idx < len(DISTRICT_ZIPCODES))
+    known[known] &= np.asarray(DISTRICT_ZIPCODES)[zip_idx[known]] == np.asarray(zipcode, dtype=str)[known]
     mask = np.zeros(len(requested), dtype=bool)
-    for i in np.flatnonzero(in_window):
-        mask[i] = (str(zipcode[i]), int(week[i])) in treated
+    mask[known] = grid[zip_idx[known], week[known]]
     return mask
 
 
