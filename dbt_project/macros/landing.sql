@@ -6,7 +6,7 @@
         scripts/generate_sources.py writes from data_inventory/inventory.yaml. -#}
     {%- set found = [] -%}
     {%- if execute -%}
-        {%- for node in graph.sources.values() -%}
+        {%- for node in graph.get('sources', {}).values() -%}
             {%- if node.source_name == source_name and node.name == table_name -%}
                 {%- for column in node.columns.values() -%}
                     {%- set meta = column.get('meta') or {} -%}
