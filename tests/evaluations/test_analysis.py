@@ -92,6 +92,10 @@ def test_tables_and_memo_section_when_reported(warehouse, registry):
     assert stored[0] == ("pothole_triage", "closed_on_time", "reported")
     comment = warehouse.execute("select comment from duckdb_tables() where table_name = 'evaluation_results'").fetchone()[0]
     assert comment.startswith("Low-cost evaluations")
+    undocumented = warehouse.execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'metrics' and table_name in "
+        "('evaluation_results', 'evaluation_balance', 'evaluation_assignments') and coalesce(comment, '') = ''").fetchall()
+    assert undocumented == []
     (section,) = memo_sections(warehouse)
     assert section.startswith("## Evaluations\n")
     assert "**New pothole triage process** (pothole_triage; service district (ZIP code) x week, randomized;" in section
