@@ -3,7 +3,9 @@
 Deadlines: httpx's timeouts bound each socket operation, so a server dripping one byte every few seconds
 never trips them. Every request therefore also has a total deadline (``request_deadline``: headers and
 the whole body), and every extraction one for all its requests and retries (``asset_deadline``); the
-error names the URL, the attempts and the time spent.
+error names the URL, the attempts and the time spent. A base URL that ran out of time (no answer, not an
+HTTP error) is not tried again by the next assets of the same run for ``UNRESPONSIVE_SECONDS``: three
+datasets of one dead portal cost one deadline, not three.
 """
 from __future__ import annotations
 
@@ -52,6 +54,15 @@ def describe(exc: BaseException) -> str:
     return str(exc)
 
 
+UNRESPONSIVE_SECONDS = 300.0
+_unresponsive: dict[str, tuple[float, str]] = {}  # base URL -> (monotonic time it failed, why); this process only
+_unresponsive_lock = threading.Lock()
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    return isinstance(exc, (RequestDeadline, httpx.TimeoutException))
+
+
 class JsonReply(NamedTuple):
     data: Any
     headers: httpx.Headers
@@ -63,6 +74,7 @@ class JsonApi:
     def __init__(self, spec: SourceSpec, base_url: str, *, policy: RetryPolicy, timeout: float,
                  request_deadline: float | None = None, asset_deadline: float | None = None):
         self.spec, self.policy = spec, policy
+        self.base_url = base_url.rstrip("/")
         self.request_deadline = request_deadline if request_deadline is not None else max(timeout * 2, timeout + 5)
         self.started = time.monotonic()
         self.deadline_at = self.started + asset_deadline if asset_deadline is not None else None
@@ -129,13 +141,27 @@ class JsonApi:
                 raise SourceError(f"{self.spec.label}: GET {unquote(str(request.url))} did not return JSON: {_snippet(response)}") from exc
 
         where = f"GET {unquote(str(request.url))}"
+        with _unresponsive_lock:
+            failed = _unresponsive.get(self.base_url)
+        if failed and time.monotonic() - failed[0] < UNRESPONSIVE_SECONDS:
+            raise SourceUnavailable(self.spec, where, 0, f"not attempted: {self.base_url} gave no answer in time "
+                                    f"{time.monotonic() - failed[0]:.0f} s ago in this run ({failed[1]})", 0.0)
         try:
             return call_with_retries(
                 once, policy=self.policy, is_transient=is_transient, describe=describe,
                 spec=self.spec, where=where, deadline=self.deadline_at,
             )
         except AssetDeadline as exc:
+            self._mark_unresponsive(str(exc))
             raise SourceUnavailable(self.spec, where, 0, str(exc), time.monotonic() - self.started) from exc
+        except SourceUnavailable as exc:
+            if _timed_out(exc.__cause__):
+                self._mark_unresponsive(f"{exc.attempts} attempt(s): {exc.last_error}")
+            raise
+
+    def _mark_unresponsive(self, why: str) -> None:
+        with _unresponsive_lock:
+            _unresponsive[self.base_url] = (time.monotonic(), why)
 
     def close(self) -> None:
         self.client.close()

@@ -270,3 +270,30 @@ def test_sigkill_during_landing_commits_nothing_and_the_rerun_lands_every_row(tm
     assert landing.load(build_connector(spec)).rows == 0  # a second rerun lands nothing twice
     record("sigkill_during_landing_then_rerun", "proc", "nothing committed; rerun lands all", files * 10,
            result.rows, "", seconds)
+
+
+@pytest.mark.timeout(60)
+def test_three_datasets_of_one_hanging_portal_cost_one_deadline_not_three(server, tmp_path):
+    """The issue's "4 x 30 s per asset, one asset after another": once a portal gave no answer in time, the
+    next datasets of the same portal in the run fail at once, naming the first failure."""
+    base = f"{server}/hang/{uuid.uuid4().hex[:8]}"
+    specs = [SourceSpec("hostile", name, "soda", base, f"res{i}-abcd") for i, name in enumerate(("one", "two", "three"))]
+    landing = Landing(tmp_path / "landing")
+    outcomes = land_round(landing, [*specs, good_drop(tmp_path)])
+    first, *rest = (outcomes[s.dataset_id] for s in specs)
+    assert first[0] == "failed" and first[2] < OPTIONS.asset_deadline + SLACK
+    for state, error, seconds in rest:
+        assert state == "failed" and seconds < 0.5 and "not attempted" in str(error) and base in str(error), error
+    assert outcomes["healthy"][0] == "landed"
+    total = sum(o[2] for o in (first, *rest))
+    assert total < OPTIONS.asset_deadline + 2 * SLACK
+    # the portal is back (another base URL: the demo of a restarted server): every dataset lands all its rows
+    recovered = 0
+    for spec in specs:
+        healthy = SourceSpec(spec.system_id, spec.dataset_id, "soda", f"{server}/ok/{uuid.uuid4().hex[:8]}",
+                             spec.source_object)
+        result = landing.load(build_connector(healthy, OPTIONS))
+        assert result.rows == result.source_rows == ROWS
+        recovered += result.rows
+    record("http_portal_hangs_for_three_datasets", "http", "1st fails at deadline, next 2 at once", 3 * ROWS,
+           recovered, f"total {total:.1f} s for three datasets", total)
