@@ -130,9 +130,9 @@ def detect_flags(evaluated: pd.DataFrame) -> list[dict]:
     """Flags the status table calls for, one per onset (docs/kpi_rules.md, section 4):
 
     - 'red': the KPI turned red (the first red period after a period that was not red; a red spell is one flag).
-      A red flag absorbs the move that took the KPI there: no 'worsened' flag for the same KPI and period, and
-      none for a move while the KPI stays red (the open red flag already asks for action);
-    - 'worsened': a period-over-period move past the KPI's threshold the wrong way, while the KPI is not red;
+      A red flag absorbs the move that took the KPI there: no 'worsened' flag for the same KPI and period;
+    - 'worsened': a period-over-period move past the KPI's threshold the wrong way (also a further slide while the
+      KPI stays red: a new event; when the swing is undone but the KPI is still red it is 'condition cleared');
     - 'moved': the same for a KPI with no desired direction, either way.
     The comparison is the status engine's (fiscal-year-to-date KPIs never compare across the July reset).
     Moves the right way stay visible in the status table (pop_flag) but ask nobody for action."""
@@ -158,9 +158,9 @@ def detect_flags(evaluated: pd.DataFrame) -> list[dict]:
             if moved:
                 message += f" (moved {_pct(swing['relative_change'])} against {row['previous_period']})"
             flags.append({**base, **swing, "kind": "red", "message": message})
-        was_red = row["status"] == "red"
+        red_onset = row["status"] == "red" and previous_status.get(row["kpi_id"]) != "red"
         previous_status[row["kpi_id"]] = row["status"]
-        if moved and not was_red:
+        if moved and not red_onset:
             kind = "worsened" if row["change_direction"] == "worse" else "moved"
             against = row["previous_period"] + (" (same period last year)" if base["comparison_basis"] == SAME_PERIOD_LAST_YEAR else "")
             flags.append({

@@ -214,8 +214,8 @@ FLAG_DOCS = (
         "kpi_name": "Its name.",
         "department_code": "Its department.",
         "period": "Month the condition appeared (YYYY-MM).",
-        "kind": "red (turned red; absorbs the move that took it there), worsened (moved the wrong way past the threshold "
-                "while not red), moved (direction-none KPI past the threshold).",
+        "kind": "red (turned red; absorbs the move that took it there), worsened (moved the wrong way past the threshold, "
+                "other than the move that turned it red), moved (direction-none KPI past the threshold).",
         "critical": "Critical indicator.",
         "value": "Value in the flagged period.",
         "baseline_period": "Swings: the period compared with.",

@@ -86,11 +86,17 @@ def test_down_kpi_worsening_is_flagged_and_resolves_only_when_back_near_the_pre_
     # better moves of a down KPI (84 -> 82 -> 79) raise nothing
 
 
-def test_down_kpi_red_onset_absorbs_the_move_that_caused_it():
-    # 76 -> 95: +25% the wrong way and 18.75% above target 80 (beyond 10%): one red flag, carrying the move
+def test_down_kpi_red_onset_absorbs_the_move_that_caused_it(con):
+    # 76 -> 95: +25% the wrong way and 18.75% above target 80 (beyond 10%): one red flag, carrying the move;
+    # 95 -> 99 (+4.2% < 5%) while red: nothing new
     raised = flags.detect_flags(_turnout([76.0, 95.0, 99.0]))
-    assert [f["flag_id"] for f in raised] == ["turnout:2025-02:red"]  # 95 -> 99 (+4.2%) while red: nothing new
+    assert [f["flag_id"] for f in raised] == ["turnout:2025-02:red"]
     assert raised[0]["relative_change"] == pytest.approx(0.25) and raised[0]["baseline_value"] == 76.0
+    # a further slide while red is a new event: 95 -> 105 (+10.5%) in March raises a worsened flag; April 96 undoes
+    # that swing ((96 - 95) / 95 = 1% < 5%) but is still red (20% above 80): condition cleared, not resolved
+    flags.sync_flags(con, _turnout([76.0, 95.0, 105.0, 96.0]), now=T0)
+    assert _flags(con) == {"turnout:2025-02:red": ("escalated", None, None, 61),  # 61 days > 60, nobody acted
+                           "turnout:2025-03:worsened": ("condition cleared", None, "2025-04", 30)}
 
 
 def _on_time(values):

@@ -70,20 +70,22 @@ def test_submitted_and_computed_values_never_mix(metrics_runs, kpi_demo_warehous
 
 def test_vacant_properties_goal_projected_date_by_hand(metrics_runs, kpi_demo_warehouse):
     goal = read(kpi_demo_warehouse, "SELECT * FROM metrics.goal_progress WHERE goal_id = 'G-VACANT-1000'").iloc[0]
-    # By hand, from the code-enforcement cases themselves (not from kpi_values): properties addressed between the
-    # goal's start and the as-of date.
+    # By hand, from the code-enforcement cases themselves (not from kpi_values): the deadline (2026-09-27) has passed
+    # on the as-of date, so the goal is judged on the months that end by it: properties addressed from the goal's
+    # start to 2026-08-31 (September ends after the deadline; work after the deadline never counts).
     addressed = read(kpi_demo_warehouse, "SELECT count(*) AS n FROM marts.fct_code_cases WHERE status = 'addressed' "
-                                         "AND closure_date BETWEEN DATE '2024-01-01' AND ?", [DEMO_AS_OF])["n"].iloc[0]
+                                         "AND closure_date BETWEEN DATE '2024-01-01' AND DATE '2026-08-31'")["n"].iloc[0]
     start, deadline = dt.date(2024, 1, 1), dt.date(2026, 9, 27)   # 1,000 days
-    days_elapsed = (DEMO_AS_OF - start).days                         # 2024-01-01 -> 2026-10-31 = 1034 days
-    pace = addressed / days_elapsed                                  # e.g. 1104 / 1034 = 1.068 a day
-    projected = start + dt.timedelta(days=math.ceil(1000 / pace))    # 1000 / 1.068 = 936.6 -> 937 days -> 2026-07-26
-    assert days_elapsed == 1034 and (deadline - start).days == 1000
+    days_elapsed = (deadline - start).days                           # the deadline stops the clock: 1000 days
+    pace = addressed / days_elapsed                                  # e.g. 1037 / 1000 = 1.037 a day
+    projected = start + dt.timedelta(days=math.ceil(1000 / pace))    # 1000 / 1.037 = 964.3 -> 965 days -> 2026-08-23
+    assert days_elapsed == 1000
     assert goal["current_value"] == addressed and goal["days_elapsed"] == days_elapsed
     assert goal["actual_pace_per_day"] == pytest.approx(pace) and goal["pace_needed_per_day"] == 1.0
-    assert pd.Timestamp(goal["projected_completion_date"]).date() == projected
+    assert pd.Timestamp(goal["projected_completion_date"]).date() == projected <= deadline
     assert 1.0 < pace < 1.15  # the programme runs ~1.05 a day (docs/contracts.md), ahead of 1,000 in 1,000 days
     assert goal["status"] == "achieved" and goal["measure"] == "cumulative"
+    assert bool(goal["final"]) and pd.Timestamp(goal["judged_on"]).date() == deadline
 
 
 def test_goal_pacing_mid_course_by_hand(metrics_runs, kpi_demo_warehouse, registry):
