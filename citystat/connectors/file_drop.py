@@ -118,17 +118,17 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 
 def detect_encoding(path: Path) -> tuple[str, None] | tuple[None, FileRejected]:
     """UTF-8 (with or without BOM) when it decodes; else what charset-normalizer detects, when that is a
-    Unicode encoding or Windows-1252; else a rejection naming the line of the first bad byte."""
+    Unicode encoding or Windows-1252; else a rejection naming the line of the bad byte (its ``encoding``
+    attribute: the encoding the rest of the file reads in, to name the row and field)."""
     bad = _first_undecodable(path, "utf-8")
     if bad is None:
         with open(path, "rb") as f:
             return ("utf-8-sig" if f.read(3) == codecs.BOM_UTF8 else "utf-8"), None
     with open(path, "rb") as f:
-        head = f.read(4)
-    sample_has_utf8 = False
-    with open(path, "rb") as f:
-        sample_has_utf8 = bool(_UTF8_MULTIBYTE.search(f.read(1 << 20)))
-    matches = charset_normalizer.from_path(path) if not sample_has_utf8 or head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else []
+        sample = f.read(1 << 20)
+    looks_utf8 = bool(_UTF8_MULTIBYTE.search(sample))  # valid multi-byte sequences: a UTF-8 file with bad bytes
+    utf16 = sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    matches = charset_normalizer.from_path(path) if utf16 or not looks_utf8 else []
     candidates = []
     for match in matches:
         if match.encoding.startswith(("utf_16", "utf_32")):
@@ -138,15 +138,20 @@ def detect_encoding(path: Path) -> tuple[str, None] | tuple[None, FileRejected]:
     for encoding in candidates:
         if _first_undecodable(path, encoding) is None:
             return encoding, None
-    guess = matches.best().encoding if matches and matches.best() else "none"
-    if not sample_has_utf8:  # a single-byte export: name the byte Windows-1252 cannot read, not the first non-ASCII one
+    best = matches.best() if matches else None
+    guess = best.encoding if best else "none"
+    if not looks_utf8:  # a single-byte export: name the byte Windows-1252 cannot read, not the first non-ASCII one
         western_bad = _first_undecodable(path, WESTERN)
         if western_bad is not None:
-            return None, FileRejected(path, f"byte {bad_byte(path, western_bad)} is not valid Windows-1252 and the "
-                                            f"file is not UTF-8 either (charset-normalizer's guess: {guess})",
-                                      line=_line_of(path, western_bad))
-    return None, FileRejected(path, f"byte {bad_byte(path, bad)} is not valid UTF-8 "
-                                    f"(nor Windows-1252; charset-normalizer's guess: {guess})", line=_line_of(path, bad))
+            problem = FileRejected(path, f"byte {bad_byte(path, western_bad)} is not valid Windows-1252 and the "
+                                         f"file is not UTF-8 either (charset-normalizer's guess: {guess})",
+                                   line=_line_of(path, western_bad))
+            problem.encoding = WESTERN
+            return None, problem
+    problem = FileRejected(path, f"byte {bad_byte(path, bad)} is not valid UTF-8 "
+                                 f"(nor Windows-1252; charset-normalizer's guess: {guess})", line=_line_of(path, bad))
+    problem.encoding = "utf-8"
+    return None, problem
 
 
 def bad_byte(path: Path, offset: int) -> str:
@@ -215,8 +220,7 @@ def audit_csv(path: Path, *, field_limit: int | None = None) -> CsvProfile:
         raise FileRejected(path, "empty file: no header line (a half-written export?)")
     encoding, problem = detect_encoding(path)
     if problem:
-        _name_field(problem, path, "utf-8", ",", limit)
-        raise problem
+        raise _name_field(problem, path, limit)
     with open(path, encoding=encoding, newline="") as f:
         first = f.readline()
     if not first.strip():
@@ -285,22 +289,38 @@ def _refuse_swallowed_rows(path: Path, row: list[str], header: list[str], delimi
         line += len(segments) - 1
 
 
-def _name_field(problem: FileRejected, path: Path, encoding: str, delimiter: str, limit: int) -> None:
-    """Complete a bad-byte rejection with the field the byte sits in (header names from the first line)."""
-    if not problem.line:
-        return
-    with open(path, encoding=encoding, errors="replace", newline="") as f:
-        header = next(csv.reader([f.readline()], delimiter=delimiter), [])
-        for _ in range(problem.line - 2):
-            f.readline()
-        line = f.readline() if problem.line > 1 else ""
-    values = next(csv.reader([line], delimiter=delimiter), []) if line else []
-    for index, value in enumerate(values):
-        if "\ufffd" in value:
-            problem.field = header[index] if index < len(header) else f"#{index + 1}"
-            problem.row = problem.line - 1 if problem.line > 1 else None
-            FileRejected.__init__(problem, path, problem.reason, line=problem.line, row=problem.row, field=problem.field)
-            return
+def _name_field(problem: FileRejected, path: Path, limit: int) -> FileRejected:
+    """The bad-byte rejection with the data row and field the byte sits in: the file parsed (bad bytes
+    replaced) up to the record holding the byte's line. Row and field stay unnamed when that parse fails."""
+    if not problem.line or problem.line == 1:  # a bad byte in the header line: no field to name
+        return problem
+    encoding = getattr(problem, "encoding", "utf-8")
+    saved = csv.field_size_limit()
+    csv.field_size_limit(limit)
+    try:
+        with open(path, encoding=encoding, errors="replace", newline="") as f:
+            first = f.readline()
+            delimiter = sniff_delimiter(first)
+            header = next(csv.reader([first], delimiter=delimiter), [])
+            lines = _CountedLines(f)
+            lines.count = 1
+            records = 0
+            for row in csv.reader(lines, delimiter=delimiter):
+                if not row:
+                    continue
+                records += 1
+                if lines.count >= problem.line:
+                    for index, value in enumerate(row):
+                        if "\ufffd" in value:
+                            named = index < len(header) and "\ufffd" not in header[index]
+                            field = header[index] if named else f"#{index + 1}"
+                            return FileRejected(path, problem.reason, line=problem.line, row=records, field=field)
+                    return FileRejected(path, problem.reason, line=problem.line, row=records)
+    except csv.Error:
+        pass
+    finally:
+        csv.field_size_limit(saved)
+    return problem
 
 
 class FileDropConnector:
