@@ -64,11 +64,13 @@ def list_flags(
     with _warehouse(db) as con:
         frame = query(con, status=status, kpi_id=kpi, department_code=department, include_resolved=all_flags)
     view = Table(title=f"{len(frame)} flag(s)")
-    for column in ("flag_id", "dept", "critical", "status", "recovered", "message"):
+    for column in ("flag_id", "dept", "critical", "status", "days open", "recovered", "message"):
         view.add_column(column)
     for row in frame.to_dict("records"):
+        days = row.get("days_open")
         view.add_row(row["flag_id"], row["department_code"] or "", "yes" if row["critical"] else "",
-                     row["status"], row["recovered_period"] or "", row["message"])
+                     row["status"], "" if days is None or days != days else str(int(days)),
+                     row["recovered_period"] or row.get("cleared_period") or "", row["message"])
     Console().print(view)
 
 

@@ -81,6 +81,7 @@ def test_flags_commands(warehouse, tmp_path):
     db = ["--db", str(warehouse)]
     listed = runner.invoke(app, ["flags", "list", *db], env={"COLUMNS": "250"})
     assert listed.exit_code == 0 and "k:2025-02:red" in listed.output and "w:2025-02:worsened" in listed.output
+    assert "days open" in listed.output
     acked = runner.invoke(app, ["flags", "ack", "k:2025-02:red", "--by", "analyst", "-m", "called the director", *db])
     assert acked.exit_code == 0 and "k:2025-02:red: acknowledged by analyst" in acked.output
     escalated = runner.invoke(app, ["flags", "escalate", "w:2025-02:worsened", "--by", "analyst", *db])
