@@ -323,6 +323,11 @@ def _name_field(problem: FileRejected, path: Path, limit: int) -> FileRejected:
     return problem
 
 
+def _stat(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
 class FileDropConnector:
     def __init__(self, spec: SourceSpec, *, chunk_rows: int = 50_000):
         self.spec, self.chunk_rows = spec, chunk_rows
@@ -339,6 +344,7 @@ class FileDropConnector:
 
     def extract(self, state: SourceState) -> Iterator[Chunk]:
         for path in self.files():
+            before = _stat(path)
             digest = sha256_of(path)
             if (path.name, digest) in state.landed_files:
                 continue
@@ -367,6 +373,9 @@ class FileDropConnector:
             for chunk in reader.chunks(names):
                 landed.rows += chunk.num_rows
                 yield chunk
+            if _stat(path) != before:  # appended or rewritten while read: what landed may be half of it
+                raise SourceError(f"{path}: the file changed while it was being read (an export still being "
+                                  "written?); nothing of this load is committed: rerun once the file is complete")
             if profile is not None:
                 if landed.rows != profile.records:  # Arrow and the strict reader disagree: never land it silently
                     raise SourceError(f"{path}: the strict reading counts {profile.records} data rows but "

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from citystat.connectors import ConnectorOptions, SourceSpec, build_connector
+from citystat.connectors import ConnectorOptions, SourceError, SourceSpec, build_connector
 from citystat.connectors.file_drop import FIELD_LIMIT
 from citystat.landing import Landing
 from citystat.quality.reconciliation import reconcile
@@ -259,3 +259,32 @@ def test_hostile_xlsx_is_accounted_for_and_never_blocks_good_files(tmp_path, cls
     again = landing.load(build_connector(xspec, FAST))
     assert [f["file"] for f in again.files] == ["zz_later.xlsx"]
     record(cls, "file", outcome, rows_in, accounted, (result.set_aside or [{}])[0].get("reason", ""))
+
+
+@pytest.mark.timeout(60)
+def test_a_file_still_being_written_while_it_lands_commits_nothing_and_lands_whole_on_the_rerun(tmp_path):
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    (drops / "a_good.csv").write_text(HEADER + rows(1, 3))
+    growing = drops / "m_growing.csv"
+    growing.write_text(HEADER + rows(10, 2))
+    landing = Landing(tmp_path / "landing")
+    connector = build_connector(spec(drops), FAST)
+    extract = connector.extract
+
+    def writer_appends_meanwhile(state):
+        for chunk in extract(state):
+            if chunk.source_file == "m_growing.csv":
+                with open(growing, "a") as f:  # the exporting system is still writing the file
+                    f.write(rows(12, 3))
+            yield chunk
+
+    connector.extract = writer_appends_meanwhile
+    with pytest.raises(SourceError) as failure:
+        landing.load(connector)
+    assert "m_growing.csv" in str(failure.value) and "changed while it was being read" in str(failure.value)
+    assert landing.entries() == [] and landed_rows(landing) == []
+    result = landing.load(build_connector(spec(drops), FAST))  # the export is complete now
+    assert result.rows == result.source_rows == 3 + 5
+    record("csv_file_still_being_written", "file", "load not committed; rerun lands whole", 8, result.rows,
+           str(failure.value).split(": ", 1)[-1])
