@@ -148,6 +148,10 @@ def _result_metadata(result: LoadResult, spec: SourceSpec) -> dict:
     }
     if result.files:
         metadata["files"] = dg.MetadataValue.json(result.files)
+    if result.source_rows is not None:  # the source's own count of this batch (= rows, or nothing committed)
+        metadata["source_rows"] = result.source_rows
+    if result.set_aside:
+        metadata["files_set_aside"] = dg.MetadataValue.json(result.set_aside)
     return metadata
 
 
