@@ -8,6 +8,7 @@ from demo_city.cli import app as demo_city_app
 from citystat.budget.cli import app as budget_app
 from citystat.contracts.cli import app as contracts_app
 from citystat.dashboards_cli import app as dashboards_app
+from citystat.evaluations.cli import app as evaluations_app
 from citystat.generate import generate
 from citystat.kpi.cli import app as kpi_app
 from citystat.kpi.flags_cli import flags_app
@@ -25,6 +26,7 @@ app.add_typer(flags_app, name="flags")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(budget_app, name="budget")
 app.add_typer(dashboards_app, name="dashboards")
+app.add_typer(evaluations_app, name="evaluations")
 
 
 if __name__ == "__main__":

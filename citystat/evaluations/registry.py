@@ -189,12 +189,13 @@ def _schema_problems(data) -> list[str]:
             who, rest = (name or f"evaluations[{path[1]}]"), path[2:]
         else:
             who, rest = "registry", path
+        where = _field(rest) if rest or who == "registry" else "(entry)"
         message = error.message
         if error.validator == "anyOf" and "seed" in str(error.schema):
             message = "a randomized assignment needs its seed (or the treated list)"
         elif error.validator == "additionalProperties":
             message = message.replace("Additional properties are not allowed", "unknown field(s)")
-        problems.append(f"{who}: {_field(rest)}: {message}")
+        problems.append(f"{who}: {where}: {message}")
     return problems
 
 

@@ -106,4 +106,21 @@ def test_a_broken_file_names_the_file(tmp_path, monkeypatch):
     with pytest.raises(RegistryError) as caught:
         load_registry()
     message = str(caught.value)
-    assert str(bad) in message and "x: (top level): 'title' is a required property" in message
+    assert str(bad) in message and "x: (entry): 'title' is a required property" in message
+
+
+@pytest.mark.timeout(120)
+def test_the_cli_validates_and_names_every_problem(tmp_path):
+    from typer.testing import CliRunner
+
+    from citystat.cli import app
+
+    ok = CliRunner().invoke(app, ["evaluations", "validate"])
+    assert ok.exit_code == 0 and "2 evaluation(s), valid: pothole_triage, streetlight_form" in ok.output
+    data = copy.deepcopy(RAW)
+    data["evaluations"][1]["assignment"]["share"] = 1.5
+    bad = tmp_path / "evaluations.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    failed = CliRunner().invoke(app, ["evaluations", "validate", "--registry", str(bad)])
+    assert failed.exit_code == 1
+    assert "streetlight_form: assignment.share: 1.5 is greater than or equal to the maximum of 1" in failed.output
