@@ -29,7 +29,8 @@ LOCK = Lock()
 def rows(mode: str) -> list[dict]:
     out = []
     for i in range(1, ROWS + 1):
-        row = {":id": f"row-{i}", "name": f"name {i}", "amount": str(i * 10)}
+        row = {":id": f"row-{i}", ":updated_at": f"2026-10-0{i % 3 + 1}T00:00:00.000", "name": f"name {i}",
+               "amount": str(i * 10)}
         if mode == "nested":
             row["location"] = {"type": "Point", "coordinates": [-71.0 - i / 100, 42.3]}
         out.append(row)
@@ -87,16 +88,21 @@ class Handler(BaseHTTPRequestHandler):
                 except OSError:
                     return
             return
+        matching = sorted(rows(mode), key=lambda r: (r[":updated_at"], r[":id"]))
+        where = re.fullmatch(r":updated_at >= '([^']*)'", query.get("$where", ""))
+        if where:  # the incremental loads' filter
+            matching = [r for r in matching if r[":updated_at"] >= where.group(1)]
         if query.get("$select") == "count(*)":
             if mode == "nocount":
                 return self._send(400, b'{"error": "malformed $select"}')
-            return self._send(200, json.dumps([{"count": str(ROWS)}]).encode())
+            return self._send(200, json.dumps([{"count": str(len(matching))}]).encode())
         limit, offset = int(query.get("$limit", 1000)), int(query.get("$offset", 0))
-        page = rows(mode)[offset:offset + limit]
+        page = matching[offset:offset + limit]
         if mode == "short" and offset > 0:
             page = page[:-1]  # a page that silently loses a row: a short page ends the paging early
         body = json.dumps(page).encode()
-        headers = {"X-SODA2-Fields": json.dumps([":id", "name", "amount"] + (["location"] if mode == "nested" else []))}
+        headers = {"X-SODA2-Fields": json.dumps([":id", ":updated_at", "name", "amount"]
+                                                + (["location"] if mode == "nested" else []))}
         if mode == "truncated":
             return self._send(200, body[: len(body) // 2], headers=headers)
         if mode == "html":

@@ -297,3 +297,26 @@ def test_three_datasets_of_one_hanging_portal_cost_one_deadline_not_three(server
         recovered += result.rows
     record("http_portal_hangs_for_three_datasets", "http", "1st fails at deadline, next 2 at once", 3 * ROWS,
            recovered, f"total {total:.1f} s for three datasets", total)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["ok", "short"])
+def test_incremental_soda_loads_reconcile_against_the_portals_count(server, tmp_path, mode):
+    """Incremental loads ask count(*) with the same $where: every distinct row must arrive (a short page is
+    refused, nothing committed); a rerun that re-reads the boundary rows lands nothing and passes."""
+    base = f"{server}/{mode}/{uuid.uuid4().hex[:8]}"
+    spec_ = SourceSpec("hostile", "api", "soda", base, "abcd-1234", cursor_field=":updated_at", primary_key=(":id",))
+    landing = Landing(tmp_path / "landing")
+    if mode == "short":
+        with pytest.raises(SourceError) as failure:
+            landing.load(build_connector(spec_, OPTIONS))
+        assert "counts 7 rows (count(*))" in str(failure.value) and landing.entries() == []
+        recovered = rerun_recovers(landing, server)
+        record("http_incremental_short_page_vs_count", "http", "failed alone (not retried)", ROWS, recovered,
+               str(failure.value).split(": ", 1)[-1])
+        return
+    first = landing.load(build_connector(spec_, OPTIONS))
+    assert first.rows == ROWS and first.cursor == "2026-10-03T00:00:00.000"
+    again = landing.load(build_connector(spec_, OPTIONS))  # count(*) >= mark: 2 boundary rows, already landed
+    assert not again.landed and again.rows == 0
+    record("http_incremental_rerun_boundary_rows", "http", "landed once; rerun lands 0", ROWS, first.rows)
