@@ -251,7 +251,7 @@ FLAG_ACTION_DOCS = (
         "acted_at": "When it was done (local time).",
         "actor": "Who did it (citystat for the engine).",
         "action": "What was done.",
-        "status": "Status of the flag after the action: open, acknowledged, escalated or resolved.",
+        "status": "Status of the flag after the action: open, acknowledged, escalated, resolved or condition cleared.",
         "source": "engine, cli or csv.",
         "recorded_at": "When the row was written.",
         "seq": "Recording order (breaks ties between equal acted_at).",
