@@ -151,8 +151,7 @@ class JsonApi:
                 once, policy=self.policy, is_transient=is_transient, describe=describe,
                 spec=self.spec, where=where, deadline=self.deadline_at,
             )
-        except AssetDeadline as exc:
-            self._mark_unresponsive(str(exc))
+        except AssetDeadline as exc:  # a long but working extraction: the portal itself is not marked unresponsive
             raise SourceUnavailable(self.spec, where, 0, str(exc), time.monotonic() - self.started) from exc
         except SourceUnavailable as exc:
             if _timed_out(exc.__cause__):
