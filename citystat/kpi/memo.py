@@ -86,6 +86,12 @@ def build_memo(month: str, status: pd.DataFrame, flags: pd.DataFrame | None = No
         "No KPI has a score this month."
     parts.append(_section("At a glance", f"{len(current)} KPIs reported for {month}. {citywide}\n\n" + _table(["status", "KPIs"], glance), ""))
 
+    if "caveat" in current.columns and current["caveat"].notna().any():
+        caveated = current[current["caveat"].notna()].sort_values("kpi_id")
+        parts.append(_section("Data caveats (numbers that may be short)",
+                              _table(["KPI", "department", "caveat"],
+                                     [[r.name, r.department_code, r.caveat] for r in caveated.itertuples()]), ""))
+
     red_critical = current[(current["status"] == "red") & current["critical"].astype(bool)].sort_values("distance_from_target", ascending=False)
     parts.append(_section(
         "Critical KPIs in red",

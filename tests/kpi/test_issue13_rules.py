@@ -300,3 +300,14 @@ def test_held_back_files_become_a_caveat_on_the_kpis_that_read_them(registry):
     assert "pw_on_time_pct" not in found  # reads crm311, nothing held back there
     table = caveats.add_caveats(pd.DataFrame({"kpi_id": ["ce_properties_addressed", "pw_on_time_pct"]}), found)
     assert table["caveat"].notna().tolist() == [True, False]
+
+
+def test_the_memo_lists_caveats_where_the_numbers_are():
+    from citystat.kpi import memo
+
+    table = run_engine(monthly("ce_x", "2026-09", [10.0, 12.0], target=10.0, desired_direction="up"))
+    table = caveats.add_caveats(table, {"ce_x": "1 file(s) of ce_vacant.cases held back at landing"})
+    text = memo.build_memo("2026-10", table).markdown
+    assert "## Data caveats (numbers that may be short)" in text and "held back at landing" in text
+    plain = memo.build_memo("2026-10", run_engine(monthly("k", "2026-09", [10.0, 12.0]))).markdown
+    assert "Data caveats" not in plain
