@@ -34,7 +34,7 @@ ROWS = 7  # every fault_server resource serves 7 rows
 # deadlines small enough for a test, the same code paths as production's 60 s / 600 s
 OPTIONS = ConnectorOptions(retry=RetryPolicy(attempts=3, initial_wait=0.05, max_wait=0.2), http_timeout=2.0,
                            request_deadline=2.0, asset_deadline=6.0, page_size=3, sqlite_busy_timeout=0.2)
-SLACK = 1.5  # seconds a failure may take beyond its deadline (thread hand-off, a loaded CI machine)
+SLACK = 3.0  # seconds a failure may take beyond its deadline (thread hand-off, a loaded CI machine)
 
 
 @pytest.fixture(scope="module")
@@ -283,7 +283,7 @@ def test_three_datasets_of_one_hanging_portal_cost_one_deadline_not_three(server
     first, *rest = (outcomes[s.dataset_id] for s in specs)
     assert first[0] == "failed" and first[2] < OPTIONS.asset_deadline + SLACK
     for state, error, seconds in rest:
-        assert state == "failed" and seconds < 0.5 and "not attempted" in str(error) and base in str(error), error
+        assert state == "failed" and seconds < 1.0 and "not attempted" in str(error) and base in str(error), error
     assert outcomes["healthy"][0] == "landed"
     total = sum(o[2] for o in (first, *rest))
     assert total < OPTIONS.asset_deadline + 2 * SLACK
