@@ -30,6 +30,7 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from data_inventory.paths import files_in_folder
 from citystat.connectors.base import Chunk, LandedFile, SourceError, SourceSpec, SourceState
 from citystat.connectors.drift import compare_header, mapped_header
 
@@ -339,8 +340,9 @@ class FileDropConnector:
         if not self.folder.is_dir():
             env = f" (set {self.spec.location_env} to the right folder)" if self.spec.location_env else ""
             raise SourceError(f"{self.spec.label}: drop folder {self.folder} does not exist{env}")
-        return sorted(p for p in self.folder.glob(self.spec.source_object)
-                      if p.is_file() and not p.name.startswith((".", "~$")))  # skip hidden and Excel lock files
+        # never a symlink (or linked folder) that leads out of the drop folder: named in outside_links, never read
+        files, self.outside_links = files_in_folder(self.folder, self.spec.source_object)
+        return [p for p in files if not p.name.startswith((".", "~$"))]  # skip hidden and Excel lock files
 
     def extract(self, state: SourceState) -> Iterator[Chunk]:
         for path in self.files():

@@ -153,3 +153,19 @@ def test_the_cli_names_entry_and_field_and_never_prints_the_secret(tmp_path, shi
     assert f"{SQLITE} location.default: embeds credentials" in output
     assert f"{SQLITE} publication.url" in output
     assert SECRET not in output
+
+
+@pytest.mark.timeout(60)
+def test_the_file_drop_connector_lists_no_file_behind_a_link_out(tmp_path):
+    from citystat.connectors.base import SourceSpec
+    from citystat.connectors.file_drop import FileDropConnector
+
+    folder = tmp_path / "drops"
+    folder.mkdir()
+    (folder / "vacant_cases_2026-01.csv").write_text("case_id\nCASE-1\n")
+    (folder / "vacant_cases_passwd.csv").symlink_to("/etc/passwd")
+    spec = SourceSpec(system_id="ce_vacant", dataset_id="cases", connector="csv_drop", location=str(folder),
+                      source_object="vacant_cases_*.csv")
+    connector = FileDropConnector(spec)
+    assert [p.name for p in connector.files()] == ["vacant_cases_2026-01.csv"]
+    assert len(connector.outside_links) == 1 and "root:" not in connector.outside_links[0]
