@@ -6,24 +6,10 @@ from pathlib import Path
 
 import typer
 
+from citystat.cli_support import DB_HELP, fail as _fail, database as _database
+
 app = typer.Typer(help="Budget repurposing: least-harm cuts, peer benchmarks, failing programmes (methods: docs/budget_repurposing.md).",
                   no_args_is_help=True)
-
-DB_HELP = "DuckDB warehouse to read the marts from (default: the published snapshot, else the working warehouse)."
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def _database(db: Path | None) -> Path:
-    from citystat.warehouse import readable_warehouse
-
-    try:
-        return readable_warehouse(db)
-    except FileNotFoundError as error:
-        _fail(str(error))
 
 
 def _run(db: Path | None, work, **settings):

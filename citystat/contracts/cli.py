@@ -6,24 +6,10 @@ from pathlib import Path
 
 import typer
 
+from citystat.cli_support import DB_HELP, fail as _fail, database as _database
+
 app = typer.Typer(help="Results-driven contracts: grades, allocation, payments (rules: docs/contracts_performance.md).",
                   no_args_is_help=True)
-
-DB_HELP = "DuckDB warehouse to read the marts from (default: the published snapshot, else the working warehouse)."
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def _database(db: Path | None) -> Path:
-    from citystat.warehouse import readable_warehouse
-
-    try:
-        return readable_warehouse(db)
-    except FileNotFoundError as error:
-        _fail(str(error))
 
 
 def _load(db: Path | None, season: int | None = None):

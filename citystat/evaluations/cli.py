@@ -6,15 +6,12 @@ from pathlib import Path
 
 import typer
 
+from citystat.cli_support import fail as _fail
+
 app = typer.Typer(help="Low-cost evaluations and the What Works Cities self-assessment (docs/evaluations.md).",
                   no_args_is_help=True)
 
 DB_HELP = "DuckDB warehouse to read (default: the published snapshot, else the working warehouse)."
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
 
 
 def _connect(db: Path | None):
