@@ -7,7 +7,6 @@ an unpatched install, which hangs offline, fails with a clear error instead of w
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from citystat.locks import exclusive_lock
 from citystat.settings import project_root, warehouse_dir
 from citystat.warehouse import quote_identifier, quote_literal
 
@@ -231,12 +231,8 @@ def _tail(output: str, lines: int = 40) -> str:
 @contextmanager
 def _project_lock(project_dir: Path) -> Iterator[None]:
     """Evidence builds inside the project folder (.evidence/, build/): one build at a time."""
-    with open(project_dir / ".citystat-build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive_lock(project_dir / ".citystat-build.lock"):
+        yield
 
 
 def built_pages(site_dir: Path) -> list[str]:

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from citystat.connectors import FILE_DROP_CONNECTORS as FILE_CONNECTORS
 from citystat.connectors.base import Chunk, Connector, SourceError, SourceSpec, SourceState
 from citystat.connectors.watermark import Watermark
+from citystat.locks import exclusive_lock
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +137,8 @@ class Landing:
     @contextmanager
     def _locked(self, directory: Path) -> Iterator[None]:
         directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with exclusive_lock(directory / ".lock"):
+            yield
 
     def load(self, connector: Connector) -> LoadResult:
         """Extract what is new from ``connector``'s source and commit it as one batch (or nothing)."""
