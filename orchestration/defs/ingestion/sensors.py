@@ -34,10 +34,17 @@ def dropped_files(folder: Path, pattern: str) -> dict[str, int]:
             if path.is_file() and not path.name.startswith((".", "~$"))}
 
 
-def pending_files(ref: DatasetRef, ingestion: IngestionResource, asked: dict[str, int]) -> dict[str, int]:
+def landed_names(ingestion: IngestionResource) -> dict[tuple[str, str], set[str]]:
+    """(system, dataset) -> names of the files the landing ledger holds, from one read of the ledger per tick."""
+    names: dict[tuple[str, str], set[str]] = {}
+    for entry in ingestion.landing().entries():
+        names.setdefault((entry["system"], entry["dataset"]), set()).update(f["file"] for f in entry.get("files", ()))
+    return names
+
+
+def pending_files(ref: DatasetRef, ingestion: IngestionResource, landed: set[str], asked: dict[str, int]) -> dict[str, int]:
     """Files of ``ref`` that have not landed and were not already asked for in their current version."""
     folder = Path(resolve_location(ref, ingestion.data_path()))
-    landed = {name for name, _ in ingestion.landing().state(ref.system.id, ref.dataset.id).landed_files}
     return {name: mtime for name, mtime in dropped_files(folder, ref.dataset.source_object or "*").items()
             if name not in landed and asked.get(name) != mtime}
 
@@ -69,7 +76,9 @@ def build_file_drop_sensor(refs: list[DatasetRef]) -> dg.SensorDefinition:
     def file_drops(context: dg.SensorEvaluationContext, ingestion: IngestionResource):
         first = not context.cursor
         asked: dict[str, dict[str, int]] = json.loads(context.cursor) if context.cursor else {}
-        pending = {name: pending_files(ref, ingestion, asked.get(name, {})) for name, ref in by_name.items()}
+        landed = landed_names(ingestion)
+        pending = {name: pending_files(ref, ingestion, landed.get(ref.key, set()), asked.get(name, {}))
+                   for name, ref in by_name.items()}
         if first:  # files the last landing already saw and refused count as asked (see the module docstring)
             for name, files in pending.items():
                 since = last_landing_ns(by_name[name], ingestion, context.instance)
