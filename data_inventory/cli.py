@@ -159,3 +159,49 @@ def coverage(inventory_file: Optional[Path] = INVENTORY_OPTION) -> None:
     for check in checks:
         typer.echo(f"  [{'x' if check.met else ' '}] {check.name}: {check.detail}")
     typer.echo(f"What Works Cities data inventory criterion: {met} of {len(checks)} parts met ({'meets' if met >= 3 else 'does not meet'} it: 3 of 4 needed)")
+
+
+@app.command()
+def draft(
+    sample: Path = typer.Argument(..., help="A sample of the export: a .csv or .xlsx file."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the draft inventory YAML (never overwritten)."),
+    dataset: str = typer.Option("service_requests", help="Dataset id (a safe SQL identifier)."),
+    system: str = typer.Option("new_system", help="System id."),
+    department: str = typer.Option("new_department", help="Department id."),
+    city: str = typer.Option("New City", help="City name."),
+    sheet: Optional[str] = typer.Option(None, help="XLSX sheet (default: the first)."),
+    max_rows: int = typer.Option(10_000, min=1, max=1_000_000, help="Rows to profile at most."),
+) -> None:
+    """Profile a sample export and write a draft inventory entry (types, formats, key, codes, sensitivity) with review notes.
+
+    Reads only the sample, writes only OUTPUT; nothing is ingested, published or sent anywhere."""
+    from datetime import date
+
+    from citystat.inventory_draft import DraftError, draft_inventory, render
+    from citystat.inventory_draft import draft as profile_sample
+    from data_inventory.rules import IDENTIFIER
+
+    for what, value in (("dataset", dataset), ("system", system), ("department", department)):
+        if not IDENTIFIER.match(value):
+            typer.echo(f"--{what} {value!r} is not a safe identifier (a lowercase letter, then lowercase letters, digits, _)", err=True)
+            raise typer.Exit(2)
+    if output.exists():
+        typer.echo(f"{output}: already exists; drafts never overwrite (remove it or choose another --output)", err=True)
+        raise typer.Exit(2)
+    try:
+        result = profile_sample(sample, sheet=sheet, max_rows=max_rows)
+    except DraftError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    xlsx = sample.suffix.lower() in (".xlsx", ".xlsm")
+    inventory = draft_inventory(result, city=city, department=department, system=system, dataset=dataset,
+                                connector="xlsx_drop" if xlsx else "csv_drop", location=f"drops/{system}",
+                                source_object=sample.name, updated=date.today().isoformat())
+    result.review.insert(0, f"exports are read from drops/{system}/ under the data directory (or ${inventory['departments'][0]['systems'][0]['datasets'][0]['location']['env']}): copy them there")
+    output.write_text(render(result, inventory), encoding="utf-8")
+    for c in result.columns:
+        fmt = ", ".join(f"{k}={v}" for k, v in c.format.items())
+        typer.echo(f"  {c.source!r} -> {c.name}: {c.type}{' (' + fmt + ')' if fmt else ''}, {c.null_rate:.0%} empty, "
+                   f"{c.sensitivity}{', codes ' + '/'.join(c.allowed_values) if c.allowed_values and c.sensitivity == 'public' else ''}")
+    typer.echo(f"drafted {len(result.columns)} fields from {result.rows} rows -> {output}")
+    typer.echo(f"{len(result.review)} point(s) to review (listed at the top of the file); then: citystat inventory validate {output}")

@@ -1,0 +1,199 @@
+"""`citystat inventory draft` on samples shaped exactly like public 311 exports (no network).
+
+Column lists written from the published exports, from memory (the search corpus had no copy): NYC Open Data
+"311 Service Requests from 2010 to Present" (erm2-nwe9), 41 columns, timestamps `MM/DD/YYYY hh:mm:ss AM`;
+Boston's "311 Service Requests" (2011-2023 layout), ISO timestamps and an `ontime` flag ONTIME/OVERDUE.
+"""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from openpyxl import Workbook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+NYC_COLUMNS = [
+    "Unique Key", "Created Date", "Closed Date", "Agency", "Agency Name", "Complaint Type", "Descriptor",
+    "Location Type", "Incident Zip", "Incident Address", "Street Name", "Cross Street 1", "Cross Street 2",
+    "Intersection Street 1", "Intersection Street 2", "Address Type", "City", "Landmark", "Facility Type", "Status",
+    "Due Date", "Resolution Description", "Resolution Action Updated Date", "Community Board", "BBL", "Borough",
+    "X Coordinate (State Plane)", "Y Coordinate (State Plane)", "Open Data Channel Type", "Park Facility Name",
+    "Park Borough", "Vehicle Type", "Taxi Company Borough", "Taxi Pick Up Location", "Bridge Highway Name",
+    "Bridge Highway Direction", "Road Ramp", "Bridge Highway Segment", "Latitude", "Longitude", "Location",
+]
+BOSTON_COLUMNS = [
+    "case_enquiry_id", "open_dt", "target_dt", "closed_dt", "ontime", "case_status", "closure_reason", "case_title",
+    "subject", "reason", "type", "queue", "department", "submittedphoto", "closedphoto", "location", "fire_district",
+    "pwd_district", "city_council_district", "police_district", "neighborhood", "neighborhood_services_district",
+    "ward", "precinct", "location_street_name", "location_zipcode", "latitude", "longitude", "source",
+]
+
+
+def nyc_row(i: int) -> dict:
+    closed = i % 4 != 0  # every 4th request still open: Closed Date empty
+    return {
+        "Unique Key": str(54_000_000 + i),
+        "Created Date": f"05/{1 + i % 28:02d}/2022 {1 + i % 12:02d}:00:03 {'AM' if i % 2 else 'PM'}",
+        "Closed Date": f"06/{1 + i % 28:02d}/2022 10:15:00 AM" if closed else "",
+        "Agency": ["NYPD", "DSNY", "DOT"][i % 3],
+        "Agency Name": ["New York City Police Department", "Department of Sanitation", "Department of Transportation"][i % 3],
+        "Complaint Type": ["Noise - Residential", "Dirty Condition", "Street Condition"][i % 3],
+        "Descriptor": ["Loud Music/Party", "Trash", "Pothole"][i % 3],
+        "Location Type": "Street/Sidewalk", "Incident Zip": ["10001", "11201", "10451"][i % 3],
+        "Incident Address": f"{100 + i} BROADWAY", "Street Name": "BROADWAY", "Cross Street 1": "", "Cross Street 2": "",
+        "Intersection Street 1": "", "Intersection Street 2": "", "Address Type": "ADDRESS", "City": "NEW YORK",
+        "Landmark": "", "Facility Type": "", "Status": "Closed" if closed else "In Progress",
+        "Due Date": f"05/{2 + i % 27:02d}/2022 12:00:03 AM",
+        "Resolution Description": ("The Police Department responded to the complaint and determined that police "
+                                   "action was not necessary." if closed else ""),
+        "Resolution Action Updated Date": f"06/{1 + i % 28:02d}/2022 10:15:00 AM" if closed else "",
+        "Community Board": "05 MANHATTAN", "BBL": str(1_008_350_041 + i), "Borough": "MANHATTAN",
+        "X Coordinate (State Plane)": str(987_000 + i), "Y Coordinate (State Plane)": str(211_000 + i),
+        "Open Data Channel Type": ["PHONE", "ONLINE", "MOBILE"][i % 3], "Park Facility Name": "Unspecified",
+        "Park Borough": "MANHATTAN", "Vehicle Type": "", "Taxi Company Borough": "", "Taxi Pick Up Location": "",
+        "Bridge Highway Name": "", "Bridge Highway Direction": "", "Road Ramp": "", "Bridge Highway Segment": "",
+        "Latitude": f"40.75{i:04d}", "Longitude": f"-73.99{i:04d}", "Location": f"(40.75{i:04d}, -73.99{i:04d})",
+    }
+
+
+def boston_row(i: int) -> dict:
+    return {
+        "case_enquiry_id": str(101_004_000_000 + i), "open_dt": f"2022-05-{1 + i % 28:02d} 08:{i % 60:02d}:00",
+        "target_dt": f"2022-05-{2 + i % 27:02d} 08:30:00", "closed_dt": f"2022-05-{2 + i % 27:02d} 09:00:00" if i % 5 else "",
+        "ontime": "OVERDUE" if i % 3 == 0 else "ONTIME", "case_status": "Closed" if i % 5 else "Open",
+        "closure_reason": "Case Closed. Case Resolved." if i % 5 else "", "case_title": "Request for Pothole Repair",
+        "subject": "Public Works Department", "reason": "Highway Maintenance", "type": "Request for Pothole Repair",
+        "queue": "PWDx_District 1C: Downtown", "department": "PWDx", "submittedphoto": "", "closedphoto": "",
+        "location": f"INTERSECTION of Tremont St & Park St, Boston, MA", "fire_district": "3", "pwd_district": "1C",
+        "city_council_district": "2", "police_district": "A1", "neighborhood": "Downtown / Financial District",
+        "neighborhood_services_district": "3", "ward": "Ward 3", "precinct": "0306", "location_street_name": "Tremont St",
+        "location_zipcode": "02108", "latitude": "42.3594", "longitude": "-71.0587",
+        "source": ["Constituent Call", "Citizens Connect App", "Self Service"][i % 3],
+    }
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def draft(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "citystat.cli", "inventory", "draft", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def validate(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "citystat.cli", "inventory", "validate", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def fields_of(path: Path) -> tuple[dict, dict]:
+    inventory = yaml.safe_load(path.read_text())
+    entry = inventory["departments"][0]["systems"][0]["datasets"][0]
+    return entry, {f["name"]: f for f in entry["fields"]}
+
+
+def test_nyc_311_export_drafts_a_valid_entry_with_its_formats_key_codes_and_personal_data(tmp_path):
+    sample = write_csv(tmp_path / "311_Service_Requests.csv", NYC_COLUMNS, [nyc_row(i) for i in range(40)])
+    out = tmp_path / "nyc_draft.yaml"
+    result = draft(str(sample), "-o", str(out), "--dataset", "service_requests", "--system", "nyc311", "--city", "New York")
+    assert result.returncode == 0, result.stderr
+    assert "drafted 41 fields from 40 rows" in result.stdout
+
+    # review the draft as a person would
+    entry, fields = fields_of(out)
+    assert len(fields) == 41
+    assert entry["column_mapping"]["Unique Key"] == "unique_key"
+    assert entry["column_mapping"]["X Coordinate (State Plane)"] == "x_coordinate_state_plane"
+    assert entry["primary_key"] == ["unique_key"]
+    assert fields["unique_key"] == {**fields["unique_key"], "type": "integer", "required": True}
+    for name in ("created_date", "due_date"):
+        assert fields[name]["type"] == "datetime" and fields[name]["format"] == {"datetime": "%m/%d/%Y %I:%M:%S %p"}
+    # 10 of 40 still open: Closed Date 25% empty, so not required
+    assert fields["closed_date"]["type"] == "datetime" and "required" not in fields["closed_date"]
+    assert "25% empty" in fields["closed_date"]["description"]
+    assert fields["agency"]["allowed_values"] == ["DOT", "DSNY", "NYPD"]
+    assert fields["status"]["allowed_values"] == ["Closed", "In Progress"]
+    assert fields["incident_zip"]["type"] == "string"  # ZIP codes are codes, not numbers ("10001" all unpadded here)
+    assert fields["latitude"]["type"] == "number"
+    assert fields["resolution_description"]["sensitivity"] == "sensitive"  # free text
+    assert fields["agency_name"].get("sensitivity", "public") == "public"
+    text = out.read_text()
+    assert text.startswith("# DRAFT") and "owner, steward" in text and "primary key 'unique_key'" in text
+
+    checked = validate(out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith("OK ")
+
+
+def test_boston_311_xlsx_drafts_ontime_codes_and_iso_timestamps(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "311"
+    sheet.append(BOSTON_COLUMNS)
+    for i in range(30):
+        row = boston_row(i)
+        sheet.append([row[c] or None for c in BOSTON_COLUMNS])
+    sample = tmp_path / "boston_311.xlsx"
+    book.save(sample)
+    out = tmp_path / "boston_draft.yaml"
+    result = draft(str(sample), "-o", str(out), "--system", "boston311")
+    assert result.returncode == 0, result.stderr
+    entry, fields = fields_of(out)
+    assert entry["connector"] == "xlsx_drop" and "column_mapping" not in entry  # names already safe
+    assert entry["primary_key"] == ["case_enquiry_id"]
+    assert fields["ontime"]["allowed_values"] == ["ONTIME", "OVERDUE"]
+    assert fields["open_dt"]["type"] == "datetime" and fields["open_dt"]["format"] == {"datetime": "%Y-%m-%d %H:%M:%S"}
+    assert fields["location_zipcode"]["type"] == "string"  # "02108": zero-padded, stays text
+    assert fields["type"]["allowed_values"] == ["Request for Pothole Repair"]  # `type` is no reserved word: kept
+    assert validate(out).returncode == 0
+
+
+def test_personal_data_by_name_and_by_content_and_number_formats(tmp_path):
+    rows = [{"Case No": f"C-{i}", "Caller Name": f"Person {i}", "Notes": f"call back {i:03d}-555-{1000 + i}",
+             "Amount": f"({i},250.50)" if i % 2 else f"{i},100.00", "Paid": "Y" if i % 2 else "N",
+             "Betrag": f"1.{i:03d},50"} for i in range(1, 21)]
+    rows[0]["Group"] = "x"  # a SQL reserved word as a header: renamed, and mapped
+    for r in rows[1:]:
+        r["Group"] = "y"
+    sample = write_csv(tmp_path / "ledger.csv", list(rows[0]), rows)
+    out = tmp_path / "ledger.yaml"
+    result = draft(str(sample), "-o", str(out), "--dataset", "ledger")
+    assert result.returncode == 0, result.stderr
+    entry, fields = fields_of(out)
+    assert entry["column_mapping"]["Group"] == "group_value" and "group_value" in fields
+    assert fields["caller_name"]["sensitivity"] == "pii"  # by its name
+    assert fields["notes"]["sensitivity"] == "pii"  # phone numbers in the values
+    assert fields["amount"]["type"] == "number"
+    assert fields["amount"]["format"] == {"negative_parentheses": True, "thousands_separator": ","}
+    assert fields["paid"] == {**fields["paid"], "type": "boolean", "format": {"true_values": ["Y"], "false_values": ["N"]}}
+    assert fields["betrag"]["format"] == {"decimal_separator": ",", "thousands_separator": "."}
+    # the console never shows values of personal data
+    assert "Person 1" not in result.stdout and "555" not in result.stdout
+    assert validate(out).returncode == 0
+
+
+def test_bad_samples_get_one_line_errors_without_content_and_drafts_never_overwrite(tmp_path):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,secret-value-123,extra\n")
+    result = draft(str(ragged), "-o", str(tmp_path / "x.yaml"))
+    assert result.returncode == 1
+    assert "row 2 has 3 cells, the header 2" in result.stderr and "secret-value-123" not in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "x.yaml").exists()
+
+    (tmp_path / "only_header.csv").write_text("a,b\n")
+    assert "no data rows" in draft(str(tmp_path / "only_header.csv"), "-o", str(tmp_path / "y.yaml")).stderr
+
+    existing = tmp_path / "existing.yaml"
+    existing.write_text("keep me")
+    good = write_csv(tmp_path / "good.csv", ["id"], [{"id": "1"}])
+    refused = draft(str(good), "-o", str(existing))
+    assert refused.returncode == 2 and existing.read_text() == "keep me"
+    assert draft(str(good), "-o", str(tmp_path / "z.yaml"), "--dataset", "Bad Name").returncode == 2
