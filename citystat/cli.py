@@ -12,6 +12,7 @@ from citystat.evaluations.cli import app as evaluations_app
 from citystat.generate import generate
 from citystat.kpi.cli import app as kpi_app
 from citystat.kpi.flags_cli import flags_app
+from citystat.open_data.cli import app as open_data_app
 from citystat.pipeline_cli import demo, publish, run
 
 app = typer.Typer(help="CityStat: a performance-management warehouse for a city government.", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.add_typer(contracts_app, name="contracts")
 app.add_typer(budget_app, name="budget")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(evaluations_app, name="evaluations")
+app.add_typer(open_data_app, name="open-data")
 
 
 if __name__ == "__main__":

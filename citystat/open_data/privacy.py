@@ -1,0 +1,70 @@
+"""The privacy review gate's rules: free-text scrubbing, small-cell suppression and the mosaic check.
+
+The scrubber is the marts' own: the dbt macro ``redact_contact_details`` (dbt_project/macros/redaction.sql),
+rendered here with plain Jinja so exports and marts mask e-mails, phones and cued names with one rule.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+
+import jinja2
+import pandas as pd
+
+from citystat.settings import project_root
+from citystat.warehouse import quote_identifier
+
+MACRO_FILES = ("casting.sql", "redaction.sql")
+SUPPRESSED = None  # a suppressed cell is published empty
+
+
+@cache
+def _macros():
+    folder = project_root() / "dbt_project" / "macros"
+    source = "\n".join((folder / name).read_text(encoding="utf-8") for name in MACRO_FILES)
+    return jinja2.Environment(extensions=["jinja2.ext.do"]).from_string(source).module
+
+
+def scrub_sql(column: str) -> str:
+    """SQL masking personal details in the text column ``column`` (the marts' redact_contact_details macro)."""
+    return str(_macros().redact_contact_details(quote_identifier(column))).strip()
+
+
+def suppress_cells(table: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[tuple]]:
+    """Counts below ``k`` (but above 0) hidden, plus complementary cells so no hidden count follows from the
+    row and column totals: every row and column ends with zero or at least two hidden cells. Returns the
+    table with hidden cells as missing and the set of (row, column) hidden. Totals are computed by the caller
+    from the true counts (publishing them is the point: they cannot give a hidden cell back)."""
+    hidden = {(r, c) for r in table.index for c in table.columns if 0 < table.at[r, c] < k}
+    changed = True
+    while changed:
+        changed = False
+        for axis_items, other_items, cell in ((table.index, table.columns, lambda a, b: (a, b)),
+                                              (table.columns, table.index, lambda a, b: (b, a))):
+            for a in axis_items:
+                line = [cell(a, b) for b in other_items]
+                if sum(c in hidden for c in line) == 1:
+                    candidates = [c for c in line if c not in hidden]
+                    if candidates:  # the smallest other count is the cheapest to hide
+                        hidden.add(min(candidates, key=lambda c: (table.at[c[0], c[1]], str(c))))
+                        changed = True
+    out = table.astype("Int64").astype(object)
+    for r, c in hidden:
+        out.at[r, c] = SUPPRESSED
+    return out, hidden
+
+
+def mosaic_risks(frame: pd.DataFrame, quasi_identifiers: tuple[str, ...], k: int) -> int:
+    """How many combinations of the quasi-identifiers single out fewer than ``k`` records (0 = no mosaic risk)."""
+    if not quasi_identifiers or frame.empty:
+        return 0
+    sizes = frame.groupby(list(quasi_identifiers), dropna=False).size()
+    return int((sizes < k).sum())
+
+
+def shape_fingerprint(columns: list[tuple[str, str]], quasi_identifiers: tuple[str, ...], k: int) -> str:
+    """The data's shape a reviewer approved: columns with types, quasi-identifiers and k. An approval holds
+    while this stays the same (new rows do not need a new review; a new column or identifier does)."""
+    text = json.dumps({"columns": columns, "quasi_identifiers": list(quasi_identifiers), "k": k}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,39 @@
+"""The `publish/open_data` asset: the open-data exports (citystat.open_data), built from the published snapshot.
+
+It reads only the snapshot, so it needs no warehouse-writer slot. A held export (mosaic risk awaiting a
+reviewer) is not an error of the run: it is reported in the metadata and the log, and stays unpublished.
+"""
+# No `from __future__ import annotations`: Dagster reads the compute function's annotations at runtime.
+import dagster as dg
+
+from citystat.open_data.cli import describe, run_exports
+from citystat.open_data.config import open_data_dir
+from orchestration.lib.automation import automated
+
+OPEN_DATA_KEY = dg.AssetKey(["publish", "open_data"])
+SNAPSHOT_KEY = dg.AssetKey(["publish", "snapshot"])
+
+
+@dg.asset(
+    key=OPEN_DATA_KEY,
+    group_name="publish",
+    deps=[SNAPSHOT_KEY],
+    kinds={"csv", "parquet"},
+    description="Open-data exports (CSV, Parquet, data dictionary) of the public datasets and aggregates declared in "
+    "data_inventory/open_data.yaml, behind the privacy gate, into <warehouse>/open_data.",
+)
+def open_data_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    results = run_exports()
+    for result in results:
+        (context.log.warning if result.status == "held" else context.log.info)(describe(result))
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(open_data_dir())),
+        "released": sum(r.status == "released" for r in results),
+        "held_for_review": dg.MetadataValue.text(", ".join(r.id for r in results if r.status == "held") or "none"),
+        "suppressed_cells": sum(r.suppressed_cells for r in results),
+        "exports": dg.MetadataValue.text("\n".join(describe(r) for r in results)),
+    })
+
+
+def build_defs() -> dg.Definitions:
+    return dg.Definitions(assets=automated([open_data_exports]))
