@@ -42,6 +42,8 @@ def _field_meta(field) -> dict:
         value = getattr(field, key)
         if value is not None:
             meta[key] = list(value) if key == "allowed_values" else value
+    if field.format:
+        meta["format"] = field.value_format()  # how the source writes values, for staging macros
     return meta
 
 

@@ -60,6 +60,11 @@ class Publication(_MappingAccess):
     url: str | None = None
 
 
+def _frozen_format(fmt: dict) -> tuple:
+    return tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v)
+                        for k, v in fmt.items()))
+
+
 @dataclass(frozen=True)
 class Field(_MappingAccess):
     name: str
@@ -71,6 +76,12 @@ class Field(_MappingAccess):
     pattern: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # how the source writes values (inventory `format`: datetime/date strptime format, timezone, separators,
+    # parentheses negatives, true/false values, code_map), as sorted (key, value) pairs so a Field stays hashable
+    format: tuple = ()
+
+    def value_format(self) -> dict:
+        return {k: (dict(v) if k == "code_map" else list(v) if isinstance(v, tuple) else v) for k, v in self.format}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Field":
@@ -85,6 +96,7 @@ class Field(_MappingAccess):
             pattern=d.get("pattern"),
             minimum=d.get("minimum"),
             maximum=d.get("maximum"),
+            format=_frozen_format(d.get("format") or {}),
         )
 
 

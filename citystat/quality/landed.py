@@ -35,23 +35,51 @@ def text_sql(column: str) -> str:
     return f"nullif(trim(cast({quote_identifier(column)} as varchar)), '')"
 
 
-def typed_sql(column: str, type_: str) -> str:
-    """The DuckDB expression dbt staging uses for a field of this inventory type (try_cast: NULL if it does not parse)."""
+def typed_sql(column: str, type_: str, fmt: dict | None = None) -> str:
+    """The DuckDB expression dbt staging uses for a field of this inventory type (try_cast: NULL if it does not parse),
+    reading the value as the field's declared ``format`` says the source writes it (a value that does not match the
+    format is NULL, so the suite's "must parse" checks fail on it). Format values reach SQL only as literals."""
+    fmt = fmt or {}
     text = text_sql(column)
-    number = f"try_cast(replace(replace({text}, ',', ''), '$', '') as double)"
-    if type_ == "number":
-        return number
-    if type_ == "integer":
+    if fmt.get("code_map"):  # source codes onto canonical values first (Boston's ONTIME -> true)
+        cases = " ".join(f"when {quote_literal(str(k))} then {quote_literal(str(v).lower() if isinstance(v, bool) else str(v))}"
+                         for k, v in fmt["code_map"].items())
+        text = f"(case {text} {cases} else {text} end)"
+    if type_ in ("number", "integer"):
+        if fmt.get("negative_parentheses"):
+            text = f"regexp_replace({text}, '^\\((.*)\\)$', '-\\1')"
+        text = f"replace(replace({text}, {quote_literal(fmt.get('thousands_separator', ','))}, ''), '$', '')"
+        if fmt.get("decimal_separator", ".") != ".":
+            text = f"replace({text}, {quote_literal(fmt['decimal_separator'])}, '.')"
+        number = f"try_cast({text} as double)"
+        if type_ == "number":
+            return number
         return f"(case when {number} = trunc({number}) then cast({number} as bigint) end)"
     if type_ == "date":
+        if fmt.get("date"):
+            return f"cast(try_strptime({text}, {quote_literal(fmt['date'])}) as date)"
         return f"coalesce(try_cast({text} as date), cast(try_cast({text} as timestamp) as date))"
     if type_ == "datetime":
+        if fmt.get("datetime"):
+            parsed = f"try_strptime({text}, {quote_literal(fmt['datetime'])})"
+            if fmt.get("timezone") and fmt["timezone"] != CITY_TIMEZONE:  # naive time in another zone -> city time
+                parsed = f"timezone({quote_literal(CITY_TIMEZONE)}, timezone({quote_literal(fmt['timezone'])}, {parsed}))"
+            return parsed
         return (f"(case when regexp_matches({text}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') "
                 f"then timezone('{CITY_TIMEZONE}', try_cast({text} as timestamptz)) else try_cast({text} as timestamp) end)")
     if type_ == "boolean":
-        return (f"(case when upper({text}) in ('Y', 'YES', 'TRUE', 'T', '1', '1.0') then true "
-                f"when upper({text}) in ('N', 'NO', 'FALSE', 'F', '0', '0.0') then false end)")
+        true = [v.upper() for v in fmt.get("true_values", ())] or ["Y", "YES", "TRUE", "T", "1", "1.0"]
+        false = [v.upper() for v in fmt.get("false_values", ())] or ["N", "NO", "FALSE", "F", "0", "0.0"]
+        if fmt.get("code_map"):  # mapped values arrive as 'true' / 'false'
+            true, false = true + ["TRUE"], false + ["FALSE"]
+        return (f"(case when upper({text}) in ({', '.join(map(quote_literal, true))}) then true "
+                f"when upper({text}) in ({', '.join(map(quote_literal, false))}) then false end)")
     return text
+
+
+def field_sql(field) -> str:
+    """typed_sql for an inventory field, with its declared format."""
+    return typed_sql(field.name, field.type, field.value_format())
 
 
 def connect(memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
@@ -107,12 +135,12 @@ def select_list(ref: DatasetRef, suite: Suite, present: set[str], landing: Landi
     exprs = []
     for name, f in fields.items():
         if name in wanted:
-            exprs.append(f"{typed_sql(name, f.type) if name in present else 'NULL'} as {quote_identifier(name)}")
+            exprs.append(f"{field_sql(f) if name in present else 'NULL'} as {quote_identifier(name)}")
         if name + LANDED_SUFFIX in wanted:
             exprs.append(f"{text_sql(name) if name in present else 'NULL'} as {quote_identifier(name + LANDED_SUFFIX)}")
     for name, sql in suite.derived_columns.items():
         exprs.append(f"({expand_landed_references(sql, landing)}) as {quote_identifier(name)}")
-    id_parts = [f"coalesce(cast({typed_sql(n, fields[n].type)} as varchar), {text_sql(n)}, '')" if n in present else "''"
+    id_parts = [f"coalesce(cast({field_sql(fields[n])} as varchar), {text_sql(n)}, '')" if n in present else "''"
                 for n in suite.record_id]
     exprs.append(f"concat_ws('@', {', '.join(id_parts)}) as _record_id" if id_parts else "cast(_row_number as varchar) as _record_id")
     exprs += [
@@ -163,8 +191,8 @@ def landed_values(landing: Landing, ref: DatasetRef, columns: list[str], con: du
         return []
     con = con or connect()
     present = present_columns(con, files)
-    types = {f.name: f.type for f in ref.dataset.fields}
-    exprs = [typed_sql(c, types[c]) if c in present else "NULL" for c in columns]
+    fields = {f.name: f for f in ref.dataset.fields}
+    exprs = [field_sql(fields[c]) if c in present else "NULL" for c in columns]
     rows = con.execute(f"SELECT DISTINCT {', '.join(exprs)} FROM {_source(files)} "
                        f"WHERE {' AND '.join(f'({e}) IS NOT NULL' for e in exprs)}").fetchall()
     return [r[0] for r in rows] if len(columns) == 1 else [tuple(r) for r in rows]
