@@ -74,3 +74,15 @@ def dbt_executable() -> str:
     """The dbt next to this interpreter (the venv's), so an unactivated venv (CI, dagster dev) still finds it."""
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+WORKBENCH_DB_ENV = "CITYSTAT_WORKBENCH_DB"
+WORKBENCH_DB_DEFAULT = "performance_office/workbench.sqlite3"  # the inventory's default location, in the data folder
+
+
+def workbench_db_path() -> Path:
+    """The performance office's workbench database (``CITYSTAT_WORKBENCH_DB``, default
+    ``<data>/performance_office/workbench.sqlite3``): the location the inventory gives the ``perf_workbench``
+    system, so the web app writes exactly where the pipeline reads."""
+    value = os.environ.get(WORKBENCH_DB_ENV)
+    return resolve_path(value) if value else data_dir() / WORKBENCH_DB_DEFAULT

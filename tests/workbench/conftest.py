@@ -1,0 +1,71 @@
+"""The workbench under test: its own SQLite file, a tiny published snapshot with two automated flags, a drop folder."""
+import datetime as dt
+import os
+
+import duckdb
+import pytest
+
+from citystat.kpi import flags as flag_engine
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(scope="session")
+def workbench_db(tmp_path_factory):
+    """Django set up once per session on a fresh database (settings read the environment at import)."""
+    tmp = tmp_path_factory.mktemp("workbench")
+    os.environ["CITYSTAT_WORKBENCH_DB"] = str(tmp / "workbench.sqlite3")
+    os.environ["CITYSTAT_WORKBENCH_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789"
+    from workbench.cli import migrate_database
+
+    migrate_database()
+    return tmp / "workbench.sqlite3"
+
+
+@pytest.fixture
+def snapshot(tmp_path, monkeypatch):
+    """A published snapshot holding two open automated flags: one of Public Works, one of Fire."""
+    path = tmp_path / "citystat.duckdb"
+    con = duckdb.connect(str(path))
+    flag_engine.ensure_schema(con)
+    now = dt.datetime(2026, 10, 31, 8, 0)
+    for kpi, dept in (("pw_potholes_within_sla_pct", "pw"), ("fire_turnout_p90_sec", "fire")):
+        con.execute("""INSERT INTO metrics.flags (flag_id, kpi_id, kpi_name, department_code, period, kind, critical,
+                       message, status, raised_at, updated_at, condition_present, last_evaluated_at)
+                       VALUES (?, ?, ?, ?, '2026-09', 'red', true, ?, 'open', ?, ?, true, ?)""",
+                    [f"{kpi}:2026-09:red", kpi, kpi, dept, f"{kpi} turned red in 2026-09", now, now, now])
+    con.close()
+    monkeypatch.setenv("CITYSTAT_SNAPSHOT", str(path))
+    monkeypatch.setenv("CITYSTAT_PERF_DROPS", str(tmp_path / "drops"))
+    monkeypatch.setenv("CITYSTAT_AS_OF", "2026-10-31")
+    return path
+
+
+@pytest.fixture
+def users(workbench_db):
+    """office, liaison of pw, liaison of fire and a deputy mayor (viewer); removed after the test."""
+    from django.contrib.auth.models import User
+
+    from workbench.models import Profile
+
+    made = {}
+    for name, role, dept in (("olivia", "office", ""), ("paul", "liaison", "pw"), ("fiona", "liaison", "fire"), ("lena", "liaison", "lib"),
+                             ("dana", "viewer", "")):
+        user = User.objects.create_user(name, password=PASSWORD)
+        Profile.objects.create(user=user, role=role, department_code=dept)
+        made[name] = user
+    yield made
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    AccessAttempt.objects.all().delete()
+    AccessFailureLog.objects.all().delete()
+    User.objects.filter(pk__in=[u.pk for u in made.values()]).delete()
+
+
+def client_for(name: str, enforce_csrf: bool = False):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=enforce_csrf)
+    response = client.post("/login/", {"username": name, "password": PASSWORD})
+    assert response.status_code == 302, response.content[:500]
+    return client
