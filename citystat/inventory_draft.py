@@ -109,6 +109,40 @@ def read_sample(path: Path, *, sheet: str | None = None, max_rows: int = MAX_ROW
     return headers, rows, truncated
 
 
+SOURCE_CONNECTORS = ("soda", "open311", "sqlite", "postgres")
+
+
+def read_source(connector: str, location: str, source_object: str, *, max_rows: int = MAX_ROWS) -> tuple[list[str], list[list[str | None]], bool]:
+    """(headers, rows as text or None, truncated) from the first rows of a SODA dataset, an Open311 endpoint or a
+    SQL table, read by the project's own connector (its timeouts, retries and deadlines; nothing is landed)."""
+    from citystat.connectors import ConnectorOptions, SourceError, SourceSpec, SourceState, SourceUnavailable, build_connector
+
+    spec = SourceSpec("draft", "draft", connector, location, source_object)
+    options = ConnectorOptions(page_size=min(max_rows, 1000), chunk_rows=min(max_rows, 50_000))
+    headers: dict[str, None] = {}
+    records: list[dict] = []
+    truncated = False
+    chunks = build_connector(spec, options).extract(SourceState())
+    try:
+        for chunk in chunks:
+            columns = {name: values.to_pylist() if hasattr(values, "to_pylist") else list(values)
+                       for name, values in chunk.columns.items()}
+            headers.update(dict.fromkeys(columns))
+            for i in range(min(chunk.num_rows, max_rows - len(records))):
+                records.append({name: values[i] for name, values in columns.items()})
+            if len(records) >= max_rows:  # enough: never ask the source for another page
+                truncated = True
+                break
+    except (SourceError, SourceUnavailable) as exc:
+        # the connector's message may quote the server's answer: keep it up to the status, never the body
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DraftError(re.sub(r"(HTTP \d{3}).*", r"\1", message)) from None
+    finally:
+        chunks.close()
+    names = list(headers)
+    return names, [[_cell_text(r.get(n)) for n in names] for r in records], truncated
+
+
 def _read_xlsx(path: Path, sheet: str | None, max_rows: int):
     from openpyxl import load_workbook
 
@@ -145,6 +179,12 @@ def _cell_text(value) -> str | None:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, sort_keys=True)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     text = str(value).strip()
@@ -155,6 +195,9 @@ def safe_names(headers: list[str], reserved: frozenset[str]) -> list[str]:
     """A safe SQL identifier for each header ("Unique Key" -> unique_key), unique, never a reserved word."""
     names: list[str] = []
     for i, header in enumerate(headers):
+        if re.fullmatch(r":[a-z_]+", header):  # SODA system fields (:id, :updated_at) keep their names
+            names.append(header)
+            continue
         spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", header.strip())  # camelCase -> camel_Case
         name = re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")[:55] or f"column_{i + 1}"
         if not name[0].isalpha():
@@ -209,6 +252,9 @@ def _profile_type(name: str, values: list[str]) -> tuple[str, dict]:
     for candidate in DATE_FORMATS:
         if _all_parse(values, candidate):
             return "date", {} if candidate == "%Y-%m-%d" else {"date": candidate}
+    for candidate in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        if _all_parse(values, candidate):
+            return "datetime", {}  # ISO 8601 with an offset: read as is, converted to city time (no format needed)
     for candidate in DATETIME_FORMATS:
         if _all_parse(values, candidate):
             return "datetime", {"datetime": candidate}
@@ -251,11 +297,18 @@ def primary_key(profiles: list[ColumnProfile]) -> list[str] | None:
     return [unique[0].name] if unique else None
 
 
-def draft(path: Path, *, sheet: str | None = None, max_rows: int = MAX_ROWS) -> Draft:
+def draft(path: Path | str, *, sheet: str | None = None, max_rows: int = MAX_ROWS,
+          connector: str | None = None, source_object: str | None = None) -> Draft:
+    """Profile a sample file (``path``), or with ``connector`` the first rows of ``source_object`` at ``path``."""
     from data_inventory.rules import sql_reserved_words
 
-    headers, rows, truncated = read_sample(path, sheet=sheet, max_rows=max_rows)
-    if path.suffix.lower() in (".xlsx", ".xlsm") and sheet is None:
+    if connector is not None:
+        headers, rows, truncated = read_source(connector, str(path), source_object or "", max_rows=max_rows)
+        path = Path(source_object or "source")
+    else:
+        path = Path(path)
+        headers, rows, truncated = read_sample(path, sheet=sheet, max_rows=max_rows)
+    if connector is None and path.suffix.lower() in (".xlsx", ".xlsm") and sheet is None:
         from openpyxl import load_workbook
 
         book = load_workbook(path, read_only=True)
@@ -268,7 +321,7 @@ def draft(path: Path, *, sheet: str | None = None, max_rows: int = MAX_ROWS) -> 
     review = ["owner, steward and department contact are placeholders: name the real people",
               "access_level, publication and cadence/freshness are guesses: confirm them"]
     if truncated:
-        review.append(f"profiled the first {len(rows)} rows only (the sample is larger)")
+        review.append(f"profiled the first {len(rows)} rows only (the source may hold more)")
     review.append(f"primary key {key[0]!r}: unique and never empty in the sample; confirm it is the record id"
                   if key else "no column is unique in the sample: declare the primary key by hand")
     for c in columns:
@@ -281,7 +334,7 @@ def draft(path: Path, *, sheet: str | None = None, max_rows: int = MAX_ROWS) -> 
 
 
 def draft_inventory(d: Draft, *, city: str, department: str, system: str, dataset: str,
-                    connector: str, location: str, source_object: str, updated: str) -> dict:
+                    connector: str, location: str | None, source_object: str, updated: str) -> dict:
     """A whole one-dataset inventory (valid on its own) holding the drafted entry."""
     fields = []
     for c in d.columns:
@@ -301,7 +354,8 @@ def draft_inventory(d: Draft, *, city: str, department: str, system: str, datase
         "id": dataset, "title": f"{dataset.replace('_', ' ')} (draft)",
         "description": f"Drafted by `citystat inventory draft` from {Path(d.source).name}; review before use.",
         "owner": placeholder, "steward": placeholder, "connector": connector,
-        "location": {"env": f"CITYSTAT_{system.upper()}_DROPS", "default": location}, "source_object": source_object,
+        "location": {"env": f"CITYSTAT_{system.upper()}_{'DROPS' if connector.endswith('_drop') else 'URL'}",
+                     **({"default": location} if location else {})}, "source_object": source_object,
         "cadence": "daily", "freshness_hours": 48, "update_method": "automated", "access_level": "non-public",
         "publication": {"status": "not_planned"}, "priority": "medium",
     }
@@ -312,12 +366,15 @@ def draft_inventory(d: Draft, *, city: str, department: str, system: str, datase
         entry["column_mapping"] = mapping
     if d.primary_key:
         entry["primary_key"] = d.primary_key
+    if connector == "soda" and any(c.name == ":updated_at" for c in d.columns):
+        entry["cursor_field"] = ":updated_at"  # incremental loads: only rows changed since the last one
     entry["fields"] = fields
     return {
         "version": 1, "updated": updated,
         "city": {"name": city, "population": 1, "fiscal_year_start_month": 7},
         "departments": [{"id": department, "name": department, "contact": placeholder,
-                         "systems": [{"id": system, "name": system, "kind": "file_drop", "system_of_record": True, "datasets": [entry]}]}],
+                         "systems": [{"id": system, "name": system, "kind": "file_drop" if connector.endswith("_drop") else "api" if connector in ("soda", "open311") else "database",
+                                      "system_of_record": True, "datasets": [entry]}]}],
     }
 
 

@@ -163,7 +163,11 @@ def coverage(inventory_file: Optional[Path] = INVENTORY_OPTION) -> None:
 
 @app.command()
 def draft(
-    sample: Path = typer.Argument(..., help="A sample of the export: a .csv or .xlsx file."),
+    sample: str = typer.Argument(..., help="A sample of the export (.csv or .xlsx file), or with --connector the portal/API "
+                                           "base URL, SQLAlchemy URL or SQLite path."),
+    connector: Optional[str] = typer.Option(None, help="Read the source itself: soda, open311, sqlite or postgres."),
+    source_object: Optional[str] = typer.Option(None, help="With --connector: SODA resource id, Open311 endpoint "
+                                                           "(requests.json) or table name."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the draft inventory YAML (never overwritten)."),
     dataset: str = typer.Option("service_requests", help="Dataset id (a safe SQL identifier)."),
     system: str = typer.Option("new_system", help="System id."),
@@ -177,7 +181,7 @@ def draft(
     Reads only the sample, writes only OUTPUT; nothing is ingested, published or sent anywhere."""
     from datetime import date
 
-    from citystat.inventory_draft import DraftError, draft_inventory, render
+    from citystat.inventory_draft import SOURCE_CONNECTORS, DraftError, draft_inventory, render
     from citystat.inventory_draft import draft as profile_sample
     from data_inventory.rules import IDENTIFIER
 
@@ -185,19 +189,30 @@ def draft(
         if not IDENTIFIER.match(value):
             typer.echo(f"--{what} {value!r} is not a safe identifier (a lowercase letter, then lowercase letters, digits, _)", err=True)
             raise typer.Exit(2)
+    if connector is not None and (connector not in SOURCE_CONNECTORS or not source_object):
+        typer.echo(f"--connector must be one of {', '.join(SOURCE_CONNECTORS)}, with --source-object", err=True)
+        raise typer.Exit(2)
     if output.exists():
         typer.echo(f"{output}: already exists; drafts never overwrite (remove it or choose another --output)", err=True)
         raise typer.Exit(2)
     try:
-        result = profile_sample(sample, sheet=sheet, max_rows=max_rows)
+        result = profile_sample(sample if connector else Path(sample), sheet=sheet, max_rows=max_rows,
+                                connector=connector, source_object=source_object)
     except DraftError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    xlsx = sample.suffix.lower() in (".xlsx", ".xlsm")
+    if connector is not None:
+        # a database URL may hold a password: it stays in the environment variable, never in the inventory
+        location = sample if connector in ("soda", "open311") else None
+        kind, source = connector, source_object
+    else:
+        location, source = f"drops/{system}", Path(sample).name
+        kind = "xlsx_drop" if Path(sample).suffix.lower() in (".xlsx", ".xlsm") else "csv_drop"
     inventory = draft_inventory(result, city=city, department=department, system=system, dataset=dataset,
-                                connector="xlsx_drop" if xlsx else "csv_drop", location=f"drops/{system}",
-                                source_object=sample.name, updated=date.today().isoformat())
-    result.review.insert(0, f"exports are read from drops/{system}/ under the data directory (or ${inventory['departments'][0]['systems'][0]['datasets'][0]['location']['env']}): copy them there")
+                                connector=kind, location=location, source_object=source, updated=date.today().isoformat())
+    env = inventory["departments"][0]["systems"][0]["datasets"][0]["location"]["env"]
+    result.review.insert(0, f"exports are read from drops/{system}/ under the data directory (or ${env}): copy them there"
+                         if connector is None else f"the source is read from ${env}: set it where the pipeline runs")
     output.write_text(render(result, inventory), encoding="utf-8")
     for c in result.columns:
         fmt = ", ".join(f"{k}={v}" for k, v in c.format.items())

@@ -197,3 +197,82 @@ def test_bad_samples_get_one_line_errors_without_content_and_drafts_never_overwr
     refused = draft(str(good), "-o", str(existing))
     assert refused.returncode == 2 and existing.read_text() == "keep me"
     assert draft(str(good), "-o", str(tmp_path / "z.yaml"), "--dataset", "Bad Name").returncode == 2
+
+
+def test_sqlite_table_is_drafted_through_the_sql_connector_without_the_url_in_the_entry(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "crm.sqlite"
+    con = sqlite3.connect(db)
+    con.execute('create table "requests" (case_id integer, opened text, status text, amount real)')
+    con.executemany("insert into requests values (?, ?, ?, ?)",
+                    [(i, f"2022-05-{1 + i % 28:02d} 08:00:00", "OPEN" if i % 2 else "CLOSED", i * 1.5) for i in range(1, 31)])
+    con.commit()
+    con.close()
+    out = tmp_path / "sql.yaml"
+    result = draft(str(db), "--connector", "sqlite", "--source-object", "requests", "-o", str(out), "--system", "crm")
+    assert result.returncode == 0, result.stderr
+    entry, fields = fields_of(out)
+    assert entry["connector"] == "sqlite" and entry["location"] == {"env": "CITYSTAT_CRM_URL"}
+    assert entry["primary_key"] == ["case_id"]
+    assert fields["case_id"]["type"] == "integer" and fields["opened"]["type"] == "datetime"
+    assert fields["status"]["allowed_values"] == ["CLOSED", "OPEN"] and fields["amount"]["type"] == "number"
+    assert validate(out).returncode == 0
+    missing = draft(str(tmp_path / "nope.sqlite"), "--connector", "sqlite", "--source-object", "requests",
+                    "-o", str(tmp_path / "n.yaml"))
+    assert missing.returncode == 1 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_soda_dataset_is_drafted_from_its_first_page_on_a_real_loopback_server(tmp_path):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlparse
+
+    rows = [{":id": f"row-{i}", ":updated_at": f"2022-06-{1 + i % 28:02d}T10:00:00.000Z", "case_enquiry_id": str(101_004_000_000 + i),
+             "ontime": "OVERDUE" if i % 3 == 0 else "ONTIME", "open_dt": f"2022-05-{1 + i % 28:02d}T08:00:00.000"}
+            for i in range(50)]
+    served = []
+
+    class Soda(BaseHTTPRequestHandler):
+        def do_GET(self):
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            served.append(query)
+            if url.path != "/resource/bos3-11aa.json":
+                body, status = b'{"error": "not found"}', 404
+            elif query.get("$select") == "count(*)":
+                body, status = json.dumps([{"count": str(len(rows))}]).encode(), 200
+            else:
+                offset, limit = int(query.get("$offset", 0)), int(query.get("$limit", 1000))
+                body, status = json.dumps(rows[offset:offset + limit]).encode(), 200
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Soda)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        out = tmp_path / "soda.yaml"
+        result = draft(base, "--connector", "soda", "--source-object", "bos3-11aa", "--max-rows", "20", "-o", str(out),
+                       "--system", "boston311")
+        assert result.returncode == 0, result.stderr
+        assert "from 20 rows" in result.stdout  # bounded: the first 20 of 50
+        entry, fields = fields_of(out)
+        assert entry["connector"] == "soda" and entry["location"]["default"] == base
+        assert entry["cursor_field"] == ":updated_at" and ":id" in fields
+        assert fields["ontime"]["allowed_values"] == ["ONTIME", "OVERDUE"]
+        assert fields["open_dt"]["format"] == {"datetime": "%Y-%m-%dT%H:%M:%S.%f"}
+        assert validate(out).returncode == 0
+        assert all(int(q.get("$offset", 0)) < 20 for q in served)  # never paged past what it needed
+        gone = draft(base, "--connector", "soda", "--source-object", "nope-0000", "-o", str(tmp_path / "g.yaml"))
+        assert gone.returncode == 1 and "Traceback" not in gone.stderr and "not found" not in gone.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
