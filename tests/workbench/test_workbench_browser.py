@@ -81,6 +81,9 @@ def test_liaison_commits_and_submits_in_a_real_browser(served):
             page.click("#form-commit button[type=submit]")
             page.wait_for_selector("text=Commitment recorded")
             assert "committed: Add a second pothole crew (owner Crew chief North, due 2026-11-30)" in page.content()
+            page.goto(f"{base}/")
+            page.screenshot(path=str(tmp_path / "flags.png"), full_page=True)
+            assert "Add a second pothole crew" in page.content()
             page.click("nav form button")  # sign out
             page.wait_for_url("**/login/")
 
