@@ -82,3 +82,26 @@ def test_ledger_number_formats_parentheses_decimal_comma_and_yes_no(tmp_path):
               Field.from_dict({"name": "paid", "type": "boolean", "format": {"true_values": ["Y"], "false_values": ["N"]}})]
     assert typed_rows(sample, fields, {"amount": "amount", "betrag": "betrag", "paid": "paid"}) == [
         (-1250.5, 1234.56, True), (3000.0, -7.5, False), (None, None, None)]
+
+
+def test_drafted_nyc_entry_lands_every_row_and_its_timestamps_read_with_the_declared_format(tmp_path, monkeypatch):
+    from citystat.connectors import build_connector
+    from citystat.ingestion import source_spec
+    from citystat.landing import Landing
+
+    drops = tmp_path / "city" / "drops" / "nyc311"
+    drops.mkdir(parents=True)
+    sample = write_csv(drops / "311_Service_Requests.csv", NYC_COLUMNS, [nyc_row(i) for i in range(40)])
+    out = tmp_path / "nyc.yaml"
+    assert draft(str(sample), "-o", str(out), "--system", "nyc311").returncode == 0
+    monkeypatch.delenv("CITYSTAT_NYC311_DROPS", raising=False)
+    ref = next(iter(load_inventory(out).datasets()))
+    result = Landing(tmp_path / "landing").load(build_connector(source_spec(ref, tmp_path / "city")))
+    assert result.landed and result.rows == 40 and not result.set_aside and not result.rejected_files
+    fields = {f.name: f for f in ref.dataset.fields}
+    con = duckdb.connect()
+    source = f"read_parquet([{', '.join(quote_literal(str(p)) for p in result.parts)}])"
+    closed, opened, unparsed = con.execute(
+        f"SELECT count({field_sql(fields['closed_date'])}), count({field_sql(fields['created_date'])}), "
+        f"count(*) FILTER (WHERE created_date IS NOT NULL AND {field_sql(fields['created_date'])} IS NULL) FROM {source}").fetchone()
+    assert (closed, opened, unparsed) == (30, 40, 0)  # every 4th of 40 still open, by hand
