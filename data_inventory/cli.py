@@ -102,10 +102,28 @@ def list_datasets(
 def export_dcat(
     out: Path = typer.Option(Path("-"), "--out", "-o", help="Where to write data.json ('-' = standard output)."),
     inventory_file: Optional[Path] = INVENTORY_OPTION,
+    open_data: Optional[Path] = typer.Option(
+        None, "--open-data", help="Released open-data exports (<warehouse>/open_data): each becomes CSV and Parquet "
+        "distributions, downloadURL under the base_url of its manifest.json."),
 ) -> None:
-    """Export the inventory as a DCAT-US 1.1 catalog (Project Open Data data.json)."""
+    """Export the inventory as a DCAT-US 1.1 catalog (Project Open Data data.json), checked against the vendored schema."""
+    from data_inventory.dcat import to_dcat, validate_catalog
+
     inventory = _load(inventory_file)
-    catalog = inventory.to_dcat()
+    released, base_url = [], ""
+    if open_data is not None:
+        manifest_file = open_data / "manifest.json"
+        if not manifest_file.is_file():
+            typer.echo(f"export-dcat: {manifest_file} not found (build the exports first: citystat open-data build)", err=True)
+            raise typer.Exit(1)
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        released, base_url = manifest["exports"], manifest.get("base_url", "")
+    catalog = to_dcat(inventory, released, base_url)
+    problems = validate_catalog(catalog)
+    if problems:
+        for problem in problems:
+            typer.echo(f"export-dcat: not valid DCAT-US 1.1: {problem}", err=True)
+        raise typer.Exit(1)
     text = json.dumps(catalog, indent=2, ensure_ascii=False) + "\n"
     if str(out) == "-":
         typer.echo(text, nl=False)

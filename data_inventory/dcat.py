@@ -2,6 +2,7 @@
 and the open-data portal's harvester."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,17 +25,73 @@ ACCRUAL_PERIODICITY = {
 }
 
 _RIGHTS_MAX = 255  # DCAT-US limit on `rights`
+SCHEMA_DIR = Path(__file__).parent / "schema" / "dcat-us-1.1"
+# bureauCode and programCode identify US federal agencies and programmes (OMB A-11): a city has none, so they are
+# left out unless `federal_codes` gives them, and the catalog is then checked against the schema without them.
+FEDERAL_ONLY = ("bureauCode", "programCode")
+MEDIA_TYPES = {"csv": ("text/csv", "CSV"), "parquet": ("application/vnd.apache.parquet", "Parquet")}
 
 
-def to_dcat(inventory: "Inventory") -> dict:
-    """A `data.json` catalog with one dataset per inventory dataset (published or not: it is an inventory)."""
+def to_dcat(inventory: "Inventory", released: list[dict] | None = None, base_url: str = "",
+            federal_codes: dict | None = None) -> dict:
+    """A `data.json` catalog with one dataset per inventory dataset (published or not: it is an inventory).
+
+    ``released``: the open-data exports released (the ``exports`` of <open_data>/manifest.json); each becomes
+    CSV and Parquet distributions (downloadURL under ``base_url``, describedBy its data dictionary), on its
+    inventory dataset or, for an aggregate, on a dataset of its own."""
+    exports = {e["id"]: e for e in released or [] if e.get("status") == "released"}
+    datasets = [_dataset(inventory, ref) for ref in inventory.datasets()]
+    for entry, ref in zip(datasets, inventory.datasets()):
+        if ref.name in exports:
+            entry.setdefault("distribution", []).extend(_distributions(exports.pop(ref.name), base_url))
+    for export in exports.values():  # aggregates: published datasets that are not inventory entries
+        datasets.append({
+            "@type": "dcat:Dataset", "title": export["title"], "description": export["title"],
+            "keyword": ["open data", "aggregate"], "modified": inventory.updated,
+            "publisher": {"@type": "org:Organization", "name": f"City of {inventory.city.name}"},
+            "contactPoint": datasets[0]["contactPoint"] if datasets else {"@type": "vcard:Contact", "fn": "", "hasEmail": ""},
+            "identifier": f"{inventory.city.name.lower()}-{export['id']}", "accessLevel": "public",
+            "distribution": _distributions(export, base_url),
+        })
+    for entry in datasets:
+        entry.update({k: list(v) for k, v in (federal_codes or {}).items() if k in FEDERAL_ONLY})
     return {
         "@context": CONTEXT,
         "@type": "dcat:Catalog",
         "conformsTo": CONFORMS_TO,
         "describedBy": DESCRIBED_BY,
-        "dataset": [_dataset(inventory, ref) for ref in inventory.datasets()],
+        "dataset": datasets,
     }
+
+
+def _distributions(export: dict, base_url: str) -> list[dict]:
+    files = export["files"]
+    dictionary = f"{base_url}/{files['dictionary']}"
+    return [{"@type": "dcat:Distribution", "title": f"{export['title']} ({label})", "downloadURL": f"{base_url}/{files[kind]}",
+             "mediaType": media, "format": label, "describedBy": dictionary, "describedByType": "application/json"}
+            for kind, (media, label) in MEDIA_TYPES.items() if kind in files]
+
+
+def validate_catalog(catalog: dict) -> list[str]:
+    """Problems of ``catalog`` against the vendored DCAT-US 1.1 JSON Schema (empty: valid). The federal-only
+    fields are required only when the catalog carries them."""
+    import json
+
+    import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    schemas = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in SCHEMA_DIR.glob("*.json")}
+    if not any(k in d for d in catalog.get("dataset", []) for k in FEDERAL_ONLY):
+        schemas["dataset.json"] = {**schemas["dataset.json"],
+                                   "required": [r for r in schemas["dataset.json"]["required"] if r not in FEDERAL_ONLY]}
+    base = "https://project-open-data.cio.gov/v1.1/schema/"
+    registry = Registry().with_resources(
+        (base + name, Resource.from_contents(schema, default_specification=DRAFT4))
+        for name, schema in schemas.items())
+    validator = jsonschema.Draft4Validator({**schemas["catalog.json"], "id": base + "catalog.json"}, registry=registry,
+                                           format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(catalog)'}: {e.message}" for e in validator.iter_errors(catalog)]
 
 
 def _dataset(inventory: "Inventory", ref: "DatasetRef") -> dict:

@@ -55,7 +55,7 @@ def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path,
     for result in results:
         if result.status != "released":
             _withdraw(root, result.id)  # held or no longer public: no file of it stays released
-    _write_json(root / "manifest.json", {"k": config.k, "exports": [asdict(r) for r in results]})
+    _write_json(root / "manifest.json", {"k": config.k, "base_url": config.base_url, "exports": [asdict(r) for r in results]})
     return results
 
 
@@ -71,7 +71,8 @@ def _dataset_export(con, inventory, spec: DatasetExport, k: int, root: Path, rev
     schema, table = spec.table.split(".", 1)
     columns = [(c, t) for c, t in con.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
-        [schema, table]).fetchall() if c not in restricted]
+        [schema, table]).fetchall()
+               if c not in restricted and not c.startswith("_")]  # _load_id, _source_file: internal lineage
     if not columns:
         raise ValueError(f"{spec.dataset}: table {spec.table} not found in the snapshot (or has only restricted columns)")
     select = ", ".join(f"{scrub_sql(c)} AS {quote_identifier(c)}" if t in TEXT_TYPES else quote_identifier(c)
