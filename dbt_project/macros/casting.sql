@@ -61,3 +61,49 @@
 {% macro days_between(start_ts, end_ts) -%}
     ((epoch({{ end_ts }}) - epoch({{ start_ts }})) / 86400.0)
 {%- endmacro %}
+
+{% macro to_declared(column, type_name, format=none) -%}
+    {#- A field read the way the inventory declares the source writes it (its `format`: strptime datetime/date
+        format and time zone, thousands/decimal separators, (12.50) negatives, true/false values, a code_map onto
+        canonical values). Mirrors citystat.quality.landed.typed_sql; every format value goes through sql_literal.
+        A value that does not match is NULL, so the base model's rule_castable quarantines it as uncastable_value. -#}
+    {%- set fmt = format or {} -%}
+    {%- set text = clean_text(column) -%}
+    {%- if fmt.get('code_map') -%}
+        {%- set cases = [] -%}
+        {%- for k, v in fmt['code_map'].items() -%}
+            {%- set canonical = ('true' if v else 'false') if v is sameas true or v is sameas false else v | string -%}
+            {%- do cases.append('when ' ~ sql_literal(k | string) ~ ' then ' ~ sql_literal(canonical)) -%}
+        {%- endfor -%}
+        {%- set text = '(case ' ~ text ~ ' ' ~ cases | join(' ') ~ ' else ' ~ text ~ ' end)' -%}
+    {%- endif -%}
+    {%- if type_name in ('number', 'integer') -%}
+        {%- if fmt.get('negative_parentheses') -%}
+            {%- set text = 'regexp_replace(' ~ text ~ ', ' ~ sql_literal('^\\((.*)\\)$') ~ ', ' ~ sql_literal('-\\1') ~ ')' -%}
+        {%- endif -%}
+        {%- set text = 'replace(replace(' ~ text ~ ', ' ~ sql_literal(fmt.get('thousands_separator', ',')) ~ ", ''), '$', '')" -%}
+        {%- if fmt.get('decimal_separator', '.') != '.' -%}
+            {%- set text = 'replace(' ~ text ~ ', ' ~ sql_literal(fmt['decimal_separator']) ~ ", '.')" -%}
+        {%- endif -%}
+        {%- set number = 'try_cast(' ~ text ~ ' as double)' -%}
+        {%- if type_name == 'number' -%}{{ number }}{%- else -%}(case when {{ number }} = trunc({{ number }}) then cast({{ number }} as bigint) end){%- endif -%}
+    {%- elif type_name == 'date' and fmt.get('date') -%}
+        cast(try_strptime({{ text }}, {{ sql_literal(fmt['date']) }}) as date)
+    {%- elif type_name == 'datetime' and fmt.get('datetime') -%}
+        {%- set parsed = 'try_strptime(' ~ text ~ ', ' ~ sql_literal(fmt['datetime']) ~ ')' -%}
+        {%- if fmt.get('timezone') and fmt['timezone'] != var('city_timezone') -%}
+            timezone({{ sql_literal(var('city_timezone')) }}, timezone({{ sql_literal(fmt['timezone']) }}, {{ parsed }}))
+        {%- else -%}{{ parsed }}{%- endif -%}
+    {%- elif type_name == 'boolean' and (fmt.get('true_values') or fmt.get('code_map')) -%}
+        {%- set yes, no = (['TRUE'], ['FALSE']) if fmt.get('code_map') else ([], []) -%}  {#- mapped codes arrive as 'true' / 'false' -#}
+        {%- for v in fmt.get('true_values', []) %}{% do yes.append(v | upper) %}{% endfor -%}
+        {%- for v in fmt.get('false_values', []) %}{% do no.append(v | upper) %}{% endfor -%}
+        {%- if not yes %}{% do yes.append(none) %}{% endif %}{% if not no %}{% do no.append(none) %}{% endif -%}
+        (case when upper({{ text }}) in ({% for v in yes %}{{ sql_literal(v) }}{{ ', ' if not loop.last }}{% endfor %}) then true
+              when upper({{ text }}) in ({% for v in no %}{{ sql_literal(v) }}{{ ', ' if not loop.last }}{% endfor %}) then false end)
+    {%- elif type_name == 'date' -%}{{ to_date(column) }}
+    {%- elif type_name == 'datetime' -%}{{ to_timestamp(column) }}
+    {%- elif type_name == 'boolean' -%}{{ to_boolean(column) }}
+    {%- else -%}{{ text }}
+    {%- endif -%}
+{%- endmacro %}
