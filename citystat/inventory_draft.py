@@ -284,6 +284,8 @@ def profile(headers: list[str], rows: list[list[str | None]], reserved: frozense
         elif p.type == "string" and values and sum(map(len, values)) / len(values) > FREE_TEXT_CHARS:
             p.sensitivity = "sensitive"
             p.notes.append("free text: may name people; marked sensitive, confirm")
+        if p.sensitivity != "public":
+            p.allowed_values = None  # personal data or free text is no code list (and its values stay out of the file)
         if not values:
             p.notes.append("empty in the sample: type unknown (string), confirm")
         profiles.append(p)

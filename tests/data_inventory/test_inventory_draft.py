@@ -124,6 +124,7 @@ def test_nyc_311_export_drafts_a_valid_entry_with_its_formats_key_codes_and_pers
     assert fields["incident_zip"]["type"] == "string"  # ZIP codes are codes, not numbers ("10001" all unpadded here)
     assert fields["latitude"]["type"] == "number"
     assert fields["resolution_description"]["sensitivity"] == "sensitive"  # free text
+    assert "allowed_values" not in fields["resolution_description"]  # its text is not copied into the draft
     assert fields["agency_name"].get("sensitivity", "public") == "public"
     text = out.read_text()
     assert text.startswith("# DRAFT") and "owner, steward" in text and "primary key 'unique_key'" in text
