@@ -185,7 +185,7 @@ def write_dashboard_database(snapshot: Path, dest: Path, tables: list[tuple[str,
 def _run_step(name: str, command: list[str], cwd: Path, timeout: float, log_path: Path | None = None) -> str:
     """Run one build step in its own process group and return its output; kill the group and
     explain on timeout. The output is also kept in ``log_path`` for a look after the fact."""
-    env = dict(os.environ, NO_COLOR="1", FORCE_COLOR="0")
+    env = dict(os.environ, NO_COLOR="1", FORCE_COLOR="0", VITE_CITYSTAT_CITY=city_name())
     if log_path is None:
         log_path = cwd / ".evidence" / "citystat-logs" / (name.replace(" ", "-") + ".log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,6 +217,13 @@ def _run_step(name: str, command: list[str], cwd: Path, timeout: float, log_path
                 output,
             )
         return _read(log)
+
+
+def city_name() -> str:
+    """The city the pages are branded with: the inventory's `city.name` (read at build time by pages/+layout.svelte)."""
+    from data_inventory import load_inventory
+
+    return load_inventory().city.name
 
 
 def _read(log) -> str:

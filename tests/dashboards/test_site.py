@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
+# status.js UNIT_SUFFIX, written out by hand: what follows a number of each unit (count and ratio: nothing)
+UNIT_SUFFIX = {"pct": "%", "days": " days", "hours": " h", "seconds": " s", "miles": " mi", "acres": " acres", "points": " pts"}
 STATUS_LABELS = {"green": "Green", "yellow": "Yellow", "red": "Red", "gray": "Gray"}
 SITE_PAGES = {"/", "/departments/", "/goals/", "/contracts/", "/budget/", "/inventory/", "/kpis/"}
 
@@ -50,11 +52,9 @@ def format_value(value: float | None, unit: str) -> str:
     """formatValue: a KPI value in its registry unit."""
     if value is None:
         return "–"
-    if unit == "pct":
-        return format_number(value) + "%"
     if unit == "usd":
         return "$" + f"{Decimal(repr(float(value))).quantize(Decimal('1'), rounding=ROUND_HALF_UP):,}"
-    return format_number(value)
+    return format_number(value) + UNIT_SUFFIX.get(unit, "")
 
 
 # --- browser ----------------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_scorecard_matches_the_snapshot(open_page, snapshot):
         tile = page.locator(f'[data-tile="dept-{department}"]')
         assert tile.get_attribute("data-status") == worst, department
         assert STATUS_LABELS[worst] in tile.inner_text()
-        assert tile.get_attribute("href") == f"/departments/{department}/"
+        assert tile.locator("a.name").get_attribute("href") == f"/departments/{department}/"
 
     # The CityScore-style index of the latest month, with its colour on the KPI bands.
     score = snapshot.execute("""select score from metrics.cityscore where level = 'citywide' and grain = 'month'

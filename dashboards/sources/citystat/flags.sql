@@ -33,6 +33,9 @@ select
     f.status,
     f.rag_status,
     f.recovered_period,
+    f.cleared_period,
+    f.days_open,
+    strftime(f.closed_on, '%Y-%m-%d') as closed_on,
     a.action_count,
     a.actions,
     a.last_action

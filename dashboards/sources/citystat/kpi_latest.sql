@@ -21,6 +21,7 @@ select
     r.kind,
     nullif(r.paired_kpi_id, '') as paired_kpi_id,
     l.trend_vs_last_year,
-    l.relative_change
+    l.relative_change,
+    l.caveat
 from latest l
 join metrics.kpi_registry r using (kpi_id)
