@@ -123,3 +123,40 @@ def list_kpis(
     for row in frame[shown].to_dict("records"):
         view.add_row(*(_fmt(row[c]) for c in shown))
     Console().print(view)
+
+
+@app.command()
+def briefing(
+    month: str = typer.Option(None, "--month", "-m", help="Month of the data the meeting discusses, YYYY-MM "
+                                                            "(default: the latest month closed on the as-of date)."),
+    department: list[str] = typer.Option(None, "--department", "-d", help="Department code (repeatable; default: "
+                                                                            "every department with KPI values)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Folder for the briefings (default: <warehouse>/briefings)."),
+    db: Path = typer.Option(None, "--db", help="DuckDB warehouse to read (default: the published snapshot, else the "
+                                                "working warehouse)."),
+) -> None:
+    """Print-ready stat-meeting briefings, one HTML page per department: the KPIs that matter with their trend
+    against target, open flags with days open, and the commitments from the last meeting with their status."""
+    import re
+
+    import duckdb
+
+    from citystat.cli_support import database, fail
+    from citystat.kpi import metrics_tables
+    from citystat.kpi.briefing import BriefingError, write_briefings
+    from citystat.warehouse import MissingMartError
+
+    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        fail(f"--month {month!r}: expected YYYY-MM, e.g. 2026-10")
+    path = database(db)
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            month = month or metrics_tables.memo_month_for(metrics_tables.data_as_of(con))
+            paths = write_briefings(con, month, out or metrics_tables.briefing_dir(), list(department or []))
+    except (BriefingError, MissingMartError) as error:
+        fail(f"{path}: {error}")
+    if not paths:
+        fail(f"{path}: no department has KPI values up to {month}")
+    for written in paths:
+        typer.echo(str(written))
+    typer.echo(f"{len(paths)} briefing(s) for {month}")

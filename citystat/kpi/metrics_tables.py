@@ -609,6 +609,11 @@ def memo_dir() -> Path:
     return warehouse_dir() / "memos"
 
 
+def briefing_dir() -> Path:
+    """Where the stat-meeting briefings go: <warehouse>/briefings/<month>/ (citystat.kpi.briefing)."""
+    return warehouse_dir() / "briefings"
+
+
 def write_memo(con: duckdb.DuckDBPyConnection, month: str | None = None, out_dir: Path | None = None,
                top_movers: int = 5, extra_sections: list[str] | None = None) -> tuple[memo.Memo, Path, Path]:
     """The month's memo (default: the latest month closed on the as-of date) as Markdown and HTML files."""

@@ -195,4 +195,21 @@ def performance_memo(config: MemoConfig, warehouse: DuckDBResource) -> dg.Materi
         "html": dg.MetadataValue.path(str(html_path)), "preview": dg.MetadataValue.md(memo.markdown)})
 
 
-METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, performance_memo]
+@dg.asset(key=_metric("stat_meeting_briefings"), group_name=GROUP, pool=WAREHOUSE_POOL,
+          deps=[_metric("kpi_status"), _metric("flags")],
+          description="Print-ready stat-meeting briefings, one HTML page per department for the latest month closed "
+                      "(<warehouse>/briefings/<month>/briefing_<month>_<department>.html): the 3-6 KPIs that matter "
+                      "with their trend against target, open flags with days open, commitments from the last meeting "
+                      "(citystat.kpi.briefing; also `citystat kpi briefing`).")
+def stat_meeting_briefings(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    from citystat.kpi.briefing import write_briefings
+
+    with warehouse.get_connection() as con:
+        month = tables.memo_month_for(tables.data_as_of(con))
+        paths = write_briefings(con, month, tables.briefing_dir())
+    return dg.MaterializeResult(metadata={
+        "month": month, "briefings": len(paths), "folder": dg.MetadataValue.path(str(tables.briefing_dir() / month))})
+
+
+METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, performance_memo,
+                  stat_meeting_briefings]
