@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from citystat.dashboards import running_site
-from test_site import CHROMIUM, CHROMIUM_ARGS, UNIT_SUFFIX, format_value, screenshot
+from test_site import UNIT_SUFFIX, browser, format_value, screenshot  # noqa: F401 (browser: the shared fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3000)]
 
@@ -26,20 +26,8 @@ def site_url(built_site):
         yield url
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install_system_deps.sh (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def open_at(chromium, url: str, width: int):
-    context = chromium.new_context(viewport={"width": width, "height": WIDTHS[width]})
+def open_at(browser, url: str, width: int):
+    context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -96,10 +84,10 @@ CUT_STATUS_CELLS = """() => {
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_status_kpi_links_and_units_at_each_width(chromium, site_url, snapshot, width):
+def test_status_kpi_links_and_units_at_each_width(browser, site_url, snapshot, width):
     names = kpi_names(snapshot)
     for path in pages_to_check(snapshot):
-        context, page, errors = open_at(chromium, site_url + path, width)
+        context, page, errors = open_at(browser, site_url + path, width)
         try:
             assert page.evaluate(CUT_STATUS_CELLS) == [], f"{path} at {width} px: Status cut off"
             assert page.evaluate(UNLINKED_KPI_NAMES, names) == [], f"{path} at {width} px: KPI named without its link"
@@ -120,8 +108,8 @@ def test_status_kpi_links_and_units_at_each_width(chromium, site_url, snapshot, 
             context.close()
 
 
-def test_department_tiles_above_the_fold_on_a_wall_screen(chromium, site_url, snapshot):
-    context, page, _ = open_at(chromium, site_url + "/", 1920)
+def test_department_tiles_above_the_fold_on_a_wall_screen(browser, site_url, snapshot):
+    context, page, _ = open_at(browser, site_url + "/", 1920)
     try:
         departments = {r[0] for r in snapshot.execute("select distinct department_code from metrics.kpi_status").fetchall()}
         tiles = page.locator('[data-tile^="dept-"]')
@@ -137,7 +125,7 @@ def test_department_tiles_above_the_fold_on_a_wall_screen(chromium, site_url, sn
         context.close()
 
 
-def test_kpi_page_shows_definition_sources_flags_and_caveat(chromium, site_url, snapshot):
+def test_kpi_page_shows_definition_sources_flags_and_caveat(browser, site_url, snapshot):
     con: duckdb.DuckDBPyConnection = snapshot
     # A KPI whose value comes from the dataset with the held-back file, and one with a "condition cleared" flag.
     held = con.execute("""select kpi_id from inventory.kpi_lineage where system_id || '.' || dataset_id = ?
@@ -146,7 +134,7 @@ def test_kpi_page_shows_definition_sources_flags_and_caveat(chromium, site_url, 
     for kpi_id in {held, *(cleared or [])}:
         name, description, unit = con.execute("select kpi_name, description, unit from metrics.kpi_registry where kpi_id = ?",
                                               [kpi_id]).fetchone()
-        context, page, errors = open_at(chromium, site_url + f"/kpi/{kpi_id}/", 1440)
+        context, page, errors = open_at(browser, site_url + f"/kpi/{kpi_id}/", 1440)
         try:
             assert page.locator("h1", has_text=name).count() == 1
             assert page.locator('[data-field="definition"]').inner_text().strip() == description
@@ -173,3 +161,28 @@ def test_kpi_page_shows_definition_sources_flags_and_caveat(chromium, site_url, 
             screenshot(page, f"kpi_{kpi_id}")
         finally:
             context.close()
+
+
+def test_inventory_page_counts_add_up_and_names_owners_held_back_files_and_kpis(browser, site_url, snapshot):
+    con: duckdb.DuckDBPyConnection = snapshot
+    context, page, errors = open_at(browser, site_url + "/inventory/", 1440)
+    try:
+        total, not_loaded = con.execute("select count(*), count(*) filter (where freshness = 'not automated') "
+                                        "from inventory.datasets").fetchone()
+        assert page.locator('[data-tile="inv-automated"] .value').inner_text() == f"{total - not_loaded} of {total}"
+        assert page.locator('[data-tile="not-automated"] .value').inner_text() == str(not_loaded)
+        for system, dataset, owner, steward in con.execute(
+                "select system_id, dataset_id, owner, steward from inventory.datasets").fetchall():
+            row = page.locator(f'tr[data-dataset="{system}.{dataset}"]')
+            assert row.locator('[data-field="owner"]').inner_text().split("\n") == [owner, steward]
+            fed = {k for (k,) in con.execute("select kpi_id from inventory.kpi_lineage where system_id = ? and dataset_id = ?",
+                                             [system, dataset]).fetchall()}
+            links = {a.get_attribute("data-kpi-link") for a in row.locator('[data-field="kpis"] a').all()}
+            assert links == fed, f"{system}.{dataset}"
+        held = page.locator(f'tr[data-dataset="{HELD_BACK_DATASET}"] [data-field="held-back"]').inner_text()
+        assert "schema drift" in held
+        assert "@" not in page.locator("table.dataset-table").inner_text()  # owners by name, never their e-mail
+        assert errors == []
+        screenshot(page, "inventory_1440")
+    finally:
+        context.close()
