@@ -150,7 +150,7 @@ def test_kpi_page_shows_definition_sources_flags_and_caveat(browser, site_url, s
                 if rows[flag_id].get_attribute("data-flag-status") == "condition cleared":
                     assert "not recovered" in rows[flag_id].locator('[data-field="status"]').inner_text()
             months = con.execute("select count(*) from metrics.kpi_status where kpi_id = ? and value is not null", [kpi_id]).fetchone()[0]
-            assert page.locator(f'[data-trend="{kpi_id}"] circle').count() == months
+            assert page.locator(f'[data-trend="{kpi_id}"] circle[data-point]').count() == months
             if kpi_id == held:
                 assert HELD_BACK_DATASET in page.locator('[data-field="caveat"]').inner_text()
             latest = con.execute("select value from metrics.kpi_status where kpi_id = ? order by period_month desc limit 1",

@@ -238,7 +238,7 @@ def test_scorecard_matches_the_snapshot(open_page, snapshot):
     tile = page.locator('[data-tile="cityscore-month"]')
     assert tile.locator(".value").inner_text() == f"{score:.2f}"
     assert tile.get_attribute("data-status") == ("green" if score >= 1 else "yellow" if score >= 0.9 else "red")
-    assert page.locator('[data-trend="cityscore"] circle').count() == snapshot.execute(
+    assert page.locator('[data-trend="cityscore"] circle[data-point]').count() == snapshot.execute(
         "select count(*) from metrics.cityscore where level = 'citywide' and grain = 'month' and score is not null").fetchone()[0]
 
     critical = {k["kpi_id"]: k for k in latest if k["critical"]}
@@ -282,7 +282,7 @@ def test_department_page_shows_kpis_trends_pairs_and_flags(open_page, snapshot):
         months = snapshot.execute("""select count(*) filter (where value is not null), count(*) filter (where target is not null)
                                      from metrics.kpi_status where kpi_id = ?""", [kpi["kpi_id"]]).fetchone()
         chart = page.locator(f'[data-trend="{kpi["kpi_id"]}"]')
-        assert chart.locator("circle").count() == months[0], kpi["kpi_id"]
+        assert chart.locator("circle[data-point]").count() == months[0], kpi["kpi_id"]
         has_bands = chart.locator("rect[data-band]").count() > 0
         assert has_bands == (months[1] > 0 and kpi_direction(snapshot, kpi["kpi_id"]) != "none"), kpi["kpi_id"]
 
