@@ -54,6 +54,9 @@ def _print_summary(outcome) -> None:
         console.print(f"[{colour}]failed check ({severity}) {asset}:{check}: {description or 'no description'}[/{colour}]")
     if outcome.interrupted:  # everything after the interrupted step is left out; no need to list it
         console.print(f"[yellow]interrupted: {len(outcome.held_back)} assets not materialized in this run[/yellow]")
+    elif outcome.up_to_date and outcome.held_back:  # skipped on purpose: listing them would read as a problem
+        console.print(f"nothing new to build since the last run: dbt and the {len(outcome.held_back)} assets after it "
+                      "were left as they are (`citystat run --full-refresh` rebuilds anyway)")
     else:
         for asset in outcome.held_back:
             console.print(f"[yellow]held back (not materialized in this run): {asset}[/yellow]")

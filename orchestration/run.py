@@ -63,6 +63,13 @@ class RunOutcome:
     held_back: list[str] = field(default_factory=list)  # selected assets that did not materialize
     recovered: list = field(default_factory=list)  # stale runs failed before this one started
     interrupted: bool = False
+    steps_succeeded: set[str] = field(default_factory=set)
+    steps_with_output: set[str] = field(default_factory=set)
+
+    @property
+    def up_to_date(self) -> bool:
+        """The dbt step found nothing new to build (lib/dbt_inputs.py), so what follows it did not need to run."""
+        return DBT_OP in self.steps_succeeded and DBT_OP not in self.steps_with_output
 
     @property
     def exit_code(self) -> int:
@@ -247,6 +254,10 @@ def follow(instance, run_id: str, outcome: RunOutcome, interrupts: _Interrupts,
             kind = event.event_type
             if kind == DagsterEventType.STEP_START:
                 on_event("step", event.step_key)
+            elif kind == DagsterEventType.STEP_SUCCESS:
+                outcome.steps_succeeded.add(event.step_key)
+            elif kind == DagsterEventType.STEP_OUTPUT:
+                outcome.steps_with_output.add(event.step_key)
             elif kind == DagsterEventType.ASSET_MATERIALIZATION:
                 key = event.asset_key.to_user_string()
                 if key not in outcome.materialized:

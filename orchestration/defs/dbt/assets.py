@@ -14,6 +14,7 @@ from typing import Optional
 import dagster as dg
 from citystat import settings
 from citystat.warehouse import WAREHOUSE_POOL
+from orchestration.lib import dbt_inputs
 from orchestration.lib.dbt_project import TRANSLATOR, dbt_project, warehouse_environment
 from orchestration.lib.no_dbt_core import dbt_core_hidden
 
@@ -59,9 +60,23 @@ def build_args(config: DbtBuildConfig) -> list[str]:
 @dbt_assets(manifest=dbt_project().manifest_path, project=dbt_project(), dagster_dbt_translator=TRANSLATOR,
             name="dbt_models", pool=WAREHOUSE_POOL)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    """Seeds, staging (typed, deduplicated, PII dropped, bad rows quarantined), marts and kpi_values."""
+    """Seeds, staging (typed, deduplicated, PII dropped, bad rows quarantined), marts and kpi_values.
+
+    Skipped, with everything downstream of it, when nothing it reads changed since the last successful build
+    (lib/dbt_inputs.py): a daily run that landed nothing new runs no model, no dbt test and no mart suite.
+    """
+    args = build_args(config)
+    inputs = dbt_inputs.fingerprint(dbt_project().manifest_path, args)
+    if not config.full_refresh and dbt_inputs.unchanged_since_last_build(inputs):
+        context.log.info("dbt skipped: no new landing batch, dbt project and --vars unchanged since the last "
+                         "successful build (`citystat run --full-refresh` rebuilds anyway)")
+        return
+    whole_project = context.selected_asset_keys == set(context.assets_def.keys)
+    dbt_inputs.forget()
     with warehouse_environment():
-        yield from dbt.cli(build_args(config), context=context).stream()
+        yield from dbt.cli(args, context=context).stream()
+    if whole_project:  # a subset build does not bring the other models up to date
+        dbt_inputs.remember(inputs)
 
 
 class DbtCli(DbtCliResource):
