@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages CityStat needs beyond Python: headless Chromium for the dashboard
-# browser tests and screenshots. Idempotent: does nothing when everything is already there, and
+# browser tests and screenshots, and PostgreSQL for the tests of the PostgreSQL instance and warehouse
+# (scripts/start_postgres.sh starts it). Idempotent: does nothing when everything is already there, and
 # runs `apt-get update` at most once per call (apt can't find packages on a fresh machine without it).
 set -euo pipefail
 
 # package:command pairs; a package is installed only when its command is missing.
 REQUIRED=(
   "chromium:chromium"
+  "postgresql:pg_ctlcluster"
 )
 
 missing=()
@@ -19,7 +21,7 @@ for entry in "${REQUIRED[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install_system_deps: nothing to do (chromium present)"
+  echo "install_system_deps: nothing to do (chromium and postgresql present)"
   exit 0
 fi
 

@@ -1,7 +1,10 @@
 """The persistent Dagster instance every entry point shares (`citystat run`, `make ui`, tests): DAGSTER_HOME and
 its dagster.yaml.
 
-* SQLite storage under DAGSTER_HOME (Dagster's default): no server to run.
+* SQLite storage under DAGSTER_HOME (Dagster's default): no server to run. With CITYSTAT_DAGSTER_POSTGRES_URL set
+  (postgresql://user:password@host:port/db), run, event-log and schedule storage live in that PostgreSQL database
+  instead (dagster-postgres): what a deployment with a daemon and several code servers needs. dagster.yaml names
+  the variable, never its value, so no password is written to disk.
 * One writer at a time on the DuckDB warehouse: every writer asset is in the `warehouse_writer` pool, and each
   pool admits one step at a time (also under `dagster dev`'s multiprocess executor).
 * Run monitoring: the daemon under `dagster dev` notices runs whose worker died and fails them, which frees
@@ -30,6 +33,29 @@ telemetry:
   enabled: false
 """
 
+POSTGRES_URL_ENV = "CITYSTAT_DAGSTER_POSTGRES_URL"
+
+POSTGRES_STORAGE = f"""\
+storage:
+  postgres:
+    postgres_url:
+      env: {POSTGRES_URL_ENV}
+"""
+
+
+def _dagster_postgres_driver() -> None:
+    """dagster-postgres 0.29 speaks psycopg2 (its `NOTIFY ..., %(id)s` fails under psycopg 3, SQLAlchemy 2.1's default
+    driver for a bare postgresql:// URL): name the driver in this process and the runs it starts. The README tells
+    people to write postgresql+psycopg2:// themselves, for the webserver and daemon they start by hand."""
+    url = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if url.startswith(("postgresql://", "postgres://")):
+        os.environ[POSTGRES_URL_ENV] = "postgresql+psycopg2://" + url.split("://", 1)[1]
+
+
+def instance_config() -> str:
+    """The dagster.yaml for the current environment: PostgreSQL storage when CITYSTAT_DAGSTER_POSTGRES_URL is set."""
+    return INSTANCE_CONFIG + (POSTGRES_STORAGE if os.environ.get(POSTGRES_URL_ENV, "").strip() else "")
+
 
 def dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to `<repo>/.dagster_home` (the same one `make ui` uses), with its dagster.yaml.
@@ -39,8 +65,10 @@ def dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or project_root() / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() or (config.read_text().startswith(MARKER) and config.read_text() != INSTANCE_CONFIG):
-        config.write_text(INSTANCE_CONFIG)
+    _dagster_postgres_driver()
+    wanted = instance_config()
+    if not config.exists() or (config.read_text().startswith(MARKER) and config.read_text() != wanted):
+        config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
