@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from data_inventory.paths import env_location_escape
+
 DATA_DIR_ENV = "CITYSTAT_DATA_DIR"
 DEFAULT_DATA_DIR = "var/demo_city"
 
@@ -303,12 +305,16 @@ def resolve_location(ref: DatasetRef, data_dir: str | os.PathLike | None = None)
     location = ref.dataset.location
     if location is None or not (location.env or location.default):
         raise ValueError(f"{ref.name}: the inventory gives no location to read it from")
+    base = Path(data_dir or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
     if location.env and os.environ.get(location.env):
-        return os.environ[location.env]
+        value = os.environ[location.env]
+        escape = env_location_escape(value, base)
+        if escape:
+            raise ValueError(f"{ref.name}: ${location.env} {escape}")
+        return value
     if not location.default:
         raise ValueError(f"{ref.name}: environment variable {location.env} is not set and the inventory gives no default")
     default = location.default
     if "://" in default or Path(default).is_absolute():
         return default
-    base = Path(data_dir or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
     return str(base / default)

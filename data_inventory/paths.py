@@ -4,6 +4,9 @@
   roots, or None. Relative paths resolve inside the data directory, so they may not climb out of it (``..``) or
   start at the home or root folder; an absolute path is allowed only under a root listed in
   ``$CITYSTAT_DATA_ROOTS`` (``os.pathsep``-separated).
+* ``env_location_escape(value, data_dir)``: why a location an environment variable gives (a drop folder, a
+  database file or a ``sqlite:///`` URL) lies outside the data directory and the ``$CITYSTAT_DATA_ROOTS``, or None.
+  An operator's variable overrides the inventory's default, so it is held to the same roots.
 * ``files_in_folder(folder, pattern)``: the regular files matching a glob whose real path stays inside the
   folder's real path. A symlink (or a linked sub-folder) that leads out of the folder is never followed; the
   problems name the link and where it leads, never anything read from the target.
@@ -48,6 +51,21 @@ def path_escape(value: str) -> str | None:
             return None
         return f"is an absolute path outside the data roots (relative paths resolve in the data directory; list other roots in ${DATA_ROOTS_ENV})"
     return None
+
+
+def env_location_escape(value: str, data_dir: str | os.PathLike) -> str | None:
+    """Why the location `value`, read from an environment variable, points outside `data_dir` and the data roots."""
+    match = _SQLITE_URL.match(value)
+    if match:
+        value = match.group("path").split("?", 1)[0]
+    elif "://" in value:
+        return None  # a network URL: the credential rules apply, not the path rules
+    if not value or value == ":memory:":
+        return None
+    path = Path(value).expanduser()  # a relative value is used from the working folder, so judged from there
+    if within(path, data_dir) or any(within(path, root) for root in data_roots()):
+        return None
+    return (f"is outside the data directory {Path(data_dir)} (symlinks followed); list other roots in ${DATA_ROOTS_ENV}")
 
 
 def files_in_folder(folder: str | os.PathLike, pattern: str) -> tuple[list[Path], list[str]]:

@@ -37,6 +37,7 @@ def snapshot(tmp_path, monkeypatch):
     con.close()
     monkeypatch.setenv("CITYSTAT_SNAPSHOT", str(path))
     monkeypatch.setenv("CITYSTAT_PERF_DROPS", str(tmp_path / "drops"))
+    monkeypatch.setenv("CITYSTAT_DATA_ROOTS", str(tmp_path))  # an env drop folder must lie in a data root
     monkeypatch.setenv("CITYSTAT_AS_OF", "2026-10-31")
     return path
 

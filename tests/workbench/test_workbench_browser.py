@@ -29,7 +29,7 @@ def _free_port() -> int:
 def served(tmp_path, snapshot):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYSTAT_", "DAGSTER_"))}
     env.update(CITYSTAT_WORKBENCH_DB=str(tmp_path / "served.sqlite3"), CITYSTAT_WAREHOUSE_DIR=str(tmp_path / "wh"),
-               CITYSTAT_SNAPSHOT=str(snapshot), CITYSTAT_PERF_DROPS=str(tmp_path / "drops"), CITYSTAT_AS_OF="2026-10-31",
+               CITYSTAT_SNAPSHOT=str(snapshot), CITYSTAT_PERF_DROPS=str(tmp_path / "drops"), CITYSTAT_DATA_ROOTS=str(tmp_path), CITYSTAT_AS_OF="2026-10-31",
                WB_PASSWORD=PASSWORD)
     cli = [sys.executable, "-m", "citystat.cli", "workbench"]
     for name, dept in (("paul", "pw"), ("lena", "lib")):

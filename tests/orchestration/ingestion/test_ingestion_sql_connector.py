@@ -124,6 +124,7 @@ def test_a_sqlalchemy_url_from_the_environment_takes_the_same_path(tmp_path, lan
 
     db = make_db(tmp_path / "elsewhere.sqlite", rows=30)
     monkeypatch.setenv("CITYSTAT_PW_MMS_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("CITYSTAT_DATA_ROOTS", str(tmp_path))  # an env location must lie in a data root
     spec = source_spec(load_inventory().get("pw_mms", "work_orders"), tmp_path / "unused")
     assert spec.location == f"sqlite:///{db}" and spec.location_env == "CITYSTAT_PW_MMS_URL"
     assert landing.load(build_connector(spec, fast)).rows == 30
