@@ -12,11 +12,12 @@ DBT_STEP = "dbt_models"
 MART_SUITES_STEP = "mart_gx_suites"
 
 
-def _latest_run_events(env: dict):
+def _run_events(env: dict, newest: int = 0):
+    """The `newest`-th most recent run (0: the latest) and a filter over its events by type."""
     from dagster import DagsterEventType
 
     with open_instance(env) as instance:
-        run = instance.get_run_records(limit=1)[0].dagster_run
+        run = instance.get_run_records(limit=newest + 1)[newest].dagster_run
         records = instance.get_records_for_run(run.run_id, limit=100_000).records
     events = [r.event_log_entry.dagster_event for r in records if r.event_log_entry.dagster_event is not None]
 
@@ -26,6 +27,17 @@ def _latest_run_events(env: dict):
     return run, of, DagsterEventType
 
 
+def _latest_run_events(env: dict):
+    return _run_events(env)
+
+
+def _first_run_events(env: dict):
+    """The shared fixture's own run: the oldest on record (other tests may have re-run the shared pipeline since)."""
+    with open_instance(env) as instance:
+        count = len(instance.get_run_records())
+    return _run_events(env, newest=count - 1)
+
+
 @pytest.mark.timeout(900)
 def test_a_run_with_no_new_data_runs_no_dbt_model_and_no_mart_suite(pipeline, tmp_path):
     copy = tmp_path / "copy"
@@ -33,7 +45,7 @@ def test_a_run_with_no_new_data_runs_no_dbt_model_and_no_mart_suite(pipeline, tm
     env = pipeline_env(copy)
 
     # The shared run built the marts: its dbt step materialized models (otherwise the skip below proves nothing).
-    first_run, of, kind = _latest_run_events(env)
+    first_run, of, kind = _first_run_events(env)
     first_dbt = [e for e in of(kind.ASSET_MATERIALIZATION) if e.step_key == DBT_STEP]
     assert any(e.asset_key.path[0] == "marts" for e in first_dbt)
     assert (copy / "warehouse" / "work.duckdb.dbt-inputs.json").exists()
