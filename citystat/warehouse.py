@@ -97,9 +97,10 @@ class MissingMartError(LookupError):
 
 def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, table = _split(qualified)
+    # fetchall: DuckDB 2.0 keeps a fetchone()'d result open, and then refuses con.register on the connection
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table]).fetchone()[0])
+        [schema, table]).fetchall()[0][0])
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:

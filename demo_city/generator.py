@@ -22,6 +22,7 @@ SYSTEMS = [
     "finance",
     "human_services",
     "performance_office",
+    "performance_workbench",
     "budget_office",
 ]
 

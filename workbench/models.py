@@ -77,15 +77,10 @@ class FlagAction(AppendOnly):
 
     def summary(self) -> str:
         """The action in words, as metrics.flag_actions.action carries it."""
-        if self.kind == self.Kind.RAISE:
-            return f"raised by hand: {self.reason}"
-        if self.kind == self.Kind.COMMIT:
-            return f"committed: {self.action} (owner {self.owner}, due {self.due_date})"
-        if self.kind == self.Kind.FOLLOW_UP:
-            return f"follow-up: {self.follow_up}" + (f": {self.reason}" if self.reason else "")
-        if self.kind == self.Kind.ESCALATE:
-            return f"escalated to {self.escalated_to}: {self.reason}"
-        return f"{self.get_kind_display()}: {self.reason}"
+        from citystat.kpi.flags import workbench_action_text
+
+        return workbench_action_text(self.kind, self.owner, self.action, self.due_date, self.follow_up,
+                                     self.escalated_to, self.reason)
 
 
 class Commentary(AppendOnly):

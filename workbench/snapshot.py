@@ -35,8 +35,9 @@ def _rows(sql: str, params: list) -> list[dict]:
         con.close()
 
 
+# Flags raised by hand are the workbench's own (it holds their every step); the snapshot's copy is left out.
 _FLAG_SQL = """SELECT flag_id, kpi_id, kpi_name, department_code, period, kind, critical, value, target, message,
-                      status, days_open FROM metrics.flags"""
+                      status, days_open FROM (SELECT * FROM metrics.flags WHERE kind <> 'manual')"""
 
 
 def flags(department_code: str | None = None) -> list[dict]:

@@ -28,6 +28,8 @@ STATUSES = ("open", "acknowledged", "escalated", "resolved", "condition cleared"
 # an open flag nobody acted on is escalated by the engine once it has been open this long (two monthly meetings)
 ESCALATE_AFTER_DAYS = 60
 KINDS = ("red", "worsened", "moved")
+MANUAL = "manual"  # the kind of a flag raised by hand in the workbench: '<kpi_id>:<period>:manual'
+SOURCES = ("engine", "cli", "csv", "workbench")
 SYSTEM_ACTOR = "citystat"
 ACTION_CSV_COLUMNS = ["flag_id", "kpi_id", "period", "kind", "acted_at", "actor", "action", "status", "source"]
 ACTION_CSV_REQUIRED = ["flag_id", "acted_at", "actor", "action", "status"]
@@ -63,6 +65,10 @@ ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS cleared_period VARCHAR;    --
 ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS opened_on DATE;            -- last day of the flagged period
 ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS closed_on DATE;            -- last day of the recovery/clearing period
 ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS days_open INTEGER;         -- opened_on to closed_on, or to the as-of date
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS commitment VARCHAR;         -- the latest commitment made in the workbench
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS commitment_owner VARCHAR;
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS commitment_due DATE;
+ALTER TABLE metrics.flags ADD COLUMN IF NOT EXISTS follow_up VARCHAR;          -- done | slipped | not started, latest
 CREATE TABLE IF NOT EXISTS metrics.flag_actions (
     action_id VARCHAR PRIMARY KEY,        -- hash of (flag_id, acted_at, actor, action, status)
     flag_id VARCHAR NOT NULL,
@@ -70,7 +76,7 @@ CREATE TABLE IF NOT EXISTS metrics.flag_actions (
     actor VARCHAR NOT NULL,
     action VARCHAR NOT NULL,
     status VARCHAR NOT NULL,
-    source VARCHAR NOT NULL,              -- engine | cli | csv
+    source VARCHAR NOT NULL,              -- engine | cli | csv | workbench
     recorded_at TIMESTAMP NOT NULL,
     seq BIGINT NOT NULL                   -- order of recording, breaks ties between equal acted_at
 );
@@ -325,7 +331,7 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
     try:
         cursor = con.execute("""SELECT flag_id, kpi_id, period, kind, baseline_value, threshold, status,
                                        recovered_period, condition_present, comparison_basis, cleared_period
-                                FROM metrics.flags""")
+                                FROM metrics.flags WHERE kind <> ?""", [MANUAL])  # people close manual flags
         names = [d[0] for d in cursor.description]
         stored = {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
         for flag in stored.values():
@@ -541,10 +547,85 @@ def import_actions(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int
     try:
         for a in actions:
             added += _insert_action(con, a["flag_id"], a["acted_at"], a["actor"], a["action"], a["status"],
-                                    a["source"] if a["source"] in ("engine", "cli", "csv") else "csv")
+                                    a["source"] if a["source"] in SOURCES else "csv")
         _refresh_status(con, sorted({a["flag_id"] for a in actions}) or None)
         con.commit()
     except Exception:
         con.rollback()
         raise
     return added, len(actions) - added
+
+
+# ---- the workbench's actions (landed from its database, staging.stg_perf_workbench__flag_actions) -------------
+
+def workbench_action_text(kind: str, owner=None, action=None, due_date=None, follow_up=None, escalated_to=None,
+                          reason=None) -> str:
+    """One workbench step in words, as metrics.flag_actions.action carries it (the workbench shows the same)."""
+    if kind == "raise":
+        return f"raised by hand: {reason}"
+    if kind == "commit":
+        return f"committed: {action} (owner {owner}, due {due_date})"
+    if kind == "follow_up":
+        return f"follow-up: {follow_up}" + (f": {reason}" if reason else "")
+    if kind == "escalate":
+        return f"escalated to {escalated_to}: {reason}"
+    return f"{'dismissed' if kind == 'dismiss' else 'resolved'}: {reason}"
+
+
+@dataclass
+class WorkbenchResult:
+    added: int = 0
+    manual_raised: list[str] = field(default_factory=list)
+    unknown_flags: list[str] = field(default_factory=list)  # actions on a flag the warehouse does not hold
+
+
+def import_workbench_actions(con: duckdb.DuckDBPyConnection, actions: pd.DataFrame, as_of: dt.date | None = None,
+                             now: dt.datetime | None = None) -> WorkbenchResult:
+    """Append the workbench's steps to metrics.flag_actions (source 'workbench'), create the flags raised by hand
+    (kind 'manual', from the KPI's status row of that month) and keep each flag's latest commitment and follow-up
+    on metrics.flags. Idempotent: a step already logged is not added again."""
+    ensure_schema(con)
+    now = (now or _now()).replace(microsecond=0)
+    result = WorkbenchResult()
+    rows = [{k: _clean(v) for k, v in r.items()} for r in actions.sort_values(["acted_at", "id"]).to_dict("records")]
+    con.begin()
+    try:
+        known = {r[0] for r in con.execute("SELECT flag_id FROM metrics.flags").fetchall()}
+        for r in rows:
+            if r["kind"] == "raise" and r["flag_id"] not in known and r["flag_id"] == flag_id(r["kpi_id"], r["period"], MANUAL):
+                status_row = con.execute("""SELECT kpi_name, value, target, rag_status, critical FROM (
+                    SELECT kpi_name, value, target, status AS rag_status, critical FROM metrics.kpi_status
+                    WHERE kpi_id = ? AND period = ?)""", [r["kpi_id"], r["period"]]).fetchone() or (None,) * 5
+                con.execute("""INSERT INTO metrics.flags (flag_id, kpi_id, kpi_name, department_code, period, kind,
+                                   critical, value, target, rag_status, message, status, raised_at, updated_at,
+                                   condition_present, last_evaluated_at)
+                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, true, ?)""",
+                            [r["flag_id"], r["kpi_id"], status_row[0], r["department_code"], r["period"], MANUAL,
+                             bool(status_row[4]), status_row[1], status_row[2], status_row[3],
+                             f"raised by hand: {r['reason']}", r["acted_at"], r["acted_at"], now])
+                if as_of is not None:
+                    con.execute("UPDATE metrics.flags SET opened_on = ?, days_open = ? WHERE flag_id = ?",
+                                [period_end(r["period"]), days_open(r["period"], as_of), r["flag_id"]])
+                known.add(r["flag_id"])
+                result.manual_raised.append(r["flag_id"])
+            if r["flag_id"] not in known:
+                result.unknown_flags.append(r["flag_id"])
+                continue
+            text = workbench_action_text(r["kind"], r.get("owner"), r.get("action"),
+                                         None if r.get("due_date") is None else pd.Timestamp(r["due_date"]).date(),
+                                         r.get("follow_up"), r.get("escalated_to"), r.get("reason"))
+            result.added += _insert_action(con, r["flag_id"], pd.Timestamp(r["acted_at"]).to_pydatetime(), r["actor"],
+                                           text, r["status"], "workbench")
+            if r["kind"] == "commit":
+                con.execute("""UPDATE metrics.flags SET commitment = ?, commitment_owner = ?, commitment_due = ?,
+                               follow_up = NULL WHERE flag_id = ?""",
+                            [r.get("action"), r.get("owner"), r.get("due_date"), r["flag_id"]])
+            elif r["kind"] == "follow_up":
+                con.execute("UPDATE metrics.flags SET follow_up = ? WHERE flag_id = ?", [r.get("follow_up"), r["flag_id"]])
+        _refresh_status(con)
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    result.unknown_flags = sorted(set(result.unknown_flags))
+    return result

@@ -1,12 +1,19 @@
 """The monthly performance memo to the mayor (Atlanta's practice): Markdown, and HTML rendered by ``markdown``.
 
 Built only from the tables the metrics layer already has: the status table, the flags table and goal pacing.
-Sections: the month at a glance, critical KPIs in red, top movers, new flags, flags still unresolved, goals off pace.
+Sections: the month at a glance, critical KPIs in red, top movers, commentary from the departments, new flags,
+flags still unresolved (with the commitment made on each in the workbench), goals off pace.
+
+Markdown passes raw HTML through and turns ``[text](url)`` into links, so every free text people typed (commentary,
+commitments, reasons in a manual flag's message) goes through ``free_text`` first: HTML-escaped and with Markdown's
+markup characters backslash-escaped, it renders as the characters typed.
 """
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +53,30 @@ class Memo:
         return md_path, html_path
 
 
+_MARKDOWN_MARKUP = re.compile(r"([\\`*_\[\]!#~])")
+
+
+def free_text(x) -> str | None:
+    """Text a person typed, made inert for the memo: HTML-escaped, Markdown markup backslash-escaped."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return _MARKDOWN_MARKUP.sub(r"\\\1", html.escape(" ".join(str(x).split()), quote=True))
+
+
+def _commitment(r) -> str | None:
+    """'owner: action (due D, follow-up: slipped)' from the flag's workbench columns, escaped."""
+    action = getattr(r, "commitment", None)
+    if action is None or (isinstance(action, float) and math.isnan(action)):
+        return None
+    due, follow = getattr(r, "commitment_due", None), getattr(r, "follow_up", None)
+    extra = [f"due {pd.Timestamp(due):%Y-%m-%d}" if due is not None and not pd.isna(due) else "",
+             f"follow-up: {follow}" if isinstance(follow, str) and follow else ""]
+    owner = getattr(r, "commitment_owner", None)
+    owner = f"{owner}: " if isinstance(owner, str) and owner else ""
+    extras = ", ".join(e for e in extra if e)
+    return free_text(f"{owner}{action}" + (f" ({extras})" if extras else ""))
+
+
 def _cell(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
@@ -66,8 +97,9 @@ def _section(title: str, body: str, empty: str) -> str:
 
 def build_memo(month: str, status: pd.DataFrame, flags: pd.DataFrame | None = None,
                goals: pd.DataFrame | None = None, top_movers: int = 5, city: str = "Riverton",
-               extra_sections: Sequence[str] = ()) -> Memo:
-    """The memo for ``month`` (YYYY-MM) from the status table, the flags table and the goal pacing table.
+               extra_sections: Sequence[str] = (), commentary: pd.DataFrame | None = None) -> Memo:
+    """The memo for ``month`` (YYYY-MM) from the status table, the flags table, the goal pacing table and the
+    departments' commentary (metrics.kpi_commentary).
     ``extra_sections``: Markdown sections other areas add at the end (e.g. citystat.budget.memo.memo_section)."""
     period = parse_period(month)
     if period.grain != "month":
@@ -109,6 +141,15 @@ def build_memo(month: str, status: pd.DataFrame, flags: pd.DataFrame | None = No
                 for r in movers.itertuples()]) if len(movers) else "",
         "No KPI has a previous period to compare with."))
 
+    said = commentary[commentary["period"] == month].sort_values(["department_code", "kpi_id"]) \
+        if commentary is not None and len(commentary) else None
+    if said is not None and len(said):
+        names = dict(zip(status["kpi_id"], status["name"]))
+        parts.append(_section("Commentary from the departments",
+                              _table(["KPI", "department", "commentary", "by"],
+                                     [[names.get(r.kpi_id, r.kpi_id), r.department_code, free_text(r.comment),
+                                       free_text(r.author)] for r in said.itertuples()]), ""))
+
     if flags is not None and len(flags):
         new = flags[flags["period"] == month]
         older = flags[(flags["period"].map(lambda p: parse_period(p) < period)) & (flags["status"] != "resolved")]
@@ -116,9 +157,9 @@ def build_memo(month: str, status: pd.DataFrame, flags: pd.DataFrame | None = No
             value = getattr(r, "days_open", None)
             return "" if value is None or pd.isna(value) else f"{int(value)}"
 
-        flag_rows = lambda frame: [[r.flag_id, r.department_code, r.message, r.status, days(r)]
+        flag_rows = lambda frame: [[r.flag_id, r.department_code, free_text(r.message), r.status, days(r), _commitment(r)]
                                    for r in frame.sort_values("flag_id").itertuples()]
-        headers = ["flag", "department", "what", "status", "days open"]
+        headers = ["flag", "department", "what", "status", "days open", "commitment"]
         parts.append(_section("New flags this month", _table(headers, flag_rows(new)) if len(new) else "",
                               "No new flags."))
         parts.append(_section("Unresolved flags from earlier months",

@@ -32,6 +32,8 @@ KPI_VALUES = "marts.kpi_values"
 SUBMISSIONS = "staging.stg_perf_office__kpi_submissions"
 SUBMISSIONS_QUARANTINE = "quality.quarantine_perf_office__kpi_submissions"
 GOALS = "staging.stg_perf_office__strategic_goals"
+WORKBENCH_ACTIONS = "staging.stg_perf_workbench__flag_actions"
+WORKBENCH_COMMENTARY = "staging.stg_perf_workbench__commentary"
 SERVICE_REQUESTS = "marts.fct_service_requests"
 
 # ---- table and column documentation (COMMENT ON; docs/metrics_tables.md says the same at more length) ----------
@@ -203,10 +205,22 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "metrics_scored": "KPIs with a score included in the row.",
         },
     ),
+    "kpi_commentary": (
+        "A line of context per KPI and month written in the performance office's workbench (the latest line "
+        "written wins), landed from its database like any source (staging.stg_perf_workbench__commentary).",
+        {
+            "kpi_id": "KPI.",
+            "department_code": "Its department.",
+            "period": "Month the line is about (YYYY-MM).",
+            "comment": "The line, as written (free text: escape it wherever it is shown).",
+            "author": "Workbench account that wrote it.",
+            "written_at": "When.",
+        },
+    ),
 }
 
 FLAG_DOCS = (
-    "Automated KPI flags, one per <kpi_id>:<period>:<kind> (red, worsened, moved), kept across runs (never "
+    "KPI flags, one per <kpi_id>:<period>:<kind> (red, worsened, moved; manual when raised by hand in the workbench), kept across runs (never "
     "duplicated, never deleted); status is that of the latest action in metrics.flag_actions (docs/kpi_rules.md, section 4).",
     {
         "flag_id": "Stable id <kpi_id>:<period>:<kind>.",
@@ -215,7 +229,8 @@ FLAG_DOCS = (
         "department_code": "Its department.",
         "period": "Month the condition appeared (YYYY-MM).",
         "kind": "red (turned red; absorbs the move that took it there), worsened (moved the wrong way past the threshold, "
-                "other than the move that turned it red), moved (direction-none KPI past the threshold).",
+                "other than the move that turned it red), moved (direction-none KPI past the threshold), manual (raised by "
+                "hand in the workbench: a small move that matters more than its threshold says).",
         "critical": "Critical indicator.",
         "value": "Value in the flagged period.",
         "baseline_period": "Swings: the period compared with.",
@@ -240,11 +255,16 @@ FLAG_DOCS = (
         "closed_on": "Last day of the month that recovered or cleared it; NULL while open.",
         "days_open": "Days from opened_on to closed_on, or to the data's as-of date while open; an open flag with no "
                      "action for more than 60 days is escalated by the engine.",
+        "commitment": "The latest commitment made on the flag in the workbench (free text).",
+        "commitment_owner": "Who is accountable for it.",
+        "commitment_due": "When it is due.",
+        "follow_up": "The latest follow-up on it: done, slipped or not started.",
     },
 )
 FLAG_ACTION_DOCS = (
     "Append-only log of what was done about each flag: who, when, what, and the status it left the flag in "
-    "(source engine, cli or csv: the office's CSV imported each run).",
+    "(source engine, cli, csv: the office's CSV imported each run, or workbench: commitments, follow-ups, escalations, "
+    "manual flags and dismissals landed from the workbench's database).",
     {
         "action_id": "Hash of (flag_id, acted_at, actor, action, status): the same action is never logged twice.",
         "flag_id": "The flag (metrics.flags.flag_id).",
@@ -252,7 +272,7 @@ FLAG_ACTION_DOCS = (
         "actor": "Who did it (citystat for the engine).",
         "action": "What was done.",
         "status": "Status of the flag after the action: open, acknowledged, escalated, resolved or condition cleared.",
-        "source": "engine, cli or csv.",
+        "source": "engine, cli, csv or workbench.",
         "recorded_at": "When the row was written.",
         "seq": "Recording order (breaks ties between equal acted_at).",
     },
@@ -477,6 +497,7 @@ class FlagsResult:
     already_logged: int = 0
     csv_created: bool = False
     csv_problems: list[Problem] = field(default_factory=list)
+    workbench: flags.WorkbenchResult = field(default_factory=flags.WorkbenchResult)
 
 
 def write_flags(con: duckdb.DuckDBPyConnection, actions_csv: Path | None = None,
@@ -491,6 +512,9 @@ def write_flags(con: duckdb.DuckDBPyConnection, actions_csv: Path | None = None,
     except (ValueError, MissingMartError):
         as_of = None  # no as-of date: the end of the latest period evaluated
     result = FlagsResult(sync=flags.sync_flags(con, read_status(con), now=now, as_of=as_of), actions_csv=path)
+    if has_table(con, WORKBENCH_ACTIONS):  # commitments, follow-ups, manual flags and dismissals from the workbench
+        result.workbench = flags.import_workbench_actions(
+            con, con.execute(f"SELECT {', '.join(WORKBENCH_ACTION_COLUMNS)} FROM {WORKBENCH_ACTIONS}").df(), as_of, now)
     if path.exists():
         try:
             result.imported, result.already_logged = flags.import_actions(con, path)
@@ -502,6 +526,23 @@ def write_flags(con: duckdb.DuckDBPyConnection, actions_csv: Path | None = None,
     comment_table(con, "metrics.flags", *FLAG_DOCS)
     comment_table(con, "metrics.flag_actions", *FLAG_ACTION_DOCS)
     return result
+
+
+WORKBENCH_ACTION_COLUMNS = ["id", "flag_id", "kpi_id", "period", "department_code", "kind", "status", "owner", "action",
+                            "due_date", "follow_up", "escalated_to", "reason", "actor", "acted_at"]
+COMMENTARY_COLUMNS = ["kpi_id", "department_code", "period", "comment", "author", "written_at"]
+
+
+def write_kpi_commentary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """metrics.kpi_commentary: the latest line written in the workbench per KPI and month (empty without one)."""
+    if has_table(con, WORKBENCH_COMMENTARY):
+        table = con.execute(f"""SELECT {', '.join(COMMENTARY_COLUMNS)} FROM {WORKBENCH_COMMENTARY}
+                                QUALIFY row_number() OVER (PARTITION BY kpi_id, period ORDER BY written_at DESC, id DESC) = 1
+                                ORDER BY kpi_id, period""").df()
+    else:
+        table = pd.DataFrame(columns=COMMENTARY_COLUMNS)
+    _write(con, "kpi_commentary", table, {"written_at": "TIMESTAMP", **{c: "VARCHAR" for c in COMMENTARY_COLUMNS[:5]}})
+    return table
 
 
 def flag_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -619,7 +660,9 @@ def write_memo(con: duckdb.DuckDBPyConnection, month: str | None = None, out_dir
     """The month's memo (default: the latest month closed on the as-of date) as Markdown and HTML files."""
     month = month or memo_month_for(data_as_of(con))
     flag_table = flags.list_flags(con, include_resolved=True) if has_table(con, "metrics.flags") else None
+    commentary = con.execute("SELECT * FROM metrics.kpi_commentary").df() \
+        if has_table(con, "metrics.kpi_commentary") else None
     result = memo.build_memo(month, read_status(con), flag_table, read_goal_progress(con), top_movers=top_movers,
-                             extra_sections=extra_sections or ())
+                             extra_sections=extra_sections or (), commentary=commentary)
     md_path, html_path = result.write(out_dir or memo_dir())
     return result, md_path, html_path

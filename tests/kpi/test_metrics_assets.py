@@ -16,7 +16,7 @@ from kpi_helpers import DEMO_AS_OF, swing_month
 
 pytestmark = pytest.mark.slow
 
-OWN_TABLES = ["kpi_registry", "kpi_series", "kpi_submission_problems", "kpi_status", "flags", "flag_actions",
+OWN_TABLES = ["kpi_registry", "kpi_series", "kpi_submission_problems", "kpi_status", "flags", "flag_actions", "kpi_commentary",
               "goal_progress", "cityscore"]
 
 

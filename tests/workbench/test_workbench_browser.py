@@ -1,58 +1,22 @@
 """The workbench served by the real command (`citystat workbench serve`) on a free loopback port, driven by headless
 Chromium: a liaison signs in, commits to a flag and submits a value; a value that breaks the registry is refused."""
 import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 
-from conftest import PASSWORD
+from conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, create_users, serving
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 PW_FLAG = "pw_potholes_within_sla_pct:2026-09:red"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def served(tmp_path, snapshot):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYSTAT_", "DAGSTER_"))}
     env.update(CITYSTAT_WORKBENCH_DB=str(tmp_path / "served.sqlite3"), CITYSTAT_WAREHOUSE_DIR=str(tmp_path / "wh"),
-               CITYSTAT_SNAPSHOT=str(snapshot), CITYSTAT_PERF_DROPS=str(tmp_path / "drops"), CITYSTAT_DATA_ROOTS=str(tmp_path), CITYSTAT_AS_OF="2026-10-31",
-               WB_PASSWORD=PASSWORD)
-    cli = [sys.executable, "-m", "citystat.cli", "workbench"]
-    for name, dept in (("paul", "pw"), ("lena", "lib")):
-        made = subprocess.run([*cli, "create-user", name, "--role", "liaison", "-d", dept, "--password-env", "WB_PASSWORD"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-        assert made.returncode == 0, made.stderr
-    port = _free_port()
-    log = open(tmp_path / "serve.log", "w")
-    server = subprocess.Popen([*cli, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/login/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+               CITYSTAT_SNAPSHOT=str(snapshot), CITYSTAT_PERF_DROPS=str(tmp_path / "drops"), CITYSTAT_DATA_ROOTS=str(tmp_path), CITYSTAT_AS_OF="2026-10-31")
+    create_users(env, ("paul", "liaison", "pw"), ("lena", "liaison", "lib"))
+    with serving(env, tmp_path / "serve.log") as base:
         yield base, tmp_path
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
 
 
 @pytest.mark.browser

@@ -1,4 +1,5 @@
--- KPI flags with the actions taken on each (oldest first), as text: a few hundred rows at most.
+-- KPI flags with the actions taken on each (oldest first), as text: a few hundred rows at most; the latest
+-- commitment made in the workbench (owner, due date, follow-up) in its own columns.
 -- The engine's "raised: <message>" action is shortened to "raised" (the message is its own column).
 with actions as (
     select
@@ -38,6 +39,10 @@ select
     strftime(f.closed_on, '%Y-%m-%d') as closed_on,
     a.action_count,
     a.actions,
-    a.last_action
+    a.last_action,
+    f.commitment,
+    f.commitment_owner,
+    strftime(f.commitment_due, '%Y-%m-%d') as commitment_due,
+    f.follow_up
 from metrics.flags f
 left join by_flag a using (flag_id)

@@ -1,5 +1,6 @@
 -- Each KPI at its latest reported month (submitted KPIs arrive on the 10th of the next month, so they can
--- lag the computed ones), with the registry's kind, pairing and critical mark. One row per KPI.
+-- lag the computed ones), with the registry's kind, pairing and critical mark, and the department's line of
+-- commentary on that month from the workbench (metrics.kpi_commentary). One row per KPI.
 with latest as (
     select *
     from metrics.kpi_status
@@ -22,6 +23,8 @@ select
     nullif(r.paired_kpi_id, '') as paired_kpi_id,
     l.trend_vs_last_year,
     l.relative_change,
-    l.caveat
+    l.caveat,
+    c.comment as commentary
 from latest l
 join metrics.kpi_registry r using (kpi_id)
+left join metrics.kpi_commentary c on c.kpi_id = l.kpi_id and c.period = l.period

@@ -34,6 +34,7 @@ def _model(layer: str, name: str) -> dg.AssetKey:
 
 
 REGISTRY_SEEDS = [_model("reference", "kpi_registry"), _model("reference", "kpi_targets")]
+WORKBENCH_ACTIONS = _model("staging", "stg_perf_workbench__flag_actions")
 
 
 def _listed(items: list[str]) -> str:
@@ -113,9 +114,10 @@ def kpi_status(warehouse: DuckDBResource) -> dg.MaterializeResult:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(_metric("flags"), group_name=GROUP, description=tables.FLAG_DOCS[0], deps=[_metric("kpi_status")]),
+        dg.AssetSpec(_metric("flags"), group_name=GROUP, description=tables.FLAG_DOCS[0],
+                     deps=[_metric("kpi_status"), WORKBENCH_ACTIONS]),
         dg.AssetSpec(_metric("flag_actions"), group_name=GROUP, description=tables.FLAG_ACTION_DOCS[0],
-                     deps=[_metric("kpi_status")]),
+                     deps=[_metric("kpi_status"), WORKBENCH_ACTIONS]),
     ],
     check_specs=[dg.AssetCheckSpec(
         "actions_csv_valid", asset=_metric("flag_actions"),
@@ -134,6 +136,8 @@ def flags(warehouse: DuckDBResource):
         "raised": _listed(sync.raised), "table": "metrics.flags"})
     yield dg.MaterializeResult(asset_key=_metric("flag_actions"), metadata={
         "actions": counts["actions"], "imported_from_csv": result.imported, "already_logged": result.already_logged,
+        "from_workbench_now": result.workbench.added, "raised_by_hand_now": _listed(result.workbench.manual_raised),
+        "workbench_actions_on_unknown_flags": _listed(result.workbench.unknown_flags),
         "actions_csv": dg.MetadataValue.path(str(result.actions_csv)), "csv_created": result.csv_created,
         "table": "metrics.flag_actions"})
     problems = [str(p) for p in result.csv_problems]
@@ -175,13 +179,21 @@ def cityscore(warehouse: DuckDBResource) -> dg.MaterializeResult:
         "table": "metrics.cityscore"})
 
 
+@dg.asset(key=_metric("kpi_commentary"), group_name=GROUP, pool=WAREHOUSE_POOL,
+          deps=[_model("staging", "stg_perf_workbench__commentary")], description=tables.TABLE_DOCS["kpi_commentary"][0])
+def kpi_commentary(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        table = tables.write_kpi_commentary(con)
+    return dg.MaterializeResult(metadata={"rows": len(table), "table": "metrics.kpi_commentary"})
+
+
 class MemoConfig(dg.Config):
     month: str = ""  # YYYY-MM; empty = the latest month closed on the as-of date
     top_movers: int = 5
 
 
 @dg.asset(key=_metric("performance_memo"), group_name=GROUP, pool=WAREHOUSE_POOL,
-          deps=[_metric("kpi_status"), _metric("flags"), _metric("goal_progress"),
+          deps=[_metric("kpi_status"), _metric("flags"), _metric("goal_progress"), _metric("kpi_commentary"),
                 *(_metric(t) for t in BUDGET_MEMO_TABLES), _metric("evaluation_results")],
           description="The monthly performance memo to the mayor, Markdown and HTML "
                       "(<warehouse>/memos/memo_YYYY-MM.md|.html): at a glance, critical KPIs in red, top movers, "
@@ -211,5 +223,5 @@ def stat_meeting_briefings(warehouse: DuckDBResource) -> dg.MaterializeResult:
         "month": month, "briefings": len(paths), "folder": dg.MetadataValue.path(str(tables.briefing_dir() / month))})
 
 
-METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, performance_memo,
+METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, kpi_commentary, performance_memo,
                   stat_meeting_briefings]

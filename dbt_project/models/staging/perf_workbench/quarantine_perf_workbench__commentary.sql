@@ -1,0 +1,3 @@
+{{ config(schema='quality', materialized='table') }}
+
+{{ quarantine_rows('base_perf_workbench__commentary') }}
