@@ -280,7 +280,7 @@ def scenario_inputs(cost_effectiveness: pd.DataFrame, trailing_index: pd.DataFra
         for item in failing.itertuples():
             programmes = [p.strip() for p in str(item.program_code or "").split(",")]
             if row.program_code in programmes:
-                what = f"{item.entity_id} ({item.entity_name})" if item.entity_type == "site" else item.entity_id
+                what = item.entity_name or item.entity_id  # people read names: the site's, the KPI's
                 notes.append(f"{what} red in {item.red_periods} of the last {item.window_periods} months")
         text = ("Failing: " + "; ".join(notes) + ".") if notes else ""
         if _present(row.peer_flag) and row.peer_flag:
@@ -299,5 +299,6 @@ def consolidations_from(candidates: pd.DataFrame) -> pd.DataFrame:
     best = candidates[(candidates["alternative_rank"] == 1) & (candidates["estimated_annual_savings"] > 0)
                       & (candidates["estimated_outcome_change_pts"] >= 0)]
     return pd.DataFrame({"program_code": best["program_code"], "annual_savings": best["estimated_annual_savings"],
-                         "description": [f"merge {r.failing_site_id} into {r.alternative_site_id}" for r in best.itertuples()]},
+                         "description": [f"merge {r.failing_site_name} into {r.alternative_site_name}"
+                                         for r in best.itertuples()]},
                         columns=columns).reset_index(drop=True)

@@ -65,7 +65,7 @@ def test_the_scenario_finds_7_6_percent_and_explains_every_choice(analysis):
     assert cut["explanation"].str.len().gt(40).all()
     # the failing centre is consolidated first (outcomes rise), fleet is the lowest outcome per dollar
     assert cut.index[0] == "hs_senior_centres" and cut.loc["hs_senior_centres", "decision"] == "consolidate"
-    assert "merge SITE-S03 into SITE-S01" in cut.loc["hs_senior_centres", "explanation"]
+    assert "merge Elm Street Senior Center into Eastside Senior Center" in cut.loc["hs_senior_centres", "explanation"]
     fleet = cut.loc["fleet_maintenance"]
     assert fleet["outcome_per_dollar_rank"] == 1 and fleet["decision"] == "cut to floor"
     assert "peer median" in fleet["explanation"]

@@ -173,7 +173,7 @@ def test_cli_scenario_prints_the_cuts_and_why(warehouse):
     assert result.exit_code == 0, result.output
     assert "A 10% cut of $3,600,000 is $360,000" in result.output
     assert "hs_senior_centres" in result.output and "Why:" in result.output
-    assert "merge SITE-S03 into SITE-S01" in result.output.replace("\n", " ")
+    assert "merge Elm Street into Eastside" in result.output.replace("\n", " ")
 
     peers = CliRunner().invoke(citystat, ["budget", "peers", "--db", str(warehouse)])
     assert peers.exit_code == 0 and "above peers" in peers.output
