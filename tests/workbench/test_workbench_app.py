@@ -5,7 +5,7 @@ import csv
 import pytest
 from django.db import IntegrityError, connection
 
-from conftest import PASSWORD, client_for
+from workbench_helpers import PASSWORD, client_for
 
 PW_FLAG = "pw_potholes_within_sla_pct:2026-09:red"
 FIRE_FLAG = "fire_turnout_p90_sec:2026-09:red"

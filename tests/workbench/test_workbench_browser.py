@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, create_users, serving
+from workbench_helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORD, create_users, serving
 
 PW_FLAG = "pw_potholes_within_sla_pct:2026-09:red"
 

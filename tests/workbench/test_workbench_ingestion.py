@@ -2,7 +2,7 @@
 (the route of every submitted value), with the submitter's note and without a second copy on a rerun."""
 import duckdb
 
-from conftest import client_for
+from workbench_helpers import client_for
 
 
 def test_submitted_value_lands_through_the_submissions_drop(users, snapshot, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, create_users, serving, sign_in
+from workbench_helpers import CHROMIUM, CHROMIUM_ARGS, create_users, serving, sign_in
 from pipeline_helpers import citystat, pipeline_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,7 @@
 write leaves one audit entry. Through Django's test client (the browser test covers the served app)."""
 import html
 
-from conftest import client_for
+from workbench_helpers import client_for
 
 PW_FLAG = "pw_potholes_within_sla_pct:2026-09:red"
 
