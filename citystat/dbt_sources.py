@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from citystat.settings import project_root
+from citystat.settings import dbt_project_dir
 from citystat.warehouse import jinja_inert
 from data_inventory import DatasetRef, load_inventory
 
@@ -47,6 +47,38 @@ def _field_meta(field) -> dict:
     return meta
 
 
+def _implements(ref: DatasetRef) -> dict:
+    """What the generated staging of an entity needs (macros/entities.sql): each canonical column with the field
+    it is read from, that field's declared type and format, and the contract's rules."""
+    from data_inventory.entities import load_entities
+
+    entity = load_entities()[ref.dataset.implements["entity"]]
+    mapping = ref.dataset.implements.get("columns") or {}
+    fields = {f.name: f for f in ref.dataset.fields}
+    columns = []
+    for column in entity.columns:
+        spec = {"name": column.name, "type": column.type, "sql_type": column.sql_type}
+        field = fields.get(mapping.get(column.name))
+        if field is not None:
+            spec.update(field=field.name, field_type=field.type)
+            if field.format:
+                spec["format"] = field.value_format()
+        for key in ("required", "redact"):
+            if getattr(column, key):
+                spec[key] = True
+        if column.allowed_values:
+            spec["allowed_values"] = list(column.allowed_values)
+        if column.fallback:
+            spec["fallback"] = list(column.fallback)
+        for key in ("not_before", "agrees_with"):
+            if getattr(column, key):
+                spec[key] = getattr(column, key)
+        if column.default == "department":
+            spec["default"] = ref.department.id
+        columns.append(spec)
+    return {"entity": entity.id, "key": entity.key, "version": entity.version, "columns": columns}
+
+
 def _table(ref: DatasetRef) -> dict:
     ds = ref.dataset
     columns = [
@@ -72,6 +104,7 @@ def _table(ref: DatasetRef) -> dict:
             "owner": _contact(ds.owner),
             "steward": _contact(ds.steward),
             "pii_fields": [f.name for f in ds.fields if f.sensitivity == "pii"],
+            **({"implements": _implements(ref)} if ds.implements and ds.implements.get("columns") else {}),
         },
         "columns": columns,
     }
@@ -118,7 +151,8 @@ def render(document: dict) -> str:
 
 
 def staging_dir() -> Path:
-    return project_root() / "dbt_project" / "models" / "staging"
+    """Where the sources are written: the dbt project of the active inventory (citystat.settings.dbt_project_dir)."""
+    return dbt_project_dir() / "models" / "staging"
 
 
 def source_files() -> dict[Path, str]:

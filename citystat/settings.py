@@ -70,6 +70,25 @@ def as_of(data: str | os.PathLike | None = None) -> dt.date | None:
         raise ValueError(f"{source}: as_of {text[:40]!r} is not a date (YYYY-MM-DD)") from None
 
 
+INVENTORY_ENV = "CITYSTAT_INVENTORY"  # data_inventory.loader reads the same variable
+
+
+def shipped_dbt_project_dir() -> Path:
+    return project_root() / "dbt_project"
+
+
+def dbt_project_dir() -> Path:
+    """The dbt project dbt and Dagster run: the shipped ``dbt_project/``, or, when ``$CITYSTAT_INVENTORY`` names
+    another city's inventory, that city's copy ``<warehouse>/dbt_project``: the shipped project with the sources
+    and entity models generated from the city's inventory (``citystat generate`` writes it), so the shipped files
+    stay those of the shipped inventory."""
+    chosen = os.environ.get(INVENTORY_ENV, "").strip()
+    shipped = project_root() / "data_inventory" / "inventory.yaml"
+    if not chosen or resolve_path(chosen).resolve() == shipped.resolve():
+        return shipped_dbt_project_dir()
+    return warehouse_dir() / "dbt_project"
+
+
 def dbt_executable() -> str:
     """The dbt next to this interpreter (the venv's), so an unactivated venv (CI, dagster dev) still finds it."""
     beside = Path(sys.executable).with_name("dbt")

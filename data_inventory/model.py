@@ -125,6 +125,8 @@ class Dataset(_MappingAccess):
     primary_key: tuple[str, ...] = ()
     quality_concerns: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    # the canonical entity it feeds: {"entity": ..., "columns": {canonical: field}} or {"entity", "staging_model"}
+    implements: dict | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> "Dataset":
@@ -150,6 +152,7 @@ class Dataset(_MappingAccess):
             primary_key=tuple(d.get("primary_key") or ()),
             quality_concerns=tuple(d.get("quality_concerns") or ()),
             keywords=tuple(d.get("keywords") or ()),
+            implements=d.get("implements"),
         )
 
     @property

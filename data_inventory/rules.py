@@ -144,6 +144,13 @@ def _dataset(dataset: dict, path: tuple, line_of) -> Iterator[Finding]:
             if isinstance(new, str) and new not in fields:
                 yield Finding((*path, "column_mapping", old), f"renames {old!r} to {new!r}, which is not a declared field")
 
+    implements = dataset.get("implements")
+    if isinstance(implements, dict):
+        from data_inventory.entities import implements_problems
+
+        for where, problem in implements_problems(implements, fields):
+            yield Finding((*path, "implements", *where), problem)
+
     yield from _connector(dataset, path, connector)
     yield from _paths(dataset, path, connector)
 

@@ -12,7 +12,7 @@ from citystat.quality.landed import field_sql
 from citystat.warehouse import quote_identifier, quote_literal
 from data_inventory.loader import load_inventory
 from data_inventory.model import Field
-from test_inventory_draft import BOSTON_COLUMNS, NYC_COLUMNS, boston_row, draft, nyc_row, write_csv
+from public_311_exports import BOSTON_COLUMNS, NYC_COLUMNS, boston_row, draft, nyc_row, write_csv
 
 
 def typed_rows(csv_path, fields, mapping):

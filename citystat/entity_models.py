@@ -1,0 +1,74 @@
+"""The dbt models generated from the inventory's entity declarations (data_inventory/entities.yaml), written by
+``citystat generate``:
+
+* for every dataset with ``implements: {entity, columns}``: ``models/staging/<system>/base_``, ``quarantine_`` and
+  ``stg_<system>__<dataset>.sql``, each one line calling macros/entities.sql (the mapping itself travels in the
+  dbt source's meta);
+* for every entity: its union model (``models/intermediate/entities/int_service_requests.sql``), the contract's
+  columns from every dataset that implements it (generated or hand-written ``staging_model``), which the fact reads.
+  An entity nobody implements still gets its union, empty, so the fact builds.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from data_inventory import load_inventory
+from data_inventory.entities import load_entities
+
+HEADER = "-- Generated from the data inventory by `citystat generate`. Do not edit: change the inventory's `implements`.\n"
+LANDING_COLUMNS = ("_load_id", "_source_file", "_row_number", "_extracted_at")
+
+
+def _staging(system: str, dataset: str, entity) -> dict[str, str]:
+    name = f"{system}__{dataset}"
+    future = ", ".join(f"rule_not_future('{c.name}')" for c in entity.columns if c.not_future)
+    return {
+        f"base_{name}.sql": HEADER + "{{ config(materialized='table', tags=['daily']) }}\n\n"
+        f"{{{{ entity_base('{system}', '{dataset}') }}}}\n",
+        f"quarantine_{name}.sql": HEADER + "{{ config(schema='quality', materialized='table', tags=['daily']) }}\n\n"
+        f"{{{{ quarantine_rows('base_{name}', [{future}]) }}}}\n",
+        f"stg_{name}.sql": HEADER + "{{ config(tags=['daily']) }}\n\n"
+        f"{{{{ passing_rows('base_{name}', 'quarantine_{name}') }}}}\n",
+    }
+
+
+def _union(entity, members: list[tuple[str, str]]) -> str:
+    """The entity's columns from every staging model that implements it (`members`: (system, model))."""
+    columns = [c.name for c in entity.columns]
+    typed_empty = ", ".join(f"cast(null as {c.sql_type}) as {c.name}" for c in entity.columns)
+    lines = [HEADER, f"-- Every {entity.title} of the city, whatever system it came from: the rows {entity.fact} reads.",
+             "{{ config(tags=['daily']) }}", "", "with implemented as (",
+             f"    select cast(null as varchar) as source_system, {typed_empty}, "
+             "cast(null as varchar) as _load_id, cast(null as varchar) as _source_file, cast(null as bigint) as _row_number, "
+             "cast(null as timestamp) as _extracted_at",
+             "    where false"]
+    for system, model in members:
+        lines += ["    union all by name", f"    select '{system}' as source_system, * from {{{{ ref('{model}') }}}}"]
+    lines += [")", "", "select source_system, " + ", ".join(columns) + ", " + ", ".join(LANDING_COLUMNS), "from implemented", ""]
+    return "\n".join(lines)
+
+
+def model_files(project_dir: Path) -> dict[Path, str]:
+    """{model file: its text} for every entity declaration of the active inventory."""
+    entities = load_entities()
+    members: dict[str, list[tuple[str, str]]] = {entity_id: [] for entity_id in entities}
+    files: dict[Path, str] = {}
+    for ref in load_inventory().datasets():
+        implements = ref.dataset.implements
+        if not implements or not ref.dataset.ingested:
+            continue
+        system, dataset = ref.system.id, ref.dataset.id
+        if implements.get("columns"):
+            for name, text in _staging(system, dataset, entities[implements["entity"]]).items():
+                files[project_dir / "models" / "staging" / system / name] = text
+            members[implements["entity"]].append((system, f"stg_{system}__{dataset}"))
+        else:
+            members[implements["entity"]].append((system, implements["staging_model"]))
+    for entity_id, entity in entities.items():
+        files[project_dir / "models" / "intermediate" / "entities" / f"{entity.union_model}.sql"] = _union(entity, members[entity_id])
+    return files
+
+
+def generated_models(project_dir: Path) -> list[Path]:
+    """Model files a previous `citystat generate` wrote (to find those no longer produced)."""
+    return [p for p in (project_dir / "models").rglob("*.sql") if p.read_text(encoding="utf-8").startswith(HEADER)]

@@ -1,0 +1,95 @@
+{#- Generated staging of a canonical entity (data_inventory/entities.yaml). `citystat generate` writes, for every
+    dataset that declares `implements: {entity, columns}`, three one-line models that call these macros; what they
+    need (each canonical column, the field it is read from with that field's declared type and format, the
+    contract's rules) is in the dbt source's meta, also generated (citystat/dbt_sources.py).
+
+    The row's key is prefixed with its system id ("nyc311:123"): two systems' ids never collide, so a city with two
+    311 systems gets both in one fact and never merges or duplicates a request. Every inventory value reaches SQL
+    through sql_literal / sql_identifier (macros/sql_text.sql). -#}
+
+{% macro entity_spec(source_name, table_name) -%}
+    {%- set found = {} -%}
+    {%- if execute -%}
+        {%- for node in graph.sources.values() -%}
+            {%- if node.source_name == source_name and node.name == table_name -%}
+                {%- do found.update((node.get('meta') or (node.get('config') or {}).get('meta') or {}).get('implements') or {}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{% macro entity_value(source_name, c) -%}
+    {%- if c.get('field') is none -%}
+        {%- if c.get('default') is not none -%}cast({{ sql_literal(c['default']) }} as {{ c.sql_type }})
+        {%- else -%}cast(null as {{ c.sql_type }}){%- endif -%}
+    {%- else -%}
+        {%- set column = sql_identifier(c['field']) -%}
+        {%- if c.get('redact') -%}{%- set value = redact_contact_details(column) -%}
+        {%- else -%}{%- set value = to_declared(column, c['type'], c.get('format')) -%}{%- endif -%}
+        {%- if c.get('default') is not none -%}{%- set value = 'coalesce(' ~ value ~ ', ' ~ sql_literal(c['default']) ~ ')' -%}{%- endif -%}
+        cast({{ value }} as {{ c.sql_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro entity_rules(source_name, table_name, spec) -%}
+    {%- set castable, required, codes, orders = [], [], [], [] -%}
+    {%- set typed = {} -%}
+    {%- for c in spec.get('columns', []) if c.get('field') is not none -%}
+        {%- do typed.update({c['field']: c['name']}) -%}
+        {%- if c['type'] != 'string' -%}{%- do castable.append(rule_castable(c['name'], c['field'], c['type'])) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- for c in spec.get('columns', []) -%}
+        {%- set origin = c['name'] ~ (' (field ' ~ c['field'] ~ ')' if c.get('field') else ' (not mapped)') -%}
+        {%- if c.get('required') -%}
+            {%- do required.append(rule('missing_required', c['name'] ~ ' is null', sql_literal('required ' ~ origin ~ ' is empty'))) -%}
+        {%- endif -%}
+        {%- if c.get('allowed_values') -%}
+            {%- set quoted = [] -%}{%- for v in c['allowed_values'] %}{% do quoted.append(sql_literal(v)) %}{% endfor -%}
+            {%- do codes.append(rule('invalid_code', c['name'] ~ ' is not null and ' ~ c['name'] ~ ' not in (' ~ quoted | join(', ') ~ ')',
+                  quoted_value_reason(origin, c['name'], 'is not one of ' ~ c['allowed_values'] | join(', ') ~ ' (add it to the code_map)'))) -%}
+        {%- endif -%}
+        {%- if c.get('not_before') -%}{%- do orders.append(rule_not_before(c['name'], c['not_before'])) -%}{%- endif -%}
+        {%- if c.get('agrees_with') -%}
+            {%- do orders.append(rule('conflicting_flag',
+                  c['name'] ~ ' is not null and (' ~ c['agrees_with'] ~ ') is not null and ' ~ c['name'] ~ ' <> (' ~ c['agrees_with'] ~ ')',
+                  sql_literal(origin ~ ' says ') ~ ' || ' ~ c['name'] ~ ' || ' ~ sql_literal(' but ' ~ c['agrees_with'] ~ ' is not'))) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(castable + required + inventory_rules(source_name, table_name, typed) + codes + orders) }}
+{%- endmacro %}
+
+{% macro entity_base(source_name, table_name) -%}
+    {#- The typed, checked and deduplicated rows of one dataset in its entity's columns (the base model). -#}
+    {%- set spec = entity_spec(source_name, table_name) -%}
+    {%- set columns = spec.get('columns', []) -%}
+    {%- set fallbacks = columns | selectattr('fallback', 'defined') | list -%}
+with landed_rows as (
+    {{ landing_source(source_name, table_name) }}
+),
+
+mapped as (
+    select
+        {%- for c in columns %}
+        {% if c['name'] == spec['key'] %}{{ sql_literal(source_name ~ ':') }} || {% endif %}{{ entity_value(source_name, c) }} as {{ sql_identifier(c['name']) }},
+        {%- endfor %}
+        {{ landing_metadata() }},
+        {#- the whole row; not named `source`, which an export may have as a column (Boston's does) #}
+        landed_rows as _raw
+    from landed_rows
+),
+
+completed as (
+    select * {% if fallbacks %}replace ({% for c in fallbacks %}coalesce({{ c['name'] }}, {{ c['fallback'] | join(', ') }}) as {{ c['name'] }}{{ ', ' if not loop.last }}{% endfor %}){% endif %}
+    from mapped
+),
+
+checked as (
+    select
+        * exclude (_raw),
+        {{ rule_columns(entity_rules(source_name, table_name, spec)) }}
+    from completed
+),
+
+{{ deduplicated_versions('checked', spec.get('key', 'id'), spec.get('version', '_extracted_at') ~ ' desc nulls last') }}
+{%- endmacro %}
