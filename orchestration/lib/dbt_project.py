@@ -27,10 +27,10 @@ from dagster_shared.record import replace
 
 from orchestration.lib.automation import WAREHOUSE_AUTOMATION
 
-from citystat.settings import dbt_executable, landing_dir, project_root
+from citystat.settings import dbt_executable, dbt_project_dir, landing_dir
 from citystat.warehouse import work_db_path
 
-DBT_PROJECT_DIR = project_root() / "dbt_project"
+DBT_PROJECT_DIR = dbt_project_dir()  # the city's generated copy when $CITYSTAT_INVENTORY names another inventory
 LAYERS = ("staging", "intermediate", "marts")
 
 
