@@ -70,7 +70,7 @@ def _implements(ref: DatasetRef) -> dict:
             spec["allowed_values"] = list(column.allowed_values)
         if column.fallback:
             spec["fallback"] = list(column.fallback)
-        for key in ("not_before", "agrees_with"):
+        for key in ("not_before", "agrees_with", "required_when"):
             if getattr(column, key):
                 spec[key] = getattr(column, key)
         if column.default == "department":

@@ -12,11 +12,53 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
+from citystat.warehouse import jinja_inert
 from data_inventory import load_inventory
 from data_inventory.entities import load_entities
 
+YAML_HEADER = "# Generated from the data inventory by `citystat generate`. Do not edit: change the inventory's `implements`.\n"
 HEADER = "-- Generated from the data inventory by `citystat generate`. Do not edit: change the inventory's `implements`.\n"
 LANDING_COLUMNS = ("_load_id", "_source_file", "_row_number", "_extracted_at")
+# the landing and rule columns each generated model carries besides the entity's (macros/landing.sql, quarantine.sql)
+_STAGED = ("_load_id", "_extracted_at", "_source_cursor", "_source_file", "_row_number")
+_RULES = ("_quarantine_rule", "_quarantine_reason")
+MODEL_EXTRA_COLUMNS = {
+    "base": (*_STAGED, "_landing_file", "_row_hash", *_RULES, "_is_duplicate_copy"),
+    "quarantine": (*_STAGED, "_landing_file", *_RULES),
+    "stg": _STAGED,
+}
+
+
+def _column_docs(entity, extra: tuple[str, ...]) -> list[dict]:
+    columns = [{"name": c.name, "description": c.description} for c in entity.columns]
+    return columns + [{"name": name, "description": "{{ doc('col" + name + "') }}"} for name in extra]
+
+
+def _docs(ref, entity) -> str:
+    """The three generated models of one dataset, documented (every model and column has a description)."""
+    name = f"{ref.system.id}__{ref.dataset.id}"
+    title = jinja_inert(ref.dataset.title)
+    what = {
+        "base": f"{title} ({ref.name}) in the columns of the canonical {entity.title}, generated from the inventory's "
+                "`implements` mapping: typed with each field's declared format, deduplicated to the latest version, "
+                "rule failures flagged.",
+        "quarantine": f"{title} ({ref.name}): rows set aside with the rule they break and why.",
+        "stg": f"{title} ({ref.name}) as the canonical {entity.title}: the rows no rule quarantined.",
+    }
+    models = [{"name": f"{kind}_{name}", "description": text, "columns": _column_docs(entity, MODEL_EXTRA_COLUMNS[kind])}
+              for kind, text in what.items()]
+    return YAML_HEADER + yaml.safe_dump({"version": 2, "models": models}, sort_keys=False, width=120)
+
+
+def _union_docs(entity) -> str:
+    columns = [{"name": "source_system", "description": "The inventory system the row came from."}]
+    columns += _column_docs(entity, ("_load_id", "_source_file", "_row_number", "_extracted_at"))
+    model = {"name": entity.union_model, "description": f"Every {entity.title} of the city from every system that "
+             f"implements the entity (data_inventory/entities.yaml), in its canonical columns: what {entity.fact} reads.",
+             "columns": columns}
+    return YAML_HEADER + yaml.safe_dump({"version": 2, "models": [model]}, sort_keys=False, width=120)
 
 
 def _staging(system: str, dataset: str, entity) -> dict[str, str]:
@@ -59,16 +101,21 @@ def model_files(project_dir: Path) -> dict[Path, str]:
             continue
         system, dataset = ref.system.id, ref.dataset.id
         if implements.get("columns"):
-            for name, text in _staging(system, dataset, entities[implements["entity"]]).items():
+            entity = entities[implements["entity"]]
+            for name, text in _staging(system, dataset, entity).items():
                 files[project_dir / "models" / "staging" / system / name] = text
+            files[project_dir / "models" / "staging" / system / f"_{system}__{dataset}__generated.yml"] = _docs(ref, entity)
             members[implements["entity"]].append((system, f"stg_{system}__{dataset}"))
         else:
             members[implements["entity"]].append((system, implements["staging_model"]))
     for entity_id, entity in entities.items():
-        files[project_dir / "models" / "intermediate" / "entities" / f"{entity.union_model}.sql"] = _union(entity, members[entity_id])
+        folder = project_dir / "models" / "intermediate" / "entities"
+        files[folder / f"{entity.union_model}.sql"] = _union(entity, members[entity_id])
+        files[folder / f"{entity.union_model}.yml"] = _union_docs(entity)
     return files
 
 
 def generated_models(project_dir: Path) -> list[Path]:
     """Model files a previous `citystat generate` wrote (to find those no longer produced)."""
-    return [p for p in (project_dir / "models").rglob("*.sql") if p.read_text(encoding="utf-8").startswith(HEADER)]
+    return [p for p in (project_dir / "models").rglob("*") if p.suffix in (".sql", ".yml")
+            and p.read_text(encoding="utf-8").startswith((HEADER, YAML_HEADER))]

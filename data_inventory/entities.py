@@ -30,10 +30,12 @@ class EntityColumn:
     not_before: str | None = None
     not_future: bool = False
     agrees_with: str | None = None
+    required_when: str | None = None
+    declared_sql_type: str | None = None
 
     @property
     def sql_type(self) -> str:
-        return SQL_TYPES[self.type]
+        return self.declared_sql_type or SQL_TYPES[self.type]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def load_entities(path: Path = ENTITIES_PATH) -> dict[str, Entity]:
             name=c["name"], type=c["type"], description=c.get("description", ""), required=bool(c.get("required")),
             allowed_values=tuple(c.get("allowed_values") or ()), fallback=tuple(c.get("fallback") or ()),
             redact=bool(c.get("redact")), default=c.get("default"), not_before=c.get("not_before"), not_future=bool(c.get("not_future")),
-            agrees_with=c.get("agrees_with")) for c in e["columns"])
+            agrees_with=c.get("agrees_with"), required_when=c.get("required_when"),
+            declared_sql_type=c.get("sql_type")) for c in e["columns"])
         entities[entity_id] = Entity(id=entity_id, title=e["title"], union_model=e["union_model"], fact=e["fact"],
                                      key=e["key"], version=e["version"], columns=columns)
     return entities

@@ -44,6 +44,10 @@
         {%- if c.get('required') -%}
             {%- do required.append(rule('missing_required', c['name'] ~ ' is null', sql_literal('required ' ~ origin ~ ' is empty'))) -%}
         {%- endif -%}
+        {%- if c.get('required_when') -%}
+            {%- do required.append(rule('missing_required', '(' ~ c['required_when'] ~ ') and ' ~ c['name'] ~ ' is null',
+                  sql_literal(origin ~ ' is empty, but ' ~ c['required_when']))) -%}
+        {%- endif -%}
         {%- if c.get('allowed_values') -%}
             {%- set quoted = [] -%}{%- for v in c['allowed_values'] %}{% do quoted.append(sql_literal(v)) %}{% endfor -%}
             {%- do codes.append(rule('invalid_code', c['name'] ~ ' is not null and ' ~ c['name'] ~ ' not in (' ~ quoted | join(', ') ~ ')',

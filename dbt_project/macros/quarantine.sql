@@ -7,7 +7,7 @@
     run in the quarantine model on every build, so they always reflect the current state.
 
     Rule vocabulary: missing_required, uncastable_value, invalid_code, out_of_range, negative_amount,
-    closed_before_opened, addressed_without_evidence, future_date, orphan_key, duplicate_row. -#}
+    closed_before_opened, addressed_without_evidence, future_date, orphan_key, duplicate_row, conflicting_flag. -#}
 
 {% macro rule_columns(rules) -%}
     {%- if rules | length == 0 -%}
