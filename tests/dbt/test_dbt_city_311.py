@@ -63,6 +63,22 @@ def boston_export() -> list[dict]:
     return out
 
 
+# A maintenance system's work-order export (hand-built, Cityworks-style upper-case names): WO-1..3 complete, open
+# and cancelled; the real export adds WO-4, CLOSED without a finish date.
+WORK_ORDER_COLUMNS = ["WORKORDERID", "DESCRIPTION", "WOCATEGORY", "STATUS", "INITIATEDATE", "ACTUALFINISHDATE",
+                      "REQUESTID", "MATERIALCOST"]
+WORK_ORDERS = [
+    ["WO-1", "Fill pothole", "POTHOLE", "CLOSED", "05/02/2022 07:30", "05/04/2022 19:30", "54000001", "1,234.50"],
+    ["WO-2", "Relamp", "STREETLIGHT", "OPEN", "05/03/2022 08:00", "", "", "0.00"],
+    ["WO-3", "Fill pothole", "POTHOLE", "CANCEL", "05/05/2022 09:15", "", "54000002", "12.00"],
+]
+WORK_ORDER_BAD = ["WO-4", "Fill pothole", "POTHOLE", "CLOSED", "05/06/2022 10:00", "", "", "80.00"]
+
+
+def work_order_export(rows: list[list[str]]) -> list[dict]:
+    return [dict(zip(WORK_ORDER_COLUMNS, row)) for row in rows]
+
+
 def review(draft_path: Path, implements: dict, code_maps: dict[str, dict]) -> dict:
     """What the person reviewing a draft does: read the notes, declare the entity mapping and the code maps."""
     text = draft_path.read_text()
@@ -94,14 +110,18 @@ def test_a_city_with_two_311_exports_gets_one_fact_and_its_kpis(tmp_path):
     boston_drops.mkdir(parents=True)
 
     # 1. draft each system from a sample of its export
-    for system in ("nyc311", "boston311"):
+    for system in ("nyc311", "boston311", "cityworks"):
         (tmp_path / "samples" / system).mkdir(parents=True)
+        (city / "drops" / system).mkdir(parents=True, exist_ok=True)
     export = "311_Service_Requests.csv"  # the name the drop folder will receive
     nyc_sample = write_csv(tmp_path / "samples" / "nyc311" / export, NYC_COLUMNS, nyc_export(8))
     boston_sample = write_csv(tmp_path / "samples" / "boston311" / export, BOSTON_COLUMNS, boston_export())
-    for sample, system in ((nyc_sample, "nyc311"), (boston_sample, "boston311")):
-        drafted = draft(str(sample), "-o", str(tmp_path / f"{system}.yaml"), "--department", "cs", "--system", system,
-                        "--dataset", "service_requests", "--city", "Two Cities")
+    wo_sample = write_csv(tmp_path / "samples" / "cityworks" / "work_orders.csv", WORK_ORDER_COLUMNS, work_order_export(WORK_ORDERS))
+    for sample, department, system, dataset in ((nyc_sample, "cs", "nyc311", "service_requests"),
+                                                (boston_sample, "cs", "boston311", "service_requests"),
+                                                (wo_sample, "pw", "cityworks", "work_orders")):
+        drafted = draft(str(sample), "-o", str(tmp_path / f"{system}.yaml"), "--department", department, "--system", system,
+                        "--dataset", dataset, "--city", "Two Cities")
         assert drafted.returncode == 0, drafted.stdout + drafted.stderr
 
     # 2. review: the entity each implements, column by column, and the code maps onto canonical values
@@ -119,7 +139,13 @@ def test_a_city_with_two_311_exports_gets_one_fact_and_its_kpis(tmp_path):
         "description": "case_title", "source_on_time": "ontime"}},
         {"department": {"PWDx": "pw"}, "case_status": {"Closed": "closed", "Open": "open"},
          "ontime": {"ONTIME": True, "OVERDUE": False}})
+    works = review(tmp_path / "cityworks.yaml", {"entity": "work_order", "columns": {
+        "work_order_id": "workorderid", "service_request_id": "requestid", "work_type": "wocategory", "status": "status",
+        "created_at": "initiatedate", "completed_at": "actualfinishdate", "material_cost": "materialcost"}},
+        {"wocategory": {"POTHOLE": "pothole", "STREETLIGHT": "streetlight"},
+         "status": {"OPEN": "open", "CLOSED": "completed", "CANCEL": "cancelled"}})
     nyc["departments"][0]["systems"] += boston["departments"][0]["systems"]
+    nyc["departments"] += works["departments"]
     inventory = tmp_path / "two_cities.yaml"
     inventory.write_text(yaml.safe_dump(nyc, sort_keys=False))
     env = {"CITYSTAT_INVENTORY": str(inventory), "CITYSTAT_WAREHOUSE_DIR": str(warehouse),
@@ -141,6 +167,7 @@ def test_a_city_with_two_311_exports_gets_one_fact_and_its_kpis(tmp_path):
     bad_boston = {**boston_export()[0], "case_enquiry_id": "54000099", "ontime": "OVERDUE"}
     write_csv(nyc_drops / export, NYC_COLUMNS, nyc_rows)
     write_csv(boston_drops / export, BOSTON_COLUMNS, boston_export() + [bad_boston])
+    write_csv(city / "drops" / "cityworks" / "work_orders.csv", WORK_ORDER_COLUMNS, work_order_export(WORK_ORDERS + [WORK_ORDER_BAD]))
     landed = {}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
@@ -149,7 +176,7 @@ def test_a_city_with_two_311_exports_gets_one_fact_and_its_kpis(tmp_path):
             result = Landing(warehouse / "landing").load(build_connector(source_spec(ref, city)))
             assert result.landed and not result.set_aside and not result.rejected_files
             landed[ref.system.id] = result.rows
-    assert landed == {"nyc311": 9, "boston311": 7}
+    assert landed == {"nyc311": 9, "boston311": 7, "cityworks": 4}
 
     # 4. generate the city's dbt project from its inventory, then build the 311 fact and KPIs
     generated = run(sys.executable, "-m", "citystat.cli", "generate", env=env)
@@ -163,15 +190,15 @@ def test_a_city_with_two_311_exports_gets_one_fact_and_its_kpis(tmp_path):
     assert "stg_crm311__service_requests" not in union  # the demo's CRM is not part of this city
     shipped_union = (ROOT / "dbt_project" / "models" / "intermediate" / "entities" / "int_service_requests.sql").read_text()
     assert "nyc311" not in shipped_union  # the shipped project is left alone
-    built = run(dbt_executable(), "build", "--select", "+int_kpi_service_requests", "--indirect-selection", "cautious",
+    built = run(dbt_executable(), "build", "--select", "+int_kpi_service_requests +fct_work_orders", "--indirect-selection", "cautious",
                 "--project-dir", str(project), "--profiles-dir", str(project), env=env, cwd=project)
     assert built.returncode == 0, built.stdout[-4000:]
 
     con = duckdb.connect(str(warehouse / "work.duckdb"), read_only=True)
-    for system in ("nyc311", "boston311"):  # every landed row is staged or quarantined
-        staged = con.execute(f"select count(*) from staging.stg_{system}__service_requests").fetchone()[0]
-        quarantined = con.execute(f"select count(*) from quality.quarantine_{system}__service_requests").fetchone()[0]
-        assert staged + quarantined == landed[system], system
+    for system, dataset in (("nyc311", "service_requests"), ("boston311", "service_requests"), ("cityworks", "work_orders")):
+        staged = con.execute(f"select count(*) from staging.stg_{system}__{dataset}").fetchone()[0]
+        quarantined = con.execute(f"select count(*) from quality.quarantine_{system}__{dataset}").fetchone()[0]
+        assert staged + quarantined == landed[system], system  # every landed row is staged or quarantined
     assert con.execute("select _quarantine_rule, _quarantine_reason from quality.quarantine_nyc311__service_requests").fetchall() == [
         ("uncastable_value", "created_date '2022-05-09T09:00:00' is not a valid datetime")]
     assert con.execute("select _quarantine_rule, service_request_id from quality.quarantine_boston311__service_requests").fetchall() == [
@@ -200,3 +227,13 @@ def test_a_city_with_two_311_exports_gets_one_fact_and_its_kpis(tmp_path):
     # NYPD -> pol: request 3 (5 days, late) and 6 (2 days, on time)
     assert kpis[("pol_on_time_pct", "2022-05-01")] == (pytest.approx(50.0), 2)
     assert con.execute("select count(status_notes) from marts.fct_service_requests").fetchone()[0] == 0  # never mapped
+
+    # the work orders reach their fact the same way, read with their own formats and code maps
+    assert con.execute("select _quarantine_rule, _quarantine_reason from quality.quarantine_cityworks__work_orders").fetchall() == [
+        ("missing_required", "completed_at (field actualfinishdate) is empty, but status = 'completed'")]
+    assert con.execute("""
+        select work_order_id, service_request_id, work_type, status, days_to_complete, material_cost::varchar
+        from marts.fct_work_orders order by 1""").fetchall() == [
+        ("cityworks:WO-1", "54000001", "pothole", "completed", 2.5, "1234.50"),  # May 2 07:30 -> May 4 19:30
+        ("cityworks:WO-2", None, "streetlight", "open", None, "0.00"),
+        ("cityworks:WO-3", "54000002", "pothole", "cancelled", None, "12.00")]
