@@ -29,7 +29,11 @@ def describe(result) -> str:
 @app.command()
 def build(snapshot: Optional[Path] = typer.Option(None, help="Published snapshot (default <warehouse>/citystat.duckdb).")) -> None:
     """Export the public datasets and aggregates; exports at mosaic risk are held for review. Exit 1 if any is held."""
-    results = run_exports(snapshot)
+    try:
+        results = run_exports(snapshot)
+    except ValueError as error:  # a declaration that does not match the snapshot: nothing new is released
+        typer.echo(f"open-data build: {error}", err=True)
+        raise typer.Exit(1) from None
     for result in results:
         typer.echo(describe(result))
     held = [r.id for r in results if r.status == "held"]

@@ -35,6 +35,8 @@ class OpenDataConfig:
     base_url: str = ""
     datasets: tuple[DatasetExport, ...] = ()
     aggregates: tuple[AggregateExport, ...] = field(default_factory=tuple)
+    kpis: tuple[str, ...] = ()  # KPI ids whose monthly series (and registry definitions) are published
+    goals: bool = False  # publish the strategic goals' progress, pace and method
 
 
 def load_config(path: Path | None = None) -> OpenDataConfig:
@@ -50,6 +52,8 @@ def load_config(path: Path | None = None) -> OpenDataConfig:
                        for name, spec in (data.get("datasets") or {}).items()),
         aggregates=tuple(AggregateExport(name, spec.get("title", name), spec["table"], spec["rows"], spec["columns"])
                          for name, spec in (data.get("aggregates") or {}).items()),
+        kpis=tuple(str(kpi) for kpi in data.get("kpis") or ()),
+        goals=bool(data.get("goals", False)),
     )
 
 

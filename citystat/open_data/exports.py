@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from citystat.open_data.config import AggregateExport, DatasetExport, OpenDataConfig
+from citystat.open_data.kpi_exports import GOAL_PROGRESS_ID, KPI_SERIES_ID, goal_progress_frame, kpi_series_frame
 from citystat.open_data.privacy import mosaic_risks, scrub_sql, shape_fingerprint, suppress_cells
 from citystat.open_data.review import ReviewLog
 from citystat.warehouse import quote_identifier, quote_table
@@ -50,6 +51,10 @@ def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path,
             results.append(_dataset_export(con, inventory, spec, config.k, root, review))
         for spec in config.aggregates:
             results.append(_aggregate_export(con, spec, config.k, root))
+        if config.kpis:
+            results.append(_frame_export(KPI_SERIES_ID, *kpi_series_frame(con, config.kpis, config.k), root))
+        if config.goals:
+            results.append(_frame_export(GOAL_PROGRESS_ID, *goal_progress_frame(con, config.k), root))
     finally:
         con.close()
     for result in results:
@@ -130,6 +135,13 @@ def _aggregate_export(con, spec: AggregateExport, k: int, root: Path) -> ExportR
     }
     result = ExportResult(id=spec.id, title=spec.title, status="released", rows=len(frame), suppressed_cells=len(hidden))
     result.files = _release(root, spec.id, frame, dictionary)
+    return result
+
+
+def _frame_export(export_id: str, frame: pd.DataFrame, dictionary: dict, root: Path) -> ExportResult:
+    result = ExportResult(id=export_id, title=dictionary["title"], status="released", rows=len(frame),
+                          suppressed_cells=dictionary["privacy"]["suppressed_cells"])
+    result.files = _release(root, export_id, frame, dictionary)
     return result
 
 
