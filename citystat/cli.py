@@ -14,6 +14,7 @@ from citystat.kpi.cli import app as kpi_app
 from citystat.kpi.flags_cli import flags_app
 from citystat.open_data.cli import app as open_data_app
 from citystat.pipeline_cli import demo, publish, run
+from citystat.public_site.cli import app as public_app
 from workbench.cli import app as workbench_app
 
 app = typer.Typer(help="CityStat: a performance-management warehouse for a city government.", no_args_is_help=True)
@@ -30,6 +31,7 @@ app.add_typer(budget_app, name="budget")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(evaluations_app, name="evaluations")
 app.add_typer(open_data_app, name="open-data")
+app.add_typer(public_app, name="public")
 app.add_typer(workbench_app, name="workbench")
 
 

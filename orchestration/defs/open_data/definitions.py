@@ -1,4 +1,5 @@
-"""The `publish/open_data` asset: the open-data exports (citystat.open_data), built from the published snapshot.
+"""The `publish/open_data` asset: the open-data exports (citystat.open_data), built from the published snapshot;
+and `publish/public_site`, the public site built from those released exports only (citystat.public_site).
 
 It reads only the snapshot, so it needs no warehouse-writer slot. A held export (mosaic risk awaiting a
 reviewer) is not an error of the run: it is reported in the metadata and the log, and stays unpublished.
@@ -8,10 +9,12 @@ import dagster as dg
 
 from citystat.open_data.cli import describe, run_exports
 from citystat.open_data.config import open_data_dir
+from citystat.public_site.cli import build_from_released
 from orchestration.lib.automation import automated
 
 OPEN_DATA_KEY = dg.AssetKey(["publish", "open_data"])
 SNAPSHOT_KEY = dg.AssetKey(["publish", "snapshot"])
+PUBLIC_SITE_KEY = dg.AssetKey(["publish", "public_site"])
 
 
 @dg.asset(
@@ -35,5 +38,23 @@ def open_data_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     })
 
 
+@dg.asset(
+    key=PUBLIC_SITE_KEY,
+    group_name="publish",
+    deps=[OPEN_DATA_KEY],
+    kinds={"html"},
+    description="The public site (scorecard, goals with progress, pace and method, published KPIs, open-data files, "
+    "data.json), built only from the released exports in <warehouse>/open_data, into <warehouse>/public_site.",
+)
+def public_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    result = build_from_released()
+    context.log.info(f"{len(result.pages)} public pages from {len(result.exports)} released export(s)")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(result.site_dir)),
+        "pages": len(result.pages),
+        "exports": dg.MetadataValue.text(", ".join(result.exports) or "none"),
+    })
+
+
 def build_defs() -> dg.Definitions:
-    return dg.Definitions(assets=automated([open_data_exports]))
+    return dg.Definitions(assets=automated([open_data_exports, public_site]))
