@@ -24,10 +24,11 @@ def test_the_run_releases_the_public_datasets_and_holds_the_one_at_mosaic_risk(p
     assert pipeline.first_run.returncode in (0, 1), pipeline.first_run.stderr[-3000:]
     manifest = json.loads((_root(pipeline) / "manifest.json").read_text())
     status = {e["id"]: e["status"] for e in manifest["exports"]}
-    # open_data.yaml: three public, published datasets and one aggregate; 311 requests by address, day and type
-    # single out residents, so that export waits for a reviewer
+    # open_data.yaml: three public, published datasets, one aggregate, the KPI series and the goals' progress;
+    # 311 requests by address, day and type single out residents, so that export waits for a reviewer
     assert status == {"crm311.service_requests": "held", "perf_office.strategic_goals": "released",
-                      "fire_cad.stations": "released", "service_requests_by_zip_and_type": "released"}
+                      "fire_cad.stations": "released", "service_requests_by_zip_and_type": "released",
+                      "kpi_series": "released", "strategic_goal_progress": "released"}
     released = {p.name for p in _root(pipeline).iterdir() if not p.name.startswith(".")} - {"manifest.json"}
     assert released == {k for k, v in status.items() if v == "released"}
     review = citystat(pipeline.env, "open-data", "review")
@@ -40,7 +41,7 @@ def test_no_export_holds_personal_data_or_a_restricted_field(pipeline):
     values = pii_values(pipeline.tmp / "warehouse" / "landing", inventory)
     assert len(values) > 100
     files = sorted(p for p in root.rglob("*") if p.is_file())
-    assert len([p for p in files if p.suffix == ".parquet"]) == 3
+    assert len([p for p in files if p.suffix == ".parquet"]) == 5
     con = duckdb.connect()
     texts = list(file_texts([p for p in files if p.suffix != ".parquet"], root))
     for parquet in (p for p in files if p.suffix == ".parquet"):
@@ -63,7 +64,7 @@ def test_data_json_validates_and_every_download_url_is_a_released_file(pipeline,
     assert validate_catalog(catalog) == []
     base = json.loads((_root(pipeline) / "manifest.json").read_text())["base_url"]
     distributions = [d for ds in catalog["dataset"] for d in ds.get("distribution", []) if "downloadURL" in d]
-    assert len(distributions) == 6  # CSV and Parquet of the three released exports
+    assert len(distributions) == 10  # CSV and Parquet of the five released exports
     for d in distributions:
         for url in (d["downloadURL"], d["describedBy"]):
             assert url.startswith(base + "/")
