@@ -99,3 +99,22 @@ def mart_digest(snapshot: Path, ignore: tuple[str, ...] = ()) -> dict:
         return digest
     finally:
         con.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Chromium on a machine with no internet: no background calls home (see shared TOOLCHAIN notes).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def launch_chromium():
+    """Debian's Chromium, headless, through Playwright (a generator for a module fixture: yields the browser)."""
+    import pytest
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install_system_deps.sh (installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

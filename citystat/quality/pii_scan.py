@@ -88,8 +88,17 @@ def snapshot_texts(snapshot: Path) -> Iterator[tuple[str, str]]:
 
 
 def file_texts(paths: Iterable[Path], root: Path) -> Iterator[tuple[str, str]]:
-    for path in paths:
-        yield str(path.relative_to(root)), path.read_text(encoding="utf-8", errors="replace")
+    """(path under ``root``, text) of text files; a Parquet file's text is its rows, one line each."""
+    con = duckdb.connect()
+    try:
+        for path in paths:
+            if path.suffix == ".parquet":
+                rows = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+                yield str(path.relative_to(root)), "\n".join(" | ".join(map(str, row)) for row in rows)
+            else:
+                yield str(path.relative_to(root)), path.read_text(encoding="utf-8", errors="replace")
+    finally:
+        con.close()
 
 
 def find_personal_data(texts: Iterable[tuple[str, str]], values: set[str], allowed_emails: set[str] = frozenset()) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from citystat.dashboards import DASHBOARD_DATABASE, DASHBOARDS_DIR, SOURCE_NAME, ensure_node_modules, running_site
+from pipeline_helpers import launch_chromium
 
 # the session's pipeline run and the Evidence build (fixtures) happen inside the first test that asks for them
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3000)]
@@ -24,12 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3000)]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboards"
 BENCHMARK_REPORT = ROOT / "benchmarks" / "out" / "dashboards.json"
-CHROMIUM = Path("/usr/bin/chromium")
-# Chromium on a machine with no internet: no background calls home (see shared TOOLCHAIN notes).
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 # status.js UNIT_SUFFIX, written out by hand: what follows a number of each unit (count and ratio: nothing)
 UNIT_SUFFIX = {"pct": "%", "days": " days", "hours": " h", "seconds": " s", "miles": " mi", "acres": " acres", "points": " pts"}
 STATUS_LABELS = {"green": "Green", "yellow": "Yellow", "red": "Red", "gray": "Gray"}
@@ -61,14 +56,7 @@ def format_value(value: float | None, unit: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install_system_deps.sh (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 class PageProblems:

@@ -43,10 +43,8 @@ def test_no_export_holds_personal_data_or_a_restricted_field(pipeline):
     files = sorted(p for p in root.rglob("*") if p.is_file())
     assert len([p for p in files if p.suffix == ".parquet"]) == 5
     con = duckdb.connect()
-    texts = list(file_texts([p for p in files if p.suffix != ".parquet"], root))
+    texts = list(file_texts(files, root))  # Parquet files read back as rows
     for parquet in (p for p in files if p.suffix == ".parquet"):
-        rows = con.execute("SELECT * FROM read_parquet(?)", [str(parquet)]).fetchall()
-        texts.append((str(parquet.relative_to(root)), "\n".join(" | ".join(map(str, r)) for r in rows)))
         columns = {d[0] for d in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(parquet)]).fetchall()}
         name = parquet.stem
         if "." in name:  # an inventory dataset: none of its pii or sensitive fields

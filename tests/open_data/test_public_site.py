@@ -13,15 +13,12 @@ import pytest
 from citystat.dashboards import running_site
 from citystat.quality.pii_scan import file_texts, find_personal_data, pii_values
 from data_inventory import load_inventory
-from pipeline_helpers import citystat
+from pipeline_helpers import citystat, launch_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(2400)]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "public_site"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 HELD = "crm311.service_requests"
 
 
@@ -43,14 +40,7 @@ def _goal(pipeline, goal_id: str) -> dict:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install_system_deps.sh (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 def test_every_public_page_opens_cleanly_and_a_goal_page_shows_progress_pace_and_method(pipeline, browser):
@@ -109,13 +99,10 @@ def test_the_public_site_holds_no_personal_data_and_no_restricted_field(pipeline
     values = pii_values(pipeline.tmp / "warehouse" / "landing", inventory)
     assert len(values) > 100
     files = sorted(p for p in site.rglob("*") if p.is_file())
-    texts = list(file_texts([p for p in files if p.suffix != ".parquet"], site))
+    texts = list(file_texts(files, site))  # Parquet files read back as rows
     con = duckdb.connect()
-    columns: set[str] = set()
-    for parquet in (p for p in files if p.suffix == ".parquet"):
-        rows = con.execute("SELECT * FROM read_parquet(?)", [str(parquet)]).fetchall()
-        texts.append((str(parquet.relative_to(site)), "\n".join(" | ".join(map(str, r)) for r in rows)))
-        columns |= {d[0] for d in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(parquet)]).fetchall()}
+    columns = {d[0] for p in files if p.suffix == ".parquet"
+               for d in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(p)]).fetchall()}
     con.close()
     assert len(texts) > 20
     # positive control: the same scan finds a landed pii value planted in a page
