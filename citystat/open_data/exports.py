@@ -100,7 +100,8 @@ def _dataset_export(con, inventory, spec: DatasetExport, k: int, root: Path, rev
     dictionary = {
         "name": spec.dataset, "title": ds.title, "description": ds.description,
         "fields": [{"name": c, "type": t.lower(), "description": descriptions.get(c) or comments.get(c) or ""} for c, t in columns],
-        "privacy": {"removed_fields": sorted(restricted), "free_text": "e-mail addresses, phone numbers and cued names masked",
+        "privacy": {"removed_fields": len(restricted),  # a count: the names of personal fields are not published either
+                    "free_text": "e-mail addresses, phone numbers and cued names masked",
                     "quasi_identifiers": list(spec.quasi_identifiers), "k": k},
     }
     if risks:

@@ -2,7 +2,7 @@
 
 Its only data input is ``<warehouse>/open_data`` (manifest.json and the released files); it never opens the
 snapshot, so nothing the privacy gate held, suppressed or removed can reach a page. The released files are copied
-under ``open-data/`` and the DCAT-US ``data.json`` is written beside them (checked against the vendored schema;
+under ``open-data/`` and a DCAT-US ``data.json`` of the released exports is written beside them (checked against the vendored schema;
 a catalog that fails the check fails the build). The site needs no network: no CDN, no web font, no script.
 The new site is built in a staging folder and swapped in at the end, so a failed build leaves the last one.
 """
@@ -86,6 +86,9 @@ def _write_catalog(path: Path, inventory, released: list[dict], base_url: str) -
     from data_inventory.dcat import to_dcat, validate_catalog
 
     catalog = to_dcat(inventory, released, base_url)
+    # the public catalog lists what is released; the full inventory (non-public datasets, why they are restricted)
+    # stays with `citystat inventory export-dcat`
+    catalog["dataset"] = [d for d in catalog["dataset"] if any("downloadURL" in x for x in d.get("distribution", []))]
     problems = validate_catalog(catalog)
     if problems:
         raise PublicSiteError("data.json fails the DCAT-US 1.1 schema: " + "; ".join(problems[:5]))
