@@ -28,7 +28,7 @@ DAYS_PER_MONTH = 365.25 / 12
 # colour + shape + words: the status never rests on colour alone
 STATUS = {
     "green": ("●", "On target"), "yellow": ("▲", "Close to target"), "red": ("■", "Off target"),
-    "gray": ("○", "No data"), "suppressed": ("◇", "Withheld for privacy"),
+    "gray": ("○", "No data"), "tracked": ("○", "Tracked, no target"), "suppressed": ("◇", "Withheld for privacy"),
     "achieved": ("●", "Achieved"), "on track": ("●", "On track"), "off track": ("■", "Off track"),
     "missed": ("■", "Missed"), "not started": ("○", "Not started"), "no data": ("○", "No data"),
 }
@@ -106,7 +106,7 @@ def _read(site: Path, export_id: str) -> tuple[pd.DataFrame | None, dict]:
 def _render(site: Path, released: list[dict], inventory) -> list[str]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(value=_value, month=month_name, pct=_pct, per_month=_per_month)
+    env.filters.update(value=_value, month=month_name, pct=_pct, per_month=_per_month, direction=_direction)
     series, series_dictionary = _read(site, KPI_SERIES_ID)
     goals_frame, _ = _read(site, GOAL_PROGRESS_ID)
     kpis = _kpis(series, series_dictionary)
@@ -142,6 +142,9 @@ def _kpis(series: pd.DataFrame | None, dictionary: dict) -> list[dict]:
             raise PublicSiteError(f"KPI id {definition['kpi_id']!r} cannot name a page")
         rows = series[series["kpi_id"] == definition["kpi_id"]].sort_values("period")
         records = [_clean(r) for r in rows.to_dict("records")]
+        for record in records:  # gray with a value: a volume tracked without a target, not missing data
+            if record["status"] == "gray" and record["value"] is not None:
+                record["status"] = "tracked"
         reported = [r for r in records if r["value"] is not None or r["status"] == "suppressed"]
         kpis.append({**definition, "rows": records, "recent": records[-12:][::-1],
                      "latest": reported[-1] if reported else None,
@@ -168,7 +171,7 @@ def _goals(frame: pd.DataFrame | None, kpis: list[dict]) -> list[dict]:
 
 def _counts(kpis: list[dict]) -> list[tuple[str, int]]:
     statuses = [k["latest"]["status"] if k["latest"] else "gray" for k in kpis]
-    return [(s, statuses.count(s)) for s in ("green", "yellow", "red", "suppressed", "gray") if s in statuses]
+    return [(s, statuses.count(s)) for s in ("green", "yellow", "red", "tracked", "suppressed", "gray") if s in statuses]
 
 
 def _clean(record: dict) -> dict:
@@ -187,6 +190,10 @@ def _clean(record: dict) -> dict:
 
 def _value(value, unit: str) -> str:
     return format_value(value, unit or "")
+
+
+def _direction(desired: str) -> str:
+    return {"up": "higher is better", "down": "lower is better"}.get(desired, "neither higher nor lower is better")
 
 
 def _pct(share) -> str:
