@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from citystat import dashboard_inputs
 from citystat.locks import exclusive_lock
 from citystat.settings import project_root, warehouse_dir
 from citystat.warehouse import quote_identifier, quote_literal
@@ -62,6 +63,13 @@ class SiteBuild:
     seconds: dict[str, float] = field(default_factory=dict)  # install, data, sources, build, total
     # Largest resident set of any process this one has waited for so far (Evidence's build, ~2.8 GB).
     peak_child_memory_mb: float = 0.0
+    # Why Evidence ran (changed tables, project files...); empty when the inputs matched the last build and
+    # the site on disk was kept as it was (no Evidence step ran).
+    rebuilt_because: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> bool:
+        return not self.rebuilt_because
 
 
 def default_snapshot_path() -> Path:
@@ -260,8 +268,12 @@ def build_site(
     project_dir: Path = DASHBOARDS_DIR,
     sources_timeout: float = SOURCES_TIMEOUT_SECONDS,
     build_timeout: float = BUILD_TIMEOUT_SECONDS,
+    force: bool = False,
 ) -> SiteBuild:
-    """Build the static dashboard site from ``snapshot_path`` into ``out_dir`` (replaced whole)."""
+    """Build the static dashboard site from ``snapshot_path`` into ``out_dir`` (replaced whole).
+
+    Unless ``force``, a site whose inputs (the tables it reads, the project, the Node install, the city name)
+    equal those of its last finished build is kept as it is: see citystat/dashboard_inputs.py."""
     snapshot, out = Path(snapshot_path).resolve(), Path(out_dir).resolve()
     if not snapshot.is_file():
         raise DashboardBuildError(f"snapshot {snapshot} does not exist: run the pipeline and `citystat publish` first")
@@ -271,11 +283,21 @@ def build_site(
     started = time.monotonic()
     with _project_lock(project_dir):
         step = time.monotonic()
+        tables = tables_read_by_sources(snapshot, source_dir)
+        inputs = dashboard_inputs.fingerprint(snapshot, tables, project_dir, install_fingerprint(project_dir), city_name())
+        reasons = ["--force"] if force else dashboard_inputs.what_changed(out, inputs)
+        seconds["fingerprint"] = time.monotonic() - step
+        if not reasons:
+            seconds["total"] = time.monotonic() - started
+            return SiteBuild(site_dir=out, pages=built_pages(out), tables=[f"{schema}.{table}" for schema, table in tables],
+                             seconds={name: round(value, 2) for name, value in seconds.items()})
+        dashboard_inputs.forget(out)
+
+        step = time.monotonic()
         ensure_node_modules(project_dir)
         seconds["install"] = time.monotonic() - step
 
         step = time.monotonic()
-        tables = tables_read_by_sources(snapshot, source_dir)
         write_dashboard_database(snapshot, source_dir / DASHBOARD_DATABASE, tables)
         seconds["data"] = time.monotonic() - step
 
@@ -303,6 +325,7 @@ def build_site(
         shutil.copytree(built, staging)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
+    dashboard_inputs.remember(out, inputs)
     seconds["total"] = time.monotonic() - started
     return SiteBuild(
         site_dir=out,
@@ -310,6 +333,7 @@ def build_site(
         tables=[f"{schema}.{table}" for schema, table in tables],
         seconds={name: round(value, 2) for name, value in seconds.items()},
         peak_child_memory_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        rebuilt_because=reasons,
     )
 
 

@@ -16,8 +16,13 @@ SITE_OPTION = typer.Option(None, "--site", "-o", help="Site folder (default: <wa
 
 
 @app.command()
-def build(snapshot: Optional[Path] = SNAPSHOT_OPTION, site: Optional[Path] = SITE_OPTION) -> None:
-    """Build the static site: install the pinned Node packages if needed, copy the snapshot tables, run Evidence."""
+def build(
+    snapshot: Optional[Path] = SNAPSHOT_OPTION,
+    site: Optional[Path] = SITE_OPTION,
+    force: bool = typer.Option(False, "--force", help="Build even if no table the site reads has changed."),
+) -> None:
+    """Build the static site: install the pinned Node packages if needed, copy the snapshot tables, run Evidence.
+    A site whose tables and pages are unchanged since its last build is kept as it is (--force builds anyway)."""
     from rich.console import Console
 
     from citystat.dashboards import DashboardBuildError, build_site, default_site_dir, default_snapshot_path
@@ -27,11 +32,16 @@ def build(snapshot: Optional[Path] = SNAPSHOT_OPTION, site: Optional[Path] = SIT
     console = Console(stderr=True)
     try:
         with console.status(f"Building the dashboards from {snapshot} (Evidence takes a few minutes)..."):
-            result = build_site(snapshot, site)
+            result = build_site(snapshot, site, force=force)
     except DashboardBuildError as error:
         typer.echo(f"dashboards build failed: {error}", err=True)
         raise typer.Exit(1) from None
     timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.seconds.items())
+    if result.skipped:
+        typer.echo(f"The dashboards in {result.site_dir} are up to date: no table they read and none of their pages "
+                   "changed since their last build (--force builds anyway).")
+        return
+    typer.echo(f"Rebuilt because of: {', '.join(result.rebuilt_because)}.")
     typer.echo(f"Built {len(result.pages)} dashboard pages in {result.site_dir} ({timings}).")
     typer.echo("Open them with: citystat dashboards serve")
 

@@ -60,6 +60,8 @@ def _print_summary(outcome) -> None:
     else:
         for asset in outcome.held_back:
             console.print(f"[yellow]held back (not materialized in this run): {asset}[/yellow]")
+    for asset in outcome.kept:
+        console.print(f"{asset}: nothing it reads has changed since its last build, so it was kept as it is")
     mark = {0: "[green]ok[/green]", 130: "[yellow]interrupted[/yellow]"}.get(outcome.exit_code, "[red]FAILED[/red]")
     errors = sum(1 for check in outcome.failed_checks if check[2] == "ERROR")
     console.print(f"{mark}: run {outcome.run_id} ended {outcome.status}; {len(outcome.materialized)}/{outcome.total_assets} "

@@ -65,6 +65,7 @@ class RunOutcome:
     interrupted: bool = False
     steps_succeeded: set[str] = field(default_factory=set)
     steps_with_output: set[str] = field(default_factory=set)
+    kept: list[str] = field(default_factory=list)  # assets that found their inputs unchanged (metadata rebuilt=False)
 
     @property
     def up_to_date(self) -> bool:
@@ -263,6 +264,9 @@ def follow(instance, run_id: str, outcome: RunOutcome, interrupts: _Interrupts,
                 if key not in outcome.materialized:
                     outcome.materialized.add(key)
                     on_event("asset", key)
+                rebuilt = event.step_materialization_data.materialization.metadata.get("rebuilt")
+                if rebuilt is not None and rebuilt.value is False:
+                    outcome.kept.append(key)
             elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
                 check = event.event_specific_data
                 if not check.passed:

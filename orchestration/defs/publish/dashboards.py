@@ -10,6 +10,7 @@ from citystat.dashboards import build_site, default_site_dir, default_snapshot_p
 
 SITE_KEY = dg.AssetKey(["dashboards", "site"])
 SNAPSHOT_KEY = dg.AssetKey(["publish", "snapshot"])
+UNCHANGED_MESSAGE = "no table the dashboards read has changed since their last build, nor have their pages"
 
 
 @dg.asset(
@@ -22,10 +23,16 @@ SNAPSHOT_KEY = dg.AssetKey(["publish", "snapshot"])
 )
 def dashboard_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     snapshot, site = default_snapshot_path(), default_site_dir()
-    context.log.info(f"building the dashboards from {snapshot} into {site} (Evidence takes a few minutes)")
+    context.log.info(f"building the dashboards from {snapshot} into {site} unless the tables they read are unchanged")
     build = build_site(snapshot, site)
-    context.log.info(f"built {len(build.pages)} pages in {build.seconds['total']:.0f} s: {build.seconds}")
+    if build.skipped:
+        context.log.info(f"{UNCHANGED_MESSAGE}: kept the {len(build.pages)} pages in {site}")
+    else:
+        context.log.info(f"built {len(build.pages)} pages in {build.seconds['total']:.0f} s "
+                         f"(changed: {', '.join(build.rebuilt_because)}): {build.seconds}")
     return dg.MaterializeResult(metadata={
+        "rebuilt": not build.skipped,
+        "rebuilt_because": dg.MetadataValue.text(", ".join(build.rebuilt_because) or UNCHANGED_MESSAGE),
         "path": dg.MetadataValue.path(str(build.site_dir)),
         "pages": len(build.pages),
         "page_paths": dg.MetadataValue.text("\n".join(build.pages)),
