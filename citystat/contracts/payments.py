@@ -144,7 +144,7 @@ def _incident_penalties(contract, segments: pd.DataFrame, data: ContractData) ->
             total = int(counts.sum())
             if total == 0:
                 continue
-            hit = group.loc[counts > 0, "segment_id"].tolist()
+            hit = sorted(group.loc[counts > 0, "segment_id"].tolist())  # the same text whatever the input's row order
             open_note = "" if group["completed"].all() else " (segments still open at the contract's end are charged then)"
             lines.append(_line(
                 period=period, line_kind="penalty", component=f"{kind}_incidents",
