@@ -1,0 +1,90 @@
+"""Soak: a city that runs every day. N times `demo-city advance --days 1` then `citystat run --no-dashboards`.
+
+    nice -n 10 .venv/bin/python benchmarks/soak.py --scale 0.1 --days 10 --work /tmp/citystat-soak
+
+A fresh city and warehouse under --work (the city generated and built first; the build is reported as day 0),
+then one line per day: wall time, the run's fixed and step time, its event count, the size of its SQLite event
+log and of the whole DAGSTER_HOME, the landing ledger's batches. At the end a copy of the warehouse is rebuilt
+with `citystat run --full-refresh` and every staging, mart and metrics table compared row for row with the
+daily-built one. Figures go to benchmarks/out/soak.json after every day, so a soak that is stopped still
+leaves what it measured. Not a test: figures are reported, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from fixed_costs import CITYSTAT, ROOT, _env, run_breakdown
+
+from citystat.warehouse_compare import table_differences
+
+RESULTS = ROOT / "benchmarks" / "out" / "soak.json"
+COMPARED_SCHEMAS = ("staging", "marts", "metrics")
+
+
+def _day_line(day: int, run: dict, ledger: Path) -> dict:
+    sizes = run["sqlite bytes"]
+    line = {"day": day, "wall_seconds": run["wall_seconds"], "exit_code": run["exit_code"],
+            "steps_seconds": run["steps' own time"],
+            "fixed_seconds": round(run["wall_seconds"] - run["steps' own time"], 2),
+            "events": run["events"], "run_event_log_mb": round(sizes["run event log (history/runs/<run>.db)"] / 1e6, 2),
+            "dagster_home_mb": round(sizes["all of DAGSTER_HOME"] / 1e6, 2),
+            "landed_batches": len(ledger.read_text(encoding="utf-8").splitlines()),
+            "load_average": round(os.getloadavg()[0], 1)}
+    print(" | ".join(f"{k} {v}" for k, v in line.items()), flush=True)
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="0.1")
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/citystat-soak"))
+    args = parser.parse_args()
+    work = args.work.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = _env(work)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    results = {"commit": commit, "scale": args.scale, "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+               "cpus": os.cpu_count(), "days": []}
+
+    def save() -> None:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+
+    print(f"commit {commit}: generating a scale-{args.scale} city under {work} (not measured)", flush=True)
+    subprocess.run([*CITYSTAT, "demo-city", "generate", "--out", str(work / "city"), "--scale", args.scale],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    ledger = work / "warehouse" / "landing" / "_loads.jsonl"
+    results["days"].append(_day_line(0, run_breakdown(env, "full build"), ledger))
+    save()
+    for day in range(1, args.days + 1):
+        subprocess.run([*CITYSTAT, "demo-city", "advance", "--data", str(work / "city"), "--days", "1"],
+                       cwd=ROOT, env=env, check=True, capture_output=True)
+        results["days"].append(_day_line(day, run_breakdown(env, f"day {day}"), ledger))
+        save()
+
+    rebuilt = work / "full-refresh"
+    rebuilt.mkdir()
+    for part in ("city", "warehouse", "dagster_home"):
+        shutil.copytree(work / part, rebuilt / part, ignore=shutil.ignore_patterns("*.lock"))
+    result = subprocess.run([*CITYSTAT, "run", "--full-refresh", "--no-dashboards"], cwd=ROOT, env=_env(rebuilt),
+                            capture_output=True, text=True)
+    differences = table_differences(work / "warehouse" / "work.duckdb", rebuilt / "warehouse" / "work.duckdb",
+                                    COMPARED_SCHEMAS)
+    results["full_refresh"] = {"exit_code": result.returncode, "tables_differing": differences}
+    results["ended_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    save()
+    print(f"full refresh of a copy: exit {result.returncode}; "
+          + ("every staging, mart and metrics table equal" if not differences else f"DIFFERENT: {differences}"))
+    print(f"figures: {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
