@@ -5,6 +5,11 @@ entry's environment variable, since it may hold a password) or a SQLite file pat
 ``source_object`` the table (``schema.table`` allowed). With ``cursor_field`` the load is
 incremental (``cursor >= mark`` ordered by cursor and primary key); without, a full snapshot.
 Rows stream from one server-side query in chunks, so a large table is never held in memory.
+
+Reconciled against the database's own count: ``count(*)`` of the same query, in the same read transaction as the
+rows (SQLite: one deferred transaction; PostgreSQL: REPEATABLE READ), so both see one state of the table. The rows
+that arrive must equal that count, or the load fails naming the dataset and both counts and nothing commits; a
+snapshot's count is also its ``source_rows`` in the ledger, which the reconciliation check proves.
 """
 from __future__ import annotations
 
@@ -55,8 +60,9 @@ class SqlConnector:
             raise SourceError(f"{self.spec.label}: database file {path} does not exist")
         # Read-only URI: extraction can never change the source, and a wrong path never creates a file.
         uri, timeout = f"{path.resolve().as_uri()}?mode=ro", self.busy_timeout
+        # isolation_level=None: the driver sends no BEGIN of its own, so the one extract() sends holds the read
         return sa.create_engine("sqlite://", poolclass=NullPool,
-                                creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout))
+                                creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None))
 
     def _query(self, table: sa.Table, state: SourceState) -> sa.Select:
         query = sa.select(table)
@@ -78,27 +84,42 @@ class SqlConnector:
         schema, _, name = self.spec.source_object.rpartition(".")
         try:
             with engine.connect() as conn:
-                def start() -> tuple[sa.Table, sa.CursorResult]:
+                backend = conn.dialect.name
+                if backend == "postgresql":  # count and rows from one snapshot of the table
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+
+                def start() -> tuple[int, sa.CursorResult]:
+                    raw = conn.connection.dbapi_connection
+                    if backend == "sqlite" and not raw.in_transaction:
+                        conn.exec_driver_sql("BEGIN")  # deferred: the read lock taken by count(*) holds until the end
                     table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
                     query = self._query(table, state)
-                    return table, conn.execution_options(stream_results=True, max_row_buffer=self.chunk_rows).execute(query)
+                    expected = conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+                    return expected, conn.execution_options(stream_results=True, max_row_buffer=self.chunk_rows).execute(query)
 
                 try:
-                    table, result = call_with_retries(start, policy=self.policy, is_transient=is_transient,
-                                                      describe=describe, spec=self.spec, where=self.where)
+                    expected, result = call_with_retries(start, policy=self.policy, is_transient=is_transient,
+                                                         describe=describe, spec=self.spec, where=self.where)
                 except sa.exc.NoSuchTableError:
                     raise SourceError(f"{self.spec.label}: no table {self.spec.source_object!r} in "
                                       f"{self.url.render_as_string(hide_password=True)}") from None
-                yield from self._chunks(result, state)
+                arrived = [0]
+                yield from self._chunks(result, state, arrived)
+                if arrived[0] != expected:
+                    raise SourceError(f"{self.spec.label}: {self.spec.source_object} counts {expected} rows (count(*)) "
+                                      f"but {arrived[0]} arrived in the same read; nothing of this load is committed")
+                if not self.spec.cursor_field:
+                    state.source_count = expected
         finally:
             engine.dispose()
 
-    def _chunks(self, result: sa.CursorResult, state: SourceState) -> Iterator[Chunk]:
+    def _chunks(self, result: sa.CursorResult, state: SourceState, arrived: list[int]) -> Iterator[Chunk]:
         names = list(result.keys())
         cursor = self.spec.cursor_field
         cursor_at = names.index(cursor) if cursor else None
         key_at = [names.index(k) for k in self.spec.primary_key] if cursor else []
         for rows in result.partitions(self.chunk_rows):
+            arrived[0] += len(rows)
             if cursor_at is not None:
                 kept = []
                 for row in rows:

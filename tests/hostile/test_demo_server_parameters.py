@@ -29,6 +29,14 @@ BAD = [
     (SODA, {"$offset": "\uff11\uff10"}),  # full-width digits
     (SODA, {"$limit": " 5"}),
     (SODA, {"$limit": "1_000"}),
+    # the count(*) a connector reconciles with: the same filters, the same 400s
+    (SODA, {"$select": "count(*)", "$where": f":id > {HUGE}"}),
+    (SODA, {"$select": "count(*)", "$where": ":updated_at >= '2026-02-30T00:00:00'"}),
+    (SODA, {"$select": "count(*)", "$where": ":updated_at >= '२०२०-01-01'"}),
+    (SODA, {"$select": "count(*)", "$where": "no_such_column = 'x'"}),
+    (SODA, {"$select": "count(*)); drop table contracts; --"}),
+    (SODA, {"$select": "count(no_such_column)"}),
+    (SODA, {"$select": "count(*)", "$offset": HUGE}),
     (OPEN311, {"page": "9223372036854775807"}),
     (OPEN311, {"page": HUGE}),
     (OPEN311, {"page_size": HUGE}),
