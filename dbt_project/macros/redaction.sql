@@ -2,7 +2,9 @@
     analysis, but personal details typed into it by callers or staff are masked first: e-mail addresses, phone
     numbers, and names introduced the way people write them into notes ("call Carmen Lopez at ...", "spoke with
     Mr. Harris", "owner Jane Q. Doe"). This is a pattern recognizer with context words (as Presidio's pattern
-    recognizers work); a name written with no cue before it is not found: see docs/personal_data.md. -#}
+    recognizers work); then redact_names() (citystat.personal_names, registered by the citystat.dbt_udfs plugin)
+    masks names written with no cue ("Carmen Lopez reported it"): a census given name followed by a census
+    surname. See docs/personal_data.md. -#}
 
 {% macro name_pattern() -%}
     {#- group 1 keeps the cue; the name is one to three capitalised words (O'Neil, Harris-Owens, initials) -#}
@@ -11,6 +13,7 @@
 
 {% macro redact_contact_details(column) -%}
     {#- phone numbers only where they stand alone: not inside ids such as GL-202504000133 -#}
+    {%- set cue_words_and_contacts -%}
     regexp_replace(
         regexp_replace(
             regexp_replace(
@@ -19,4 +22,12 @@
             '(^|[^0-9A-Za-z_-])(\+?1[ .-]?)?(\(\d{3}\) ?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}([^0-9]|$)',
             '\1[phone redacted]\4', 'g'),
         {{ name_pattern() }}, '\1[name redacted]', 'g')
+    {%- endset %}
+    {{ redact_names_call(cue_words_and_contacts) }}
+{%- endmacro %}
+
+{% macro redact_names_call(expression) -%}
+    {#- redact_names() is a Python function the DuckDB connection gets from the citystat.dbt_udfs plugin; a
+        warehouse on another engine needs its own before it publishes free text -#}
+    {%- if target.type == 'duckdb' -%} redact_names({{ expression }}) {%- else -%} {{ expression }} {%- endif -%}
 {%- endmacro %}
