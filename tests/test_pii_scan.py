@@ -11,7 +11,7 @@ import re
 import duckdb
 import pytest
 
-from citystat.quality.pii_scan import EMAIL, PHONE, file_texts, find_personal_data, pii_values, snapshot_texts
+from citystat.quality.pii_scan import DATA_SUFFIXES, EMAIL, PHONE, data_file_texts, file_texts, find_personal_data, pii_values, snapshot_texts, work_emails
 from data_inventory import load_inventory
 from demo_city.people import FIRST_NAMES, LAST_NAMES
 
@@ -28,15 +28,6 @@ PLANTED_TEXT = {
 }
 
 
-def _allowed_emails(inventory) -> set[str]:
-    """Work contacts the inventory publishes on purpose (dataset owners, stewards, department contacts)."""
-    emails = set()
-    for ref in inventory.datasets():
-        emails |= {ref.dataset.owner.email.lower(), ref.dataset.steward.email.lower()}
-        if getattr(ref.department, "contact", None) is not None:
-            emails.add(ref.department.contact.email.lower())
-    return emails
-
 
 # The dashboards' compiled JavaScript (dashboards/_app/immutable) is built from npm packages and the repo's page
 # source, never from warehouse data: its number runs look like phone numbers and Evidence's support address like a
@@ -49,7 +40,7 @@ def _published_files(warehouse):
         parts = path.relative_to(warehouse).parts
         if parts[:3] == COMPILED_CODE and path.suffix.lower() == ".js":
             continue
-        if path.is_file() and parts[0] not in ("landing", "logs") and path.suffix.lower() in TEXT_SUFFIXES:
+        if path.is_file() and parts[0] not in ("landing", "logs") and path.suffix.lower() in TEXT_SUFFIXES | DATA_SUFFIXES:
             yield path
 
 
@@ -70,8 +61,12 @@ def test_published_artefacts_hold_no_personal_data(pipeline):
     assert len(control) == 3, control  # e-mails, phones and pii values
     files = list(_published_files(warehouse))
     assert any(p.suffix == ".html" and "data_docs" in str(p) for p in files), "no Data Docs to scan"
-    found = find_personal_data([*snapshot_texts(pipeline.snapshot), *file_texts(files, warehouse)], values,
-                               allowed_emails=_allowed_emails(inventory))
+    texts = [p for p in files if p.suffix.lower() in TEXT_SUFFIXES]
+    data = [p for p in files if p.suffix.lower() in DATA_SUFFIXES]  # open-data exports' Parquet, dashboard results
+    print(f"\nscanned: the snapshot, {len(texts)} text files, {len(data)} Parquet/Arrow files "
+          f"({sum('open_data' in p.parts for p in files)} open-data export files)")
+    found = find_personal_data([*snapshot_texts(pipeline.snapshot), *file_texts(texts, warehouse),
+                                *data_file_texts(data, warehouse)], values, allowed_emails=work_emails(inventory))
     assert found == {}, "personal data outside raw landing:\n" + "\n".join(f"  {k}: {', '.join(v)}" for k, v in found.items())
 
 

@@ -2,7 +2,9 @@
 raw landing, the one place they may live), e-mail addresses and phone numbers anywhere in text.
 
 ``find_personal_data(texts, values)`` names each artefact and what was found in it (the kind, never the value).
-Used by tests/test_pii_scan.py over the shared pipeline run's snapshot, Data Docs and memos.
+``file_texts`` reads text files; ``data_file_texts`` the string columns of Parquet and Arrow IPC files (open-data
+exports, the dashboards' query results). Used by tests/test_pii_scan.py over the shared pipeline run's snapshot,
+Data Docs, memos and exports, and by tests/dashboards/test_site_personal_data.py over the built Evidence site.
 """
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import duckdb
+import pyarrow as pa
+import pyarrow.ipc
+import pyarrow.parquet
 
 from citystat.warehouse import quote_identifier, quote_literal
 
@@ -49,6 +54,16 @@ def pii_values(landing_dir: Path, inventory) -> set[str]:
     # a value some field publishes on purpose (an accountable official's name, a staff contact) is no leak when it
     # also happens to be a caller's name
     return {v for v in values if len(v) >= MIN_VALUE_CHARS and v not in public and v not in contacts}
+
+
+def work_emails(inventory) -> set[str]:
+    """Work contacts the inventory publishes on purpose (dataset owners, stewards, department contacts)."""
+    emails = set()
+    for ref in inventory.datasets():
+        emails |= {ref.dataset.owner.email.lower(), ref.dataset.steward.email.lower()}
+        if getattr(ref.department, "contact", None) is not None:
+            emails.add(ref.department.contact.email.lower())
+    return emails
 
 
 def _public_values(con, landing_dir: Path, inventory) -> set[str]:
@@ -99,6 +114,27 @@ def file_texts(paths: Iterable[Path], root: Path) -> Iterator[tuple[str, str]]:
                 yield str(path.relative_to(root)), path.read_text(encoding="utf-8", errors="replace")
     finally:
         con.close()
+
+
+DATA_SUFFIXES = {".parquet", ".arrow", ".feather"}
+
+
+def data_file_texts(paths: Iterable[Path], root: Path) -> Iterator[tuple[str, str]]:
+    """(file, the values of its string columns as one text) for Parquet and Arrow IPC (file or stream) files."""
+    for path in paths:
+        if path.suffix.lower() == ".parquet":
+            table = pyarrow.parquet.read_table(path)
+        else:
+            try:
+                table = pyarrow.ipc.open_file(path).read_all()
+            except pa.ArrowInvalid:
+                table = pyarrow.ipc.open_stream(path).read_all()
+        values = []
+        for column in table.itercolumns():
+            kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+            if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+                values.extend(str(v) for v in column.to_pylist() if v is not None)
+        yield str(path.relative_to(root)), "\n".join(values)
 
 
 def find_personal_data(texts: Iterable[tuple[str, str]], values: set[str], allowed_emails: set[str] = frozenset()) -> dict[str, list[str]]:

@@ -5,6 +5,7 @@ and both counts, and nothing commits. Real SQLite files; PostgreSQL in tests/pos
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -62,5 +63,6 @@ def test_a_source_whose_count_disagrees_with_its_rows_fails_naming_both_and_comm
     assert message.startswith("fire_cad.stations: unstable counts ") and " rows (count(*)) but " in message, message
     assert "nothing of this load is committed" in message
     assert not list((tmp_path / "landing").rglob("*.parquet")) and not any(e.get("rows") for e in ledger(landing))
-    record("sql_count_disagrees_with_rows", "sql", "load refused, names counts", 0, 0,
-           message + " (the source's rows stay in the source: none taken, none lost)")
+    counted = int(re.search(r"counts (\d+) rows", message).group(1))
+    # nothing landed and nothing half-landed: every counted row is still in the named source for the next load
+    record("sql_count_disagrees_with_rows", "sql", "load refused, names counts", counted, counted, message)
