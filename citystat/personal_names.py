@@ -8,14 +8,17 @@ fetched at run time. Both words must be on the lists, and words that name places
 "Martin Park") out.
 
 Presidio's analyzer was weighed: without an NER model (spaCy's are not on PyPI) its person recognizer is a deny
-list, which is what this is, minus spaCy. ``redact_names(text)`` is registered in dbt's DuckDB connection
-(citystat.dbt_udfs) and called by the ``redact_contact_details`` macro after the cue-word pattern.
+list, which is what this is, minus spaCy. ``register(con)`` adds ``redact_names(text)`` to a DuckDB connection:
+dbt's (the citystat.dbt_udfs plugin) and the open-data exports' (citystat.open_data.exports), where the
+``redact_contact_details`` macro calls it after the cue-word pattern.
 """
 from __future__ import annotations
 
 import re
 from functools import cache
 from importlib.resources import files
+
+import pyarrow as pa
 
 REDACTED = "[name redacted]"
 WORD = re.compile(r"[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)?")
@@ -80,3 +83,12 @@ def redact_names(text: str | None) -> str | None:
         out += [text[last:start], REDACTED]
         last = end
     return "".join(out) + text[last:] if out else text
+
+
+def _redact_batch(texts: pa.Array) -> pa.Array:
+    return pa.array([redact_names(text) for text in texts.to_pylist()], type=pa.string())
+
+
+def register(con) -> None:
+    """Add ``redact_names(VARCHAR) -> VARCHAR`` to the DuckDB connection `con`, vectorised over Arrow batches."""
+    con.create_function("redact_names", _redact_batch, ["VARCHAR"], "VARCHAR", type="arrow", side_effects=False)

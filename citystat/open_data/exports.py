@@ -22,6 +22,7 @@ from citystat.open_data.config import AggregateExport, DatasetExport, OpenDataCo
 from citystat.open_data.kpi_exports import GOAL_PROGRESS_ID, KPI_SERIES_ID, goal_progress_frame, kpi_series_frame
 from citystat.open_data.privacy import mosaic_risks, scrub_sql, shape_fingerprint, suppress_cells
 from citystat.open_data.review import ReviewLog
+from citystat.personal_names import register as register_name_redaction
 from citystat.warehouse import quote_identifier, quote_table
 
 EXPORT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -46,6 +47,7 @@ def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path,
     (root / VERSIONS).mkdir(parents=True, exist_ok=True)
     results = []
     con = duckdb.connect(str(snapshot), read_only=True)
+    register_name_redaction(con)  # the scrubber macro calls redact_names()
     try:
         for spec in config.datasets:
             results.append(_dataset_export(con, inventory, spec, config.k, root, review))

@@ -27,7 +27,8 @@
 {%- endmacro %}
 
 {% macro redact_names_call(expression) -%}
-    {#- redact_names() is a Python function the DuckDB connection gets from the citystat.dbt_udfs plugin; a
-        warehouse on another engine needs its own before it publishes free text -#}
-    {%- if target.type == 'duckdb' -%} redact_names({{ expression }}) {%- else -%} {{ expression }} {%- endif -%}
+    {#- redact_names() is a Python function a DuckDB connection gets from citystat.personal_names.register (dbt's
+        through the citystat.dbt_udfs plugin; the open-data exports render this macro outside dbt, with no target,
+        on a connection they register it on); a warehouse on another engine needs its own -#}
+    {%- if target is not defined or target.type == 'duckdb' -%} redact_names({{ expression }}) {%- else -%} {{ expression }} {%- endif -%}
 {%- endmacro %}

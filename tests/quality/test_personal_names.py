@@ -14,8 +14,7 @@ import subprocess
 import duckdb
 import pytest
 
-from citystat.dbt_udfs import register
-from citystat.personal_names import redact_names
+from citystat.personal_names import redact_names, register
 from data_inventory import load_inventory
 from demo_city.generator import generate
 from demo_city.people import FIRST_NAMES, LAST_NAMES
@@ -119,7 +118,7 @@ def test_the_dbt_scrubber_masks_names_with_and_without_a_cue(tmp_path):
     assert sorted(r["note"] for r in shown) == sorted([
         "[name redacted] reported it at [phone redacted]", "call [name redacted] back", "Grace Street at Lincoln Park",
         "Per [name redacted], gate locked"])
-    # the same function registered on a plain DuckDB connection (what the plugin does for dbt's)
+    # the same function registered on a plain DuckDB connection (what the plugin does for dbt's, the exports for theirs)
     con = duckdb.connect()
     register(con)
     assert con.execute("SELECT redact_names('Keisha Owens called')").fetchone() == ("[name redacted] called",)
