@@ -12,12 +12,12 @@
 
 {% macro to_number(column) -%}
     {#- thousands separators and currency signs are formatting, not data -#}
-    try_cast(replace(replace({{ clean_text(column) }}, ',', ''), '$', '') as double)
+    {{ try_cast_to("replace(replace(" ~ clean_text(column) ~ ", ',', ''), '$', '')", 'double') }}
 {%- endmacro %}
 
 {% macro to_money(column) -%}
     {#- USD amounts as exact decimals: sums do not depend on the order rows are added in -#}
-    try_cast(replace(replace({{ clean_text(column) }}, ',', ''), '$', '') as decimal(18, 2))
+    {{ try_cast_to("replace(replace(" ~ clean_text(column) ~ ", ',', ''), '$', '')", 'decimal(18, 2)') }}
 {%- endmacro %}
 
 {% macro to_integer(column) -%}
@@ -26,17 +26,17 @@
 {%- endmacro %}
 
 {% macro to_date(column) -%}
-    try_cast({{ clean_text(column) }} as date)
+    {{ try_cast_to(clean_text(column), 'date') }}
 {%- endmacro %}
 
 {% macro to_timestamp(column) -%}
     {#- naive local time, as files and databases write it -#}
-    try_cast({{ clean_text(column) }} as timestamp)
+    {{ try_cast_to(clean_text(column), 'timestamp') }}
 {%- endmacro %}
 
 {% macro to_local_timestamp(column) -%}
     {#- ISO 8601 with an offset (Open311, SODA) -> naive wall-clock time in the city's zone -#}
-    timezone({{ sql_literal(var("city_timezone")) }}, try_cast({{ clean_text(column) }} as timestamptz))
+    timezone({{ sql_literal(var("city_timezone")) }}, {{ try_cast_to(clean_text(column), 'timestamptz') }})
 {%- endmacro %}
 
 {% macro to_boolean(column) -%}
@@ -49,17 +49,17 @@
 {% macro to_month_start(column) -%}
     {#- 'YYYY-MM' periods (and full dates) -> first day of the month -#}
     coalesce(
-        try_cast({{ clean_text(column) }} || '-01' as date),
-        date_trunc('month', try_cast({{ clean_text(column) }} as date))
+        {{ try_cast_to(clean_text(column) ~ " || '-01'", 'date') }},
+        date_trunc('month', {{ try_cast_to(clean_text(column), 'date') }})
     )
 {%- endmacro %}
 
 {% macro seconds_between(start_ts, end_ts) -%}
-    (epoch({{ end_ts }}) - epoch({{ start_ts }}))
+    ({{ epoch_seconds(end_ts) }} - {{ epoch_seconds(start_ts) }})
 {%- endmacro %}
 
 {% macro days_between(start_ts, end_ts) -%}
-    ((epoch({{ end_ts }}) - epoch({{ start_ts }})) / 86400.0)
+    (({{ epoch_seconds(end_ts) }} - {{ epoch_seconds(start_ts) }}) / 86400.0)
 {%- endmacro %}
 
 {% macro to_declared(column, type_name, format=none) -%}
@@ -85,12 +85,12 @@
         {%- if fmt.get('decimal_separator', '.') != '.' -%}
             {%- set text = 'replace(' ~ text ~ ', ' ~ sql_literal(fmt['decimal_separator']) ~ ", '.')" -%}
         {%- endif -%}
-        {%- set number = 'try_cast(' ~ text ~ ' as double)' -%}
+        {%- set number = try_cast_to(text, 'double') -%}
         {%- if type_name == 'number' -%}{{ number }}{%- else -%}(case when {{ number }} = trunc({{ number }}) then cast({{ number }} as bigint) end){%- endif -%}
     {%- elif type_name == 'date' and fmt.get('date') -%}
-        cast(try_strptime({{ text }}, {{ sql_literal(fmt['date']) }}) as date)
+        cast({{ try_strptime(text, fmt['date']) }} as date)
     {%- elif type_name == 'datetime' and fmt.get('datetime') -%}
-        {%- set parsed = 'try_strptime(' ~ text ~ ', ' ~ sql_literal(fmt['datetime']) ~ ')' -%}
+        {%- set parsed = try_strptime(text, fmt['datetime']) -%}
         {%- if fmt.get('timezone') and fmt['timezone'] != var('city_timezone') -%}
             timezone({{ sql_literal(var('city_timezone')) }}, timezone({{ sql_literal(fmt['timezone']) }}, {{ parsed }}))
         {%- else -%}{{ parsed }}{%- endif -%}

@@ -22,6 +22,10 @@
 {%- endmacro %}
 
 {% macro landing_source(source_name, table_name, window_column=none) -%}
+    {{ return(adapter.dispatch('landing_source', 'citystat')(source_name, table_name, window_column)) }}
+{%- endmacro %}
+
+{% macro duckdb__landing_source(source_name, table_name, window_column=none) -%}
     {#- The landing rows of one dataset with every pii column dropped before anything else can read it.
         Every field the inventory declares is present (NULL where no batch has it yet: an API may omit a
         column that is empty everywhere). _row_hash fingerprints the source values (pii included) to
@@ -41,16 +45,45 @@
         {%- endif %}
         select * from {{ source(source_name, table_name) }}
         {%- if is_incremental() and window_column is not none %}
-        where timezone('UTC', try_cast(cast(_extracted_at as varchar) as timestamptz))
+        where {{ extracted_since_last_run() }}
                 >= (select coalesce(max(_extracted_at), timestamp '1900-01-01') from {{ this }})
             or {{ in_run_window(window_column) }}
         {%- endif %}
     ) as landed
 {%- endmacro %}
 
+{% macro postgres__landing_source(source_name, table_name, window_column=none) -%}
+    {#- The same rows from the raw table the loader filled (citystat/postgres_warehouse.py): explicit column lists
+        instead of `* exclude` and `union by name`, and md5 of the row's text instead of DuckDB's hash(). -#}
+    {%- set pii = pii_columns(source_name, table_name) -%}
+    {%- set metadata = ['_load_id', '_extracted_at', '_source_cursor', '_source_file', '_row_number', 'filename'] -%}
+    {%- set landed = relation_columns(source(source_name, table_name)) -%}
+    {%- set missing = [] -%}
+    {%- for field in inventory_fields(source_name, table_name) if field.name not in landed -%}{% do missing.append(field.name) %}{%- endfor -%}
+    {%- set values = [] -%}
+    {%- for name in landed if name not in metadata -%}{% do values.append(name) %}{%- endfor -%}
+    select
+        {% for name in missing if name not in pii %}cast(null as text) as {{ sql_identifier(name) }},
+        {% endfor -%}
+        {% for name in landed if name not in pii and name != 'filename' %}landed.{{ sql_identifier(name) }},
+        {% endfor -%}
+        landed.filename as _landing_file,
+        md5(cast(row({{ column_list(values, 'landed') if values else 'null' }}) as text)) as _row_hash
+    from {{ source(source_name, table_name) }} as landed
+    {%- if is_incremental() and window_column is not none %}
+    where {{ extracted_since_last_run() }}
+        or {{ in_run_window(window_column) }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro extracted_since_last_run() -%}
+    timezone('UTC', {{ try_cast_to('cast(_extracted_at as varchar)', 'timestamptz') }})
+                >= (select coalesce(max(_extracted_at), timestamp '1900-01-01') from {{ this }})
+{%- endmacro %}
+
 {% macro landing_metadata() -%}
         {{ clean_text('_load_id') }} as _load_id,
-        timezone('UTC', try_cast({{ clean_text('_extracted_at') }} as timestamptz)) as _extracted_at,
+        timezone('UTC', {{ try_cast_to(clean_text('_extracted_at'), 'timestamptz') }}) as _extracted_at,
         {{ clean_text('_source_cursor') }} as _source_cursor,
         {{ clean_text('_source_file') }} as _source_file,
         cast(_row_number as bigint) as _row_number,

@@ -27,7 +27,7 @@
     Every name and value that comes from the inventory reaches SQL through sql_literal / sql_identifier /
     sql_number (macros/sql_text.sql): a reason is built as literal || value || literal, never by splicing. -#}
 {% macro raw_text(raw) -%}
-    {{ clean_text('_raw.' ~ sql_identifier(raw)) }}
+    {{ clean_text(landing_field('_raw', raw)) }}
 {%- endmacro %}
 
 {% macro quoted_value_reason(prefix, value_sql, suffix) -%}
@@ -65,7 +65,7 @@
 {% macro rule_pattern(column, pattern, raw=none) -%}
     {%- set raw = raw or column -%}
     {{ return({'rule': 'invalid_code',
-               'when': raw_text(raw) ~ ' is not null and not regexp_full_match(' ~ raw_text(raw) ~ ', ' ~ sql_literal(pattern) ~ ')',
+               'when': raw_text(raw) ~ ' is not null and not ' ~ regexp_matches_fully(raw_text(raw), sql_literal(pattern)),
                'reason': quoted_value_reason(raw, raw_text(raw), 'does not match ' ~ pattern)}) }}
 {%- endmacro %}
 
@@ -100,7 +100,7 @@
 {% macro as_of_limit() -%}
     {#- First instant after "today": the day after var('as_of') when given, else the row's extraction time. -#}
     {%- if var('as_of', '') -%}
-        (cast({{ sql_literal(var("as_of")) }} as date) + interval 1 day)
+        (cast({{ sql_literal(var("as_of")) }} as date) + interval '1 day')
     {%- else -%}
         timezone({{ sql_literal(var("city_timezone")) }}, timezone('UTC', _extracted_at))
     {%- endif -%}
@@ -123,6 +123,10 @@
 {%- endmacro %}
 
 {% macro quarantine_rows(base_model, rules=[]) -%}
+    {{ return(adapter.dispatch('quarantine_rows', 'citystat')(base_model, rules)) }}
+{%- endmacro %}
+
+{% macro duckdb__quarantine_rows(base_model, rules=[]) -%}
     {#- Rows of a base model that fail a row-local rule, or a contextual rule checked here. -#}
 with base as (
     select * from {{ ref(base_model) }}
@@ -146,9 +150,46 @@ where _quarantine_rule is not null
 {%- endmacro %}
 
 {% macro passing_rows(base_model, quarantine_model) -%}
+    {{ return(adapter.dispatch('passing_rows', 'citystat')(base_model, quarantine_model)) }}
+{%- endmacro %}
+
+{% macro duckdb__passing_rows(base_model, quarantine_model) -%}
     {#- The staged rows: latest versions that no rule quarantined. -#}
 select base.* exclude (_quarantine_rule, _quarantine_reason, _is_duplicate_copy, _row_hash, _landing_file)
 from {{ ref(base_model) }} as base
 anti join {{ ref(quarantine_model) }} as quarantined on {{ same_landing_row('quarantined', 'base') }}
 where base._quarantine_rule is null
+{%- endmacro %}
+
+
+{% macro postgres__quarantine_rows(base_model, rules=[]) -%}
+    {%- set columns = relation_columns(ref(base_model), exclude=['_is_duplicate_copy', '_row_hash']) -%}
+    {%- set unruled = [] -%}
+    {%- for name in columns if name not in ('_quarantine_rule', '_quarantine_reason') -%}{% do unruled.append(name) %}{%- endfor -%}
+with base as (
+    select * from {{ ref(base_model) }}
+)
+
+select {{ column_list(columns) }}
+from base
+where _quarantine_rule is not null
+
+union all
+
+select {{ column_list(columns) }}
+from (
+    select
+        {{ column_list(unruled) }},
+        {{ rule_columns(rules) }}
+    from base
+    where _quarantine_rule is null
+) as checked
+where _quarantine_rule is not null
+{%- endmacro %}
+
+{% macro postgres__passing_rows(base_model, quarantine_model) -%}
+select {{ column_list(relation_columns(ref(base_model), exclude=['_quarantine_rule', '_quarantine_reason', '_is_duplicate_copy', '_row_hash', '_landing_file']), 'base') }}
+from {{ ref(base_model) }} as base
+where base._quarantine_rule is null
+    and not exists (select 1 from {{ ref(quarantine_model) }} as quarantined where {{ same_landing_row('quarantined', 'base') }})
 {%- endmacro %}

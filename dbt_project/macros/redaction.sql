@@ -6,9 +6,28 @@
     masks names written with no cue ("Carmen Lopez reported it"): a census given name followed by a census
     surname. See docs/personal_data.md. -#}
 
+{% macro name_cues() -%}
+    {#- the words that introduce a name, matched in any case -#}
+    call(?:ed|ing)?|contact(?:ed|ing)?|ask(?:ed)? for|speak(?:s|ing)? (?:to|with)|spoke (?:to|with)|talk(?:ed)? (?:to|with)|attn:?|attention:?|owner|tenant|caller|resident|neighbou?r|landlord|complainant|reported by|mr\.?|mrs\.?|ms\.?|miss|dr\.?
+{%- endmacro %}
+
 {% macro name_pattern() -%}
+    {{ return(adapter.dispatch('name_pattern', 'citystat')()) }}
+{%- endmacro %}
+
+{% macro duckdb__name_pattern() -%}
     {#- group 1 keeps the cue; the name is one to three capitalised words (O'Neil, Harris-Owens, initials) -#}
-    '((?i:\b(?:call(?:ed|ing)?|contact(?:ed|ing)?|ask(?:ed)? for|speak(?:s|ing)? (?:to|with)|spoke (?:to|with)|talk(?:ed)? (?:to|with)|attn:?|attention:?|owner|tenant|caller|resident|neighbou?r|landlord|complainant|reported by|mr\.?|mrs\.?|ms\.?|miss|dr\.?))\s+(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?)[A-Z][a-z]*(?:[-\x27][A-Z]?[a-z]+)?(?:\s+[A-Z](?:\.|[a-z]*(?:[-\x27][A-Z]?[a-z]+)?)){0,2}'
+    '((?i:\b(?:{{ name_cues() }}))\s+(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?)[A-Z][a-z]*(?:[-\x27][A-Z]?[a-z]+)?(?:\s+[A-Z](?:\.|[a-z]*(?:[-\x27][A-Z]?[a-z]+)?)){0,2}'
+{%- endmacro %}
+
+{% macro postgres__name_pattern() -%}
+    {#- PostgreSQL's regular expressions have no (?i:...) group and write a word boundary \y: the cue words get
+        [cC]-style classes; the rest is the same pattern -#}
+    {%- set cased = namespace(text='') -%}
+    {%- for ch in name_cues() | string -%}
+        {%- set cased.text = cased.text ~ ('[' ~ ch | lower ~ ch | upper ~ ']' if ch.isalpha() else ch) -%}
+    {%- endfor -%}
+    '((?:\y(?:{{ cased.text }}))\s+(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?)[A-Z][a-z]*(?:[-''][A-Z]?[a-z]+)?(?:\s+[A-Z](?:\.|[a-z]*(?:[-''][A-Z]?[a-z]+)?)){0,2}'
 {%- endmacro %}
 
 {% macro redact_contact_details(column) -%}

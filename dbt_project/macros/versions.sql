@@ -15,6 +15,10 @@
     re-rank the new rows together with the stored latest version of the same keys, so an incremental
     run ends with exactly the rows a full refresh computes. -#}
 {% macro deduplicated_versions(checked, key, version_order) -%}
+    {{ return(adapter.dispatch('deduplicated_versions', 'citystat')(checked, key, version_order)) }}
+{%- endmacro %}
+
+{% macro duckdb__deduplicated_versions(checked, key, version_order) -%}
     {%- set key_list = [key] if key is string else key -%}
     {%- set key_cols = key_list | join(', ') -%}
 fresh as (
@@ -59,6 +63,61 @@ ranked as (
 )
 
 select * exclude (_version_rank)
+from ranked
+where _version_rank = 1
+    or _is_duplicate_copy
+    or {% for k in key_list %}{{ k }} is null{{ ' or ' if not loop.last }}{% endfor %}
+{%- endmacro %}
+
+
+{% macro postgres__deduplicated_versions(checked, key, version_order) -%}
+    {#- The same steps with the model's declared columns instead of `* exclude` (this also drops _raw) -#}
+    {%- set key_list = [key] if key is string else key -%}
+    {%- set key_cols = key_list | join(', ') -%}
+    {%- set columns = declared_columns() -%}
+    {%- set plain = declared_columns(exclude=['_quarantine_rule', '_quarantine_reason', '_is_duplicate_copy']) -%}
+fresh as (
+    select checked.* from {{ checked }} as checked
+    {%- if is_incremental() %}
+    where not exists (select 1 from {{ this }} as processed where {{ same_landing_row('processed', 'checked') }})
+    {%- endif %}
+),
+
+flagged as (
+    select
+        {{ column_list(plain) }},
+        row_number() over copies > 1 as _is_duplicate_copy,
+        case when row_number() over copies > 1 then 'duplicate_row' else _quarantine_rule end as _quarantine_rule,
+        case
+            when row_number() over copies > 1
+                then 'exact duplicate of row ' || first_value(_row_number) over copies
+                    || ' of ' || coalesce(first_value(_source_file) over copies, 'load ' || _load_id)
+            else _quarantine_reason
+        end as _quarantine_reason
+    from fresh
+    window copies as (partition by _load_id, {{ key_cols }}, _row_hash order by _source_file desc nulls last, _row_number desc)
+),
+
+candidates as (
+    select {{ column_list(columns) }} from flagged
+    {%- if is_incremental() %}
+    union all
+    select {{ column_list(columns, 'stored') }} from {{ this }} as stored
+    where exists (select 1 from flagged where {% for k in key_list %}stored.{{ k }} = flagged.{{ k }}{{ ' and ' if not loop.last }}{% endfor %})
+    {%- endif %}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by {{ key_cols }}, _is_duplicate_copy
+            order by {{ version_order }}, _extracted_at desc, _load_id desc, _source_file desc nulls last, _row_number desc
+        ) as _version_rank
+    from candidates
+)
+
+select {{ column_list(columns) }}
 from ranked
 where _version_rank = 1
     or _is_duplicate_copy

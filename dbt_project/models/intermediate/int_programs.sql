@@ -5,8 +5,8 @@ with budget_lines as (
 
 select
     program_code,
-    arg_max(program_name, fiscal_year) as program_name,
-    arg_max(department_code, fiscal_year) as department_code,
+    {{ value_at_max('program_name', 'fiscal_year') }} as program_name,
+    {{ value_at_max('department_code', 'fiscal_year') }} as department_code,
     min(fiscal_year) as first_fiscal_year,
     max(fiscal_year) as last_fiscal_year
 from budget_lines

@@ -6,18 +6,18 @@ with inspections as (
         count(distinct inspector_id) as inspectors,
         sum(violations_found) as violations
     from {{ ref('fct_inspections') }}
-    group by all
+    group by 1
 ),
 
 addressed as (
     select
         closure_month as period_month,
         count(*) as properties,
-        median(days_to_address) as median_days,
+        {{ median_of('days_to_address') }} as median_days,
         count(days_to_address) as with_days
     from {{ ref('fct_code_cases') }}
     where is_addressed and closure_month is not null
-    group by all
+    group by 1
 )
 
 select 'ce_inspections_per_inspector' as kpi_id, 'ce' as department_code, period_month,

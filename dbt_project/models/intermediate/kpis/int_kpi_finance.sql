@@ -3,7 +3,7 @@
 with spending as (
     select fiscal_year, fiscal_period, posting_month as period_month, department_code, sum(amount) as spent
     from {{ ref('fct_expenditures') }}
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 months as (
@@ -13,7 +13,7 @@ months as (
 budget as (
     select fiscal_year, department_code, sum(revised_amount) as revised
     from {{ ref('fct_budget_lines') }}
-    group by all
+    group by 1, 2
 ),
 
 departments as (
@@ -28,7 +28,7 @@ fytd as (
         months.fiscal_period,
         departments.department_code,
         sum(spending.spent) as spent_fytd,
-        any_value(budget.revised) as revised
+        max(budget.revised) as revised  -- one budget row per department and year
     from months
     inner join departments on departments.fiscal_year = months.fiscal_year
     left join spending
@@ -37,13 +37,13 @@ fytd as (
         and spending.fiscal_period <= months.fiscal_period
     left join budget
         on budget.fiscal_year = months.fiscal_year and budget.department_code = departments.department_code
-    group by all
+    group by 1, 2, 3
 ),
 
 positions as (
-    select snapshot_month as period_month, count_if(is_vacant) as vacant, count(*) as positions
+    select snapshot_month as period_month, count(*) filter (where is_vacant) as vacant, count(*) as positions
     from {{ ref('fct_positions') }}
-    group by all
+    group by 1
 ),
 
 milestone_months as (
@@ -56,19 +56,19 @@ milestone_months as (
 milestones as (
     select
         milestone_months.period_month,
-        count_if(ms.is_met) as met,
+        count(*) filter (where ms.is_met) as met,
         count(ms.is_met) as scored
     from milestone_months
     inner join {{ ref('fct_contract_milestones') }} as ms
         on ms.due_fiscal_year = milestone_months.fiscal_year
-        and ms.due_date < milestone_months.period_month + interval 1 month
-    group by all
+        and ms.due_date < milestone_months.period_month + interval '1 month'
+    group by 1
 )
 
 select 'fin_budget_execution_pct' as kpi_id, 'fin' as department_code, period_month,
     sum(coalesce(spent_fytd, 0)) as numerator,
-    sum(revised) * any_value(fiscal_period) / 12 as denominator,
-    100.0 * sum(coalesce(spent_fytd, 0)) / nullif(sum(revised) * any_value(fiscal_period) / 12, 0) as value
+    sum(revised) * max(fiscal_period) / 12 as denominator,
+    100.0 * sum(coalesce(spent_fytd, 0)) / nullif(sum(revised) * max(fiscal_period) / 12, 0) as value
 from fytd
 group by period_month
 union all

@@ -8,18 +8,18 @@ with incidents as (
 )
 
 select 'fire_turnout_p90_sec' as kpi_id, 'fire' as department_code, alarm_month as period_month,
-    null as numerator, count(turnout_seconds) as denominator, quantile_cont(turnout_seconds, 0.9) as value
+    cast(null as bigint) as numerator, count(turnout_seconds) as denominator, {{ quantile_of('turnout_seconds', 0.9) }} as value
 from incidents
 where turnout_seconds is not null
-group by all
+group by 1, 2, 3
 union all
 select 'fire_alarm_to_arrival_p90_sec', 'fire', arrival_month,
-    null, count(alarm_to_arrival_seconds), quantile_cont(alarm_to_arrival_seconds, 0.9)
+    cast(null as bigint), count(alarm_to_arrival_seconds), {{ quantile_of('alarm_to_arrival_seconds', 0.9) }}
 from incidents
 where alarm_to_arrival_seconds is not null
-group by all
+group by 1, 2, 3
 union all
-select 'fire_incidents_responded', 'fire', arrival_month, count(*), null, count(*)
+select 'fire_incidents_responded', 'fire', arrival_month, count(*), cast(null as bigint), count(*)
 from incidents
 where had_arrival
-group by all
+group by 1, 2, 3

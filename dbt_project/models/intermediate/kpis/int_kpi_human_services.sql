@@ -11,20 +11,20 @@ select
     case program_code when 'hs_senior_centres' then 'hs_senior_outcome_rate' else 'hs_child_care_outcome_rate' end as kpi_id,
     'hs' as department_code,
     month_start as period_month,
-    count_if(outcome_value >= outcome_target) as numerator,
+    count(*) filter (where outcome_value >= outcome_target) as numerator,
     count(outcome_value) as denominator,
-    100.0 * count_if(outcome_value >= outcome_target) / nullif(count(outcome_value), 0) as value
+    100.0 * count(*) filter (where outcome_value >= outcome_target) / nullif(count(outcome_value), 0) as value
 from sites
 where program_code in ('hs_senior_centres', 'hs_child_care')
     and outcome_target is not null
-group by all
+group by 1, 2, 3
 union all
 select 'hs_cost_per_outcome', 'hs', month_start, sum(monthly_cost), sum(enrollment * outcome_value / 100.0),
     sum(monthly_cost) / nullif(sum(enrollment * outcome_value / 100.0), 0)
 from sites
-group by all
+group by 1, 2, 3
 union all
 select 'hs_enrollment_utilization_pct', 'hs', month_start, sum(enrollment), sum(capacity),
     100.0 * sum(enrollment) / nullif(sum(capacity), 0)
 from sites
-group by all
+group by 1, 2, 3

@@ -3,14 +3,14 @@ with work_orders as (
     select cast(date_trunc('month', completed_date) as date) as period_month, count(*) as completed
     from {{ ref('fct_work_orders') }}
     where is_completed and completed_date is not null
-    group by all
+    group by 1
 ),
 
 maintenance_spending as (
     select posting_month as period_month, sum(amount) as spent
     from {{ ref('fct_expenditures') }}
     where program_code in ('pw_street_maint', 'pw_streetlights')
-    group by all
+    group by 1
 ),
 
 segments as (
@@ -32,13 +32,13 @@ paving_fytd as (
         sum(segments.length_miles) as miles,
         sum(segments.pci_improvement) as pci_improvement_total,
         count(segments.pci_improvement) as segments_with_pci,
-        count_if(segments.rework_required) as reworked,
+        count(*) filter (where segments.rework_required) as reworked,
         count(segments.segment_id) as completed_segments
     from paving_months
     left join segments
         on {{ fiscal_year('segments.actual_end') }} = paving_months.fiscal_year
-        and segments.actual_end < paving_months.period_month + interval 1 month
-    group by all
+        and segments.actual_end < paving_months.period_month + interval '1 month'
+    group by 1
 )
 
 select 'pw_work_orders_completed' as kpi_id, 'pw' as department_code, period_month,

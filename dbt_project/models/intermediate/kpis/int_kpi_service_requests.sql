@@ -22,10 +22,10 @@ on_time as (
         department_code || '_on_time_pct' as kpi_id,
         department_code,
         closed_month as period_month,
-        count_if(closed_on_time) as numerator,
+        count(*) filter (where closed_on_time) as numerator,
         count(closed_on_time) as denominator
     from by_department
-    group by all
+    group by 1, 2, 3
 ),
 
 median_days as (
@@ -33,11 +33,11 @@ median_days as (
         department_code || '_median_days_to_close' as kpi_id,
         department_code,
         closed_month as period_month,
-        null as numerator,
+        cast(null as bigint) as numerator,
         count(days_to_close) as denominator,
-        median(days_to_close) as value
+        {{ median_of('days_to_close') }} as value
     from by_department
-    group by all
+    group by 1, 2, 3
 ),
 
 within_sla as (
@@ -45,11 +45,11 @@ within_sla as (
         case service_code when 'POTHOLE' then 'pw_potholes_within_sla_pct' else 'pw_streetlights_within_sla_pct' end as kpi_id,
         'pw' as department_code,
         closed_month as period_month,
-        count_if(closed_on_time) as numerator,
+        count(*) filter (where closed_on_time) as numerator,
         count(closed_on_time) as denominator
     from closed
     where service_code in ('POTHOLE', 'STREETLIGHT')
-    group by all
+    group by 1, 2, 3
 ),
 
 received as (
@@ -58,10 +58,10 @@ received as (
         'cs' as department_code,
         requested_month as period_month,
         count(*) as numerator,
-        null as denominator,
+        cast(null as bigint) as denominator,
         count(*) as value
     from requests
-    group by all
+    group by 1, 2, 3
 ),
 
 repeats as (
@@ -69,10 +69,10 @@ repeats as (
         'cs_repeat_within_30d_pct' as kpi_id,
         'cs' as department_code,
         requested_month as period_month,
-        count_if(is_repeat_within_30d) as numerator,
+        count(*) filter (where is_repeat_within_30d) as numerator,
         count(*) as denominator
     from requests
-    group by all
+    group by 1, 2, 3
 )
 
 select kpi_id, department_code, period_month, numerator, denominator, 100.0 * numerator / nullif(denominator, 0) as value

@@ -25,9 +25,9 @@ select
     {{ fiscal_year('period_month') }} as fiscal_year,
     {{ fiscal_period('period_month') }} as fiscal_period,
     -- rounded: parallel aggregation sums doubles in varying order, and a rerun must give identical values
-    round(cast(numerator as double), 9) as numerator,
-    round(cast(denominator as double), 9) as denominator,
-    round(cast(value as double), 9) as value,
+    {{ round_double('cast(numerator as double precision)', 9) }} as numerator,
+    {{ round_double('cast(denominator as double precision)', 9) }} as denominator,
+    {{ round_double('cast(value as double precision)', 9) }} as value,
     'computed' as source
 from computed
 where period_month is not null

@@ -24,7 +24,7 @@ select
     cases.closure_date,
     cast(date_trunc('month', cases.closure_date) as date) as closure_month,
     {{ fiscal_year('cases.closure_date') }} as closure_fiscal_year,
-    date_diff('day', cases.opened_date, cases.closure_date) as days_to_address,
+    {{ days_diff('cases.opened_date', 'cases.closure_date') }} as days_to_address,
     cases.evidence_photo_url is not null as has_evidence_photo,
     cases.inspector_id,
     coalesce(inspections.inspections, 0) as inspections,

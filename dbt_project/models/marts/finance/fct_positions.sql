@@ -10,6 +10,6 @@ select
     status,
     status = 'vacant' as is_vacant,
     vacant_since,
-    case when status = 'vacant' then date_diff('day', vacant_since, snapshot_date) end as days_vacant,
+    case when status = 'vacant' then {{ days_diff('vacant_since', 'snapshot_date') }} end as days_vacant,
     annual_salary
 from {{ ref('stg_fin_erp__positions') }}

@@ -5,7 +5,7 @@ with sites as (
 )
 
 select
-    {{ dbt.concat(["site_id", "'|'", "strftime(month_start, '%Y-%m')"]) }} as site_month_id,
+    {{ dbt.concat(["site_id", "'|'", year_month_text('month_start')]) }} as site_month_id,
     month_start,
     {{ fiscal_year('month_start') }} as fiscal_year,
     site_id,

@@ -4,5 +4,7 @@
 -- Values departments submit live in fct_kpi_submissions, never mixed in here.
 select computed.*
 from {{ ref('int_kpi_values') }} as computed
-semi join {{ ref('kpi_registry') }} as registry
-    on registry.id = computed.kpi_id and registry.source = 'computed'
+where exists (
+    select 1 from {{ ref('kpi_registry') }} as registry
+    where registry.id = computed.kpi_id and registry.source = 'computed'
+)

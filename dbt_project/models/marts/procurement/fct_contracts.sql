@@ -5,7 +5,7 @@ with contracts as (
 
 milestones as (
     -- rounded: a double sum in parallel varies in the last bits, and reruns must be identical
-    select contract_id, count(*) as milestones, round(sum(weight), 9) as milestone_weight
+    select contract_id, count(*) as milestones, {{ round_double('sum(weight)', 9) }} as milestone_weight
     from {{ ref('stg_proc_portal__contract_milestones') }}
     group by contract_id
 )

@@ -2,8 +2,11 @@
 -- schedule against actual, pavement condition before and after, incidents and rework.
 with segments as (
     select *
-    from {{ ref('stg_pw_paving__paving_reports') }}
-    qualify row_number() over (partition by segment_id order by report_week desc) = 1
+    from (
+        select *, row_number() over (partition by segment_id order by report_week desc) as _report_rank
+        from {{ ref('stg_pw_paving__paving_reports') }}
+    ) as reports
+    where _report_rank = 1
 ),
 
 weeks as (
@@ -33,8 +36,8 @@ select
     segments.actual_start,
     segments.actual_end,
     {{ fiscal_year('segments.actual_end') }} as completed_fiscal_year,
-    date_diff('day', segments.scheduled_start, segments.actual_start) as start_delay_days,
-    date_diff('day', segments.scheduled_end, segments.actual_end) as finish_delay_days,
+    {{ days_diff('segments.scheduled_start', 'segments.actual_start') }} as start_delay_days,
+    {{ days_diff('segments.scheduled_end', 'segments.actual_end') }} as finish_delay_days,
     segments.actual_end > segments.scheduled_end as finished_late,
     segments.pci_before,
     segments.pci_after,

@@ -4,7 +4,7 @@ select
     cast(spine.day as date) as date_day,
     {{ fiscal_year('spine.day') }} as fiscal_year_number,
     'FY' || {{ fiscal_year('spine.day') }} as fiscal_year,
-    'FY' || {{ fiscal_year('spine.day') }} || '-Q' || ({{ fiscal_period('spine.day') }} + 2) // 3 as fiscal_quarter
+    'FY' || {{ fiscal_year('spine.day') }} || '-Q' || {{ integer_divide('(' ~ fiscal_period('spine.day') ~ ' + 2)', 3) }} as fiscal_quarter
 from generate_series(
-    cast('{{ var("date_spine_start") }}' as date), cast('{{ var("date_spine_end") }}' as date), interval 1 day
+    cast('{{ var("date_spine_start") }}' as date), cast('{{ var("date_spine_end") }}' as date), interval '1 day'
 ) as spine(day)

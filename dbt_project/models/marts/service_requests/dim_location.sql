@@ -3,10 +3,10 @@
 -- Addresses that 311 requests were made about (address_id from the CRM's address book), as last reported.
 select
     address_id,
-    arg_max(address, requested_at) as address,
-    arg_max(zipcode, requested_at) as zipcode,
-    arg_max(latitude, requested_at) as latitude,
-    arg_max(longitude, requested_at) as longitude,
+    {{ value_at_max('address', 'requested_at') }} as address,
+    {{ value_at_max('zipcode', 'requested_at') }} as zipcode,
+    {{ value_at_max('latitude', 'requested_at') }} as latitude,
+    {{ value_at_max('longitude', 'requested_at') }} as longitude,
     count(*) as requests_received,
     min(requested_at) as first_request_at,
     max(requested_at) as last_request_at

@@ -10,8 +10,8 @@ with services as (
 observed as (
     select
         service_code,
-        mode(department_code) as department_code,
-        round(median({{ days_between('requested_at', 'expected_at') }}), 2) as sla_days,
+        {{ most_common("department_code") }} as department_code,
+        {{ round_double(median_of(days_between('requested_at', 'expected_at')), 2) }} as sla_days,
         count(*) as requests_received
     from {{ ref('stg_crm311__service_requests') }}
     group by service_code

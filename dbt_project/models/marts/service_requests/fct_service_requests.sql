@@ -20,7 +20,7 @@ changed as (
 
 removed as (
     select held.* from {{ this }} as held
-    anti join staged on staged.service_request_id = held.service_request_id
+    where not exists (select 1 from staged where staged.service_request_id = held.service_request_id)
 ),
 
 -- A request's repeat flag depends on the requests before it at the same place: recompute every request
@@ -30,7 +30,7 @@ touched as (
     union all
     select held.address_id, held.service_code, held.requested_at
     from {{ this }} as held
-    semi join changed on changed.service_request_id = held.service_request_id
+    where exists (select 1 from changed where changed.service_request_id = held.service_request_id)
     union all
     select address_id, service_code, requested_at from removed
 ),
@@ -43,7 +43,7 @@ affected as (
     inner join touched
         on staged.address_id = touched.address_id
         and staged.service_code = touched.service_code
-        and staged.requested_at between touched.requested_at and touched.requested_at + interval 30 day
+        and staged.requested_at between touched.requested_at and touched.requested_at + interval '30 day'
 ),
 {% endif %}
 
@@ -53,19 +53,19 @@ repeat_flags as (
         service_request_id,
         requested_at - lag(requested_at) over (
             partition by address_id, service_code order by requested_at, service_request_id
-        ) <= interval 30 day as is_repeat_within_30d
+        ) <= interval '30 day' as is_repeat_within_30d
     from staged
-    {%- if is_incremental() %}
-    semi join touched on touched.address_id = staged.address_id and touched.service_code = staged.service_code
-    {%- endif %}
     where address_id is not null
+    {%- if is_incremental() %}
+        and exists (select 1 from touched where touched.address_id = staged.address_id and touched.service_code = staged.service_code)
+    {%- endif %}
 ),
 
 requests as (
     select staged.*
     from staged
     {%- if is_incremental() %}
-    semi join affected on affected.service_request_id = staged.service_request_id
+    where exists (select 1 from affected where affected.service_request_id = staged.service_request_id)
     {%- endif %}
 )
 

@@ -19,14 +19,14 @@ renamed as (
         {{ clean_text('inspector_id') }} as inspector_id,
         {{ to_timestamp('updated_at') }} as updated_at,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 -- South Bend's lesson: "addressed" needs a closure date, an outcome and a photo of the property.
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('ce_vacant', 'cases', {
                 'case_id': 'case_id', 'property_id': 'property_id', 'parcel_address': 'parcel_address',

@@ -14,13 +14,13 @@ renamed as (
         {{ clean_code('result') }} as result,
         {{ redact_contact_details('notes') }} as notes,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('ce_vacant', 'inspections', {
             'inspection_id': 'inspection_id', 'case_id': 'case_id', 'inspection_date': 'inspection_date',
             'inspector_id': 'inspector_id', 'violations_found': 'violations_found', 'result': 'result', 'notes': 'notes',

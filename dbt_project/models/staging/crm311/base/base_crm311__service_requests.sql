@@ -30,13 +30,13 @@ renamed as (
         {{ to_number('long') }} as longitude,
         {{ clean_text('media_url') }} as media_url,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('crm311', 'service_requests', {
                 'service_request_id': 'service_request_id', 'service_code': 'service_code',

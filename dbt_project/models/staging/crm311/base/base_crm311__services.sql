@@ -17,13 +17,13 @@ renamed as (
         {{ clean_code('agency_responsible') }} as department_code,
         {{ to_number('sla_days') }} as sla_days,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('crm311', 'services', {
             'service_code': 'service_code', 'service_name': 'service_name', 'description': 'service_description',
             'group': 'service_group', 'keywords': 'keywords', 'type': 'service_type', 'metadata': 'has_metadata',

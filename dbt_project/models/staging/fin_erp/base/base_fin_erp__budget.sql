@@ -16,13 +16,13 @@ renamed as (
         {{ to_money('adopted_amount') }} as adopted_amount,
         {{ to_money('revised_amount') }} as revised_amount,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('fin_erp', 'budget', {
                 'fiscal_year': 'fiscal_year', 'department_code': 'department_code', 'program_code': 'program_code',

@@ -24,13 +24,13 @@ renamed as (
         {{ redact_contact_details('description') }} as description,
         {{ clean_text('description') }} like 'Reversal of %' as is_reversal,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('fin_erp', 'expenditures', {
                 'ledger_id': 'ledger_id', 'posting_date': 'posting_date', 'fiscal_year': 'fiscal_year',

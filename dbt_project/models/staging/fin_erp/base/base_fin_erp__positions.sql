@@ -16,13 +16,13 @@ renamed as (
         {{ to_date('vacant_since') }} as vacant_since,
         {{ to_money('annual_salary') }} as annual_salary,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('fin_erp', 'positions', {
                 'snapshot_date': 'snapshot_date', 'position_id': 'position_id', 'department_code': 'department_code',

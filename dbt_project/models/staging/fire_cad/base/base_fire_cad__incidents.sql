@@ -24,13 +24,13 @@ renamed as (
         {{ to_timestamp('cleared_time') }} as cleared_time,
         {{ to_timestamp('updated_at') }} as updated_at,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('fire_cad', 'incidents', {
                 'incident_id': 'incident_id', 'incident_type': 'incident_type', 'priority': 'priority',

@@ -10,13 +10,13 @@ renamed as (
         {{ clean_text('station_name') }} as station_name,
         {{ clean_code('district') }} as district,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('fire_cad', 'stations', {
             'station_id': 'station_id', 'station_name': 'station_name', 'district': 'district',
         })) }}

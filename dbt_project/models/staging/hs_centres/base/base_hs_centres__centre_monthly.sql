@@ -18,13 +18,13 @@ renamed as (
         {{ to_number('outcome_value') }} as outcome_value,
         {{ to_money('monthly_cost') }} as monthly_cost,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('hs_centres', 'centre_monthly', {
             'month': 'month_start', 'site_id': 'site_id', 'site_name': 'site_name', 'program_code': 'program_code',
             'service_area': 'service_area', 'capacity': 'capacity', 'enrollment': 'enrollment',

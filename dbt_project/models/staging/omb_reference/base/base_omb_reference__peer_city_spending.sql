@@ -15,13 +15,13 @@ renamed as (
         {{ to_money('spending') }} as spending,
         {{ to_money('per_capita') }} as per_capita,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('omb_reference', 'peer_city_spending', {
             'city': 'city', 'state': 'state', 'population': 'population', 'fiscal_year': 'fiscal_year',
             'function': 'function_code', 'spending': 'spending', 'per_capita': 'per_capita',

@@ -17,13 +17,13 @@ renamed as (
         {{ to_timestamp('submitted_at') }} as submitted_at,
         {{ redact_contact_details('notes') }} as notes,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('perf_office', 'kpi_submissions', {
             'kpi_id': 'kpi_id', 'department_code': 'department_code', 'period': 'period_month', 'value': 'value',
             'numerator': 'numerator', 'denominator': 'denominator', 'submitted_at': 'submitted_at', 'notes': 'notes',

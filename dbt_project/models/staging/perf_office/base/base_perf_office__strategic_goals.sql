@@ -17,13 +17,13 @@ renamed as (
         {{ to_date('deadline') }} as deadline,
         {{ clean_text('owner') }} as owner,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('perf_office', 'strategic_goals', {
                 'goal_id': 'goal_id', 'title': 'title', 'kpi_id': 'kpi_id', 'department_code': 'department_code',

@@ -16,13 +16,13 @@ renamed as (
         {{ clean_text('":id"') }} as soda_row_id,
         {{ to_local_timestamp('":updated_at"') }} as updated_at,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('proc_portal', 'contract_milestones', {
                 'milestone_id': 'milestone_id', 'contract_id': 'contract_id', 'milestone_name': 'milestone_name',

@@ -27,13 +27,13 @@ renamed as (
         {{ clean_text('":id"') }} as soda_row_id,
         {{ to_local_timestamp('":updated_at"') }} as updated_at,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('proc_portal', 'contracts', {
                 'contract_id': 'contract_id', 'vendor_id': 'vendor_id', 'title': 'title',

@@ -14,13 +14,13 @@ renamed as (
         {{ clean_text('":id"') }} as soda_row_id,
         {{ to_local_timestamp('":updated_at"') }} as updated_at,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('proc_portal', 'vendors', {
             'vendor_id': 'vendor_id', 'vendor_name': 'vendor_name', 'address': 'business_address',
             'status': 'status', 'registered_date': 'registered_date', ':id': 'soda_row_id', ':updated_at': 'updated_at',

@@ -14,13 +14,13 @@ renamed as (
         {{ to_number('lon') }} as longitude,
         {{ to_integer('installed_year') }} as installed_year,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('pw_mms', 'assets', {
             'asset_id': 'asset_id', 'asset_type': 'asset_type', 'street_name': 'street_name', 'district': 'district',
             'lat': 'latitude', 'lon': 'longitude', 'installed_year': 'installed_year',

@@ -11,13 +11,13 @@ renamed as (
         {{ clean_code('district') }} as district,
         {{ to_integer('crew_size') }} as crew_size,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('pw_mms', 'crews', {
             'crew_id': 'crew_id', 'crew_name': 'crew_name', 'district': 'district', 'crew_size': 'crew_size',
         })) }}

@@ -24,13 +24,13 @@ renamed as (
         {{ to_money('material_cost') }} as material_cost,
         {{ to_timestamp('updated_at') }} as updated_at,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('pw_mms', 'work_orders', {
                 'work_order_id': 'work_order_id', 'service_request_id': 'service_request_id', 'asset_id': 'asset_id',

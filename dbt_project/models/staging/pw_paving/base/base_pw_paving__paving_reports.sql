@@ -27,13 +27,13 @@ renamed as (
         {{ to_integer('environmental_incidents') }} as environmental_incidents,
         {{ to_boolean('rework_required') }} as rework_required,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(
             inventory_rules('pw_paving', 'paving_reports', {
                 'segment_id': 'segment_id', 'report_week': 'report_week', 'contract_id': 'contract_id',

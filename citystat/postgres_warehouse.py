@@ -1,0 +1,119 @@
+"""The warehouse on PostgreSQL: the two settings that select it, dbt's connection from them, and the landing loader.
+
+DuckDB stays the default. ``CITYSTAT_WAREHOUSE=postgres`` plus ``CITYSTAT_WAREHOUSE_POSTGRES_URL`` switch dbt to
+its ``postgres`` target (dbt_project/profiles.yml); no code changes. dbt-postgres cannot read Parquet, so the
+landing batches are first copied into one raw table per dataset (schema = system, table = dataset: exactly where
+``source(system, dataset)`` resolves on PostgreSQL) with ``COPY ... FROM STDIN``. DuckDB reads the Parquet files
+here (union by name, the file name as ``filename``, as dbt-duckdb's ``read_parquet`` source does), psycopg writes.
+Each table is replaced in one transaction, so a killed load leaves the previous raw tables in place.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from citystat.warehouse import quote_identifier, quote_literal
+
+WAREHOUSE_ENV = "CITYSTAT_WAREHOUSE"
+POSTGRES_URL_ENV = "CITYSTAT_WAREHOUSE_POSTGRES_URL"
+DBT_TARGET = "postgres"
+BATCH_ROWS = 10_000
+
+# DuckDB column type (its first word) -> PostgreSQL type; anything else travels as text.
+_PG_TYPES = {
+    "VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "bigint", "SMALLINT": "bigint", "TINYINT": "bigint",
+    "DOUBLE": "double precision", "FLOAT": "double precision", "BOOLEAN": "boolean", "DATE": "date",
+    "TIMESTAMP": "timestamp", "DECIMAL": "numeric",
+}
+
+
+class WarehouseSettingError(ValueError):
+    """CITYSTAT_WAREHOUSE names an unknown warehouse, or postgres without its URL."""
+
+
+def warehouse_kind() -> str:
+    """``duckdb`` (the default) or ``postgres``, from ``CITYSTAT_WAREHOUSE``."""
+    kind = os.environ.get(WAREHOUSE_ENV, "").strip().lower() or "duckdb"
+    if kind not in ("duckdb", "postgres"):
+        raise WarehouseSettingError(f"{WAREHOUSE_ENV}={kind[:40]!r}: expected duckdb or postgres")
+    if kind == "postgres" and not os.environ.get(POSTGRES_URL_ENV, "").strip():
+        raise WarehouseSettingError(f"{WAREHOUSE_ENV}=postgres needs {POSTGRES_URL_ENV} (postgresql://user:password@host:port/db)")
+    return kind
+
+
+def dbt_postgres_env(url: str) -> dict[str, str]:
+    """The variables profiles.yml's ``postgres`` target reads, from one connection URL."""
+    from sqlalchemy.engine import make_url
+
+    parts = make_url(url)
+    if not parts.database:
+        raise WarehouseSettingError(f"{POSTGRES_URL_ENV} names no database")
+    return {
+        "DBT_TARGET": DBT_TARGET,
+        "CITYSTAT_PG_HOST": parts.host or "127.0.0.1",
+        "CITYSTAT_PG_PORT": str(parts.port or 5432),
+        "CITYSTAT_PG_USER": parts.username or "",
+        "CITYSTAT_PG_PASSWORD": parts.password or "",
+        "CITYSTAT_PG_DBNAME": parts.database,
+    }
+
+
+def psycopg_url(url: str) -> str:
+    """A libpq URL (no SQLAlchemy driver suffix such as ``+psycopg2``)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _landing_tables(landing: Path) -> Iterator[tuple[str, str, list[Path]]]:
+    for system in sorted(p for p in landing.iterdir() if p.is_dir()):
+        for dataset in sorted(p for p in system.iterdir() if p.is_dir()):
+            files = sorted(dataset.glob("*.parquet"))
+            if files:
+                yield system.name, dataset.name, files
+
+
+def _pg_type(duckdb_type: str) -> str:
+    base = duckdb_type.split("(")[0].split(" ")[0].upper()
+    if duckdb_type.upper().startswith("TIMESTAMP WITH TIME ZONE"):
+        return "timestamptz"
+    return _PG_TYPES.get(base, "text")
+
+
+def load_landing(landing: Path, url: str, progress=print) -> dict[str, int]:
+    """Copy every landing dataset into PostgreSQL (``<system>.<dataset>``, replaced whole); rows per table."""
+    import duckdb
+    import psycopg
+
+    counts: dict[str, int] = {}
+    reader = duckdb.connect()
+    reader.execute("SET TimeZone = 'UTC'")
+    with psycopg.connect(psycopg_url(url)) as pg:
+        # Naive timestamps read as UTC, as the DuckDB profile's TimeZone setting does.
+        pg.execute(f"alter database {quote_identifier(pg.info.dbname)} set timezone to 'UTC'")
+        pg.commit()
+        for system, dataset, files in _landing_tables(landing):
+            source = f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}], union_by_name = true, filename = true)"
+            columns = reader.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            pg_types = [(name, _pg_type(kind)) for name, kind, *_ in columns]
+            select = ", ".join(quote_identifier(name) if pg_type != "text" else f"CAST({quote_identifier(name)} AS VARCHAR)"
+                               for name, pg_type in pg_types)
+            table = f"{quote_identifier(system)}.{quote_identifier(dataset)}"
+            staging = f"{quote_identifier(system)}.{quote_identifier('_loading_' + dataset)}"
+            with pg.transaction():
+                pg.execute(f"create schema if not exists {quote_identifier(system)}")
+                pg.execute(f"drop table if exists {staging}")
+                pg.execute(f"create table {staging} ({', '.join(f'{quote_identifier(n)} {t}' for n, t in pg_types)})")
+                result = reader.execute(f"SELECT {select} FROM {source}")
+                rows = 0
+                with pg.cursor().copy(f"copy {staging} from stdin") as copy:
+                    while batch := result.fetchmany(BATCH_ROWS):
+                        for row in batch:
+                            copy.write_row(row)
+                        rows += len(batch)
+                pg.execute(f"drop table if exists {table}")
+                pg.execute(f"alter table {staging} rename to {quote_identifier(dataset)}")
+            counts[f"{system}.{dataset}"] = rows
+            progress(f"landed {system}.{dataset} in PostgreSQL: {rows:,} rows")
+    return counts
