@@ -14,6 +14,7 @@ from citystat.kpi.cli import app as kpi_app
 from citystat.kpi.flags_cli import flags_app
 from citystat.open_data.cli import app as open_data_app
 from citystat.pipeline_cli import demo, publish, run
+from citystat.postgres_cli import postgres_app
 from citystat.public_site.cli import app as public_app
 from workbench.cli import app as workbench_app
 
@@ -33,6 +34,7 @@ app.add_typer(evaluations_app, name="evaluations")
 app.add_typer(open_data_app, name="open-data")
 app.add_typer(public_app, name="public")
 app.add_typer(workbench_app, name="workbench")
+app.add_typer(postgres_app, name="postgres")
 
 
 if __name__ == "__main__":

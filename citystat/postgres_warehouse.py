@@ -117,3 +117,24 @@ def load_landing(landing: Path, url: str, progress=print) -> dict[str, int]:
             counts[f"{system}.{dataset}"] = rows
             progress(f"landed {system}.{dataset} in PostgreSQL: {rows:,} rows")
     return counts
+
+
+def dbt_build(url: str, log_path: Path, target_path: Path, as_of: str | None = None) -> int:
+    """``dbt build`` of the whole project on the ``postgres`` target; dbt's output goes to ``log_path``.
+
+    Unit tests are left out: they are checked on DuckDB (their fixtures compile the model under test outside its
+    graph, where the PostgreSQL column lists are not known). ``target_path`` keeps this build's manifest apart
+    from the DuckDB one Dagster reads."""
+    import json
+    import subprocess
+
+    from citystat.settings import dbt_executable, project_root
+
+    project = project_root() / "dbt_project"
+    command = [dbt_executable(), "build", "--exclude", "resource_type:unit_test", "--project-dir", str(project),
+               "--profiles-dir", str(project), "--target-path", str(target_path), "--log-path", str(log_path.parent)]
+    if as_of:
+        command += ["--vars", json.dumps({"as_of": as_of})]
+    env = {**os.environ, **dbt_postgres_env(url)}
+    with open(log_path, "w") as log:
+        return subprocess.run(command, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT).returncode

@@ -50,7 +50,7 @@
     {#- 'YYYY-MM' periods (and full dates) -> first day of the month -#}
     coalesce(
         {{ try_cast_to(clean_text(column) ~ " || '-01'", 'date') }},
-        date_trunc('month', {{ try_cast_to(clean_text(column), 'date') }})
+        {{ month_start_of(try_cast_to(clean_text(column), 'date')) }}
     )
 {%- endmacro %}
 

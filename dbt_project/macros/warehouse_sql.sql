@@ -295,3 +295,42 @@
 {% macro default__most_common(expression) -%}
     mode() within group (order by {{ expression }})
 {%- endmacro %}
+
+{% macro divide(numerator, denominator) -%}
+    {#- a fraction, also of two integers (PostgreSQL's integer / integer truncates; DuckDB's does not) -#}
+    {{ return(adapter.dispatch('divide', 'citystat')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro duckdb__divide(numerator, denominator) -%}
+    {{ numerator }} / {{ denominator }}
+{%- endmacro %}
+
+{% macro default__divide(numerator, denominator) -%}
+    cast({{ numerator }} as double precision) / {{ denominator }}
+{%- endmacro %}
+
+{% macro month_start_of(date_expr) -%}
+    {#- first instant of the month, a naive timestamp as DuckDB's date_trunc gives for a date -#}
+    {{ return(adapter.dispatch('month_start_of', 'citystat')(date_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__month_start_of(date_expr) -%}
+    date_trunc('month', {{ date_expr }})
+{%- endmacro %}
+
+{% macro postgres__month_start_of(date_expr) -%}
+    date_trunc('month', cast({{ date_expr }} as timestamp))
+{%- endmacro %}
+
+{% macro count_true(condition) -%}
+    {#- rows where condition is true; NULL when it is NULL on every row (DuckDB's count_if) -#}
+    {{ return(adapter.dispatch('count_true', 'citystat')(condition)) }}
+{%- endmacro %}
+
+{% macro duckdb__count_true(condition) -%}
+    count_if({{ condition }})
+{%- endmacro %}
+
+{% macro default__count_true(condition) -%}
+    sum(case when {{ condition }} then 1 when not ({{ condition }}) then 0 end)
+{%- endmacro %}

@@ -21,10 +21,10 @@ addressed as (
 )
 
 select 'ce_inspections_per_inspector' as kpi_id, 'ce' as department_code, period_month,
-    inspections as numerator, inspectors as denominator, inspections / nullif(inspectors, 0) as value
+    inspections as numerator, inspectors as denominator, {{ divide('inspections', 'nullif(inspectors, 0)') }} as value
 from inspections
 union all
-select 'ce_violations_per_inspection', 'ce', period_month, violations, inspections, violations / nullif(inspections, 0)
+select 'ce_violations_per_inspection', 'ce', period_month, violations, inspections, {{ divide('violations', 'nullif(inspections, 0)') }}
 from inspections
 union all
 select 'ce_properties_addressed', 'ce', period_month, properties, null, properties

@@ -41,7 +41,7 @@ fytd as (
 ),
 
 positions as (
-    select snapshot_month as period_month, count(*) filter (where is_vacant) as vacant, count(*) as positions
+    select snapshot_month as period_month, {{ count_true('is_vacant') }} as vacant, count(*) as positions
     from {{ ref('fct_positions') }}
     group by 1
 ),
@@ -56,7 +56,7 @@ milestone_months as (
 milestones as (
     select
         milestone_months.period_month,
-        count(*) filter (where ms.is_met) as met,
+        {{ count_true('ms.is_met') }} as met,
         count(ms.is_met) as scored
     from milestone_months
     inner join {{ ref('fct_contract_milestones') }} as ms

@@ -11,9 +11,9 @@ select
     case program_code when 'hs_senior_centres' then 'hs_senior_outcome_rate' else 'hs_child_care_outcome_rate' end as kpi_id,
     'hs' as department_code,
     month_start as period_month,
-    count(*) filter (where outcome_value >= outcome_target) as numerator,
+    {{ count_true('outcome_value >= outcome_target') }} as numerator,
     count(outcome_value) as denominator,
-    100.0 * count(*) filter (where outcome_value >= outcome_target) / nullif(count(outcome_value), 0) as value
+    100.0 * {{ count_true('outcome_value >= outcome_target') }} / nullif(count(outcome_value), 0) as value
 from sites
 where program_code in ('hs_senior_centres', 'hs_child_care')
     and outcome_target is not null

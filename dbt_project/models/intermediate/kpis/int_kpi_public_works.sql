@@ -32,7 +32,7 @@ paving_fytd as (
         sum(segments.length_miles) as miles,
         sum(segments.pci_improvement) as pci_improvement_total,
         count(segments.pci_improvement) as segments_with_pci,
-        count(*) filter (where segments.rework_required) as reworked,
+        {{ count_true('segments.rework_required') }} as reworked,
         count(segments.segment_id) as completed_segments
     from paving_months
     left join segments
@@ -54,7 +54,7 @@ select 'pw_paving_miles', 'pw', period_month, coalesce(miles, 0), null, coalesce
 from paving_fytd
 union all
 select 'pw_pci_improvement', 'pw', period_month, pci_improvement_total, segments_with_pci,
-    pci_improvement_total / nullif(segments_with_pci, 0)
+    {{ divide('pci_improvement_total', 'nullif(segments_with_pci, 0)') }}
 from paving_fytd
 union all
 select 'pw_paving_rework_pct', 'pw', period_month, reworked, completed_segments, 100.0 * reworked / nullif(completed_segments, 0)

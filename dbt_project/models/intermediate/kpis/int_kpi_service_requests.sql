@@ -22,7 +22,7 @@ on_time as (
         department_code || '_on_time_pct' as kpi_id,
         department_code,
         closed_month as period_month,
-        count(*) filter (where closed_on_time) as numerator,
+        {{ count_true('closed_on_time') }} as numerator,
         count(closed_on_time) as denominator
     from by_department
     group by 1, 2, 3
@@ -45,7 +45,7 @@ within_sla as (
         case service_code when 'POTHOLE' then 'pw_potholes_within_sla_pct' else 'pw_streetlights_within_sla_pct' end as kpi_id,
         'pw' as department_code,
         closed_month as period_month,
-        count(*) filter (where closed_on_time) as numerator,
+        {{ count_true('closed_on_time') }} as numerator,
         count(closed_on_time) as denominator
     from closed
     where service_code in ('POTHOLE', 'STREETLIGHT')
@@ -69,7 +69,7 @@ repeats as (
         'cs_repeat_within_30d_pct' as kpi_id,
         'cs' as department_code,
         requested_month as period_month,
-        count(*) filter (where is_repeat_within_30d) as numerator,
+        {{ count_true('is_repeat_within_30d') }} as numerator,
         count(*) as denominator
     from requests
     group by 1, 2, 3

@@ -42,12 +42,12 @@ select
     progress.segments_completed_by_due,
     case
         when milestones.metric = 'progression' and reported.segments > 0
-            then progress.segments_completed_by_due / reported.segments
+            then {{ divide('progress.segments_completed_by_due', 'reported.segments') }}
     end as achieved_share,
     case
         when milestones.metric <> 'progression' or reported.last_report_week is null
             or reported.last_report_week < milestones.due_date then null
-        else progress.segments_completed_by_due / reported.segments >= milestones.target_share
+        else {{ divide('progress.segments_completed_by_due', 'reported.segments') }} >= milestones.target_share
     end as is_met
 from milestones
 left join {{ ref('stg_proc_portal__contracts') }} as contracts on contracts.contract_id = milestones.contract_id
