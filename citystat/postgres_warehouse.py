@@ -1,7 +1,8 @@
-"""The warehouse on PostgreSQL: the two settings that select it, dbt's connection from them, and the landing loader.
+"""The warehouse on PostgreSQL: the setting that names the server, dbt's connection from it, and the landing loader.
 
-DuckDB stays the default. ``CITYSTAT_WAREHOUSE=postgres`` plus ``CITYSTAT_WAREHOUSE_POSTGRES_URL`` switch dbt to
-its ``postgres`` target (dbt_project/profiles.yml); no code changes. dbt-postgres cannot read Parquet, so the
+DuckDB stays the default. ``CITYSTAT_WAREHOUSE_POSTGRES_URL`` names the server and database; ``citystat postgres
+build`` then runs dbt on its ``postgres`` target (dbt_project/profiles.yml: ``DBT_TARGET=postgres`` and the
+``CITYSTAT_PG_*`` variables derived here from the URL); no code changes. dbt-postgres cannot read Parquet, so the
 landing batches are first copied into one raw table per dataset (schema = system, table = dataset: exactly where
 ``source(system, dataset)`` resolves on PostgreSQL) with ``COPY ... FROM STDIN``. DuckDB reads the Parquet files
 here (union by name, the file name as ``filename``, as dbt-duckdb's ``read_parquet`` source does), psycopg writes.
@@ -15,7 +16,6 @@ from pathlib import Path
 
 from citystat.warehouse import quote_identifier, quote_literal
 
-WAREHOUSE_ENV = "CITYSTAT_WAREHOUSE"
 POSTGRES_URL_ENV = "CITYSTAT_WAREHOUSE_POSTGRES_URL"
 DBT_TARGET = "postgres"
 BATCH_ROWS = 10_000
@@ -29,17 +29,7 @@ _PG_TYPES = {
 
 
 class WarehouseSettingError(ValueError):
-    """CITYSTAT_WAREHOUSE names an unknown warehouse, or postgres without its URL."""
-
-
-def warehouse_kind() -> str:
-    """``duckdb`` (the default) or ``postgres``, from ``CITYSTAT_WAREHOUSE``."""
-    kind = os.environ.get(WAREHOUSE_ENV, "").strip().lower() or "duckdb"
-    if kind not in ("duckdb", "postgres"):
-        raise WarehouseSettingError(f"{WAREHOUSE_ENV}={kind[:40]!r}: expected duckdb or postgres")
-    if kind == "postgres" and not os.environ.get(POSTGRES_URL_ENV, "").strip():
-        raise WarehouseSettingError(f"{WAREHOUSE_ENV}=postgres needs {POSTGRES_URL_ENV} (postgresql://user:password@host:port/db)")
-    return kind
+    """The PostgreSQL URL cannot be used (it names no database)."""
 
 
 def dbt_postgres_env(url: str) -> dict[str, str]:
