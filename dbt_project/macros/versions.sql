@@ -31,16 +31,7 @@ fresh as (
 flagged as (
     select
         * exclude (_quarantine_rule, _quarantine_reason),
-        row_number() over copies > 1 as _is_duplicate_copy,
-        case when row_number() over copies > 1 then 'duplicate_row' else _quarantine_rule end as _quarantine_rule,
-        case
-            when row_number() over copies > 1
-                then 'exact duplicate of row ' || first_value(_row_number) over copies
-                    || ' of ' || coalesce(first_value(_source_file) over copies, 'load ' || _load_id)
-            else _quarantine_reason
-        end as _quarantine_reason
-    from fresh
-    window copies as (partition by _load_id, {{ key_cols }}, _row_hash order by _source_file desc nulls last, _row_number desc)
+        {{ duplicate_copy_flags(key_cols) }}
 ),
 
 candidates as (
@@ -86,16 +77,7 @@ fresh as (
 flagged as (
     select
         {{ column_list(plain) }},
-        row_number() over copies > 1 as _is_duplicate_copy,
-        case when row_number() over copies > 1 then 'duplicate_row' else _quarantine_rule end as _quarantine_rule,
-        case
-            when row_number() over copies > 1
-                then 'exact duplicate of row ' || first_value(_row_number) over copies
-                    || ' of ' || coalesce(first_value(_source_file) over copies, 'load ' || _load_id)
-            else _quarantine_reason
-        end as _quarantine_reason
-    from fresh
-    window copies as (partition by _load_id, {{ key_cols }}, _row_hash order by _source_file desc nulls last, _row_number desc)
+        {{ duplicate_copy_flags(key_cols) }}
 ),
 
 candidates as (
@@ -122,4 +104,18 @@ from ranked
 where _version_rank = 1
     or _is_duplicate_copy
     or {% for k in key_list %}{{ k }} is null{{ ' or ' if not loop.last }}{% endfor %}
+{%- endmacro %}
+
+{% macro duplicate_copy_flags(key_cols) -%}
+    {#- the flagged step's own columns (both warehouses): exact copies of a row within a batch become duplicate_row -#}
+        row_number() over copies > 1 as _is_duplicate_copy,
+        case when row_number() over copies > 1 then 'duplicate_row' else _quarantine_rule end as _quarantine_rule,
+        case
+            when row_number() over copies > 1
+                then 'exact duplicate of row ' || first_value(_row_number) over copies
+                    || ' of ' || coalesce(first_value(_source_file) over copies, 'load ' || _load_id)
+            else _quarantine_reason
+        end as _quarantine_reason
+    from fresh
+    window copies as (partition by _load_id, {{ key_cols }}, _row_hash order by _source_file desc nulls last, _row_number desc)
 {%- endmacro %}
