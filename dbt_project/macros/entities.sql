@@ -79,7 +79,7 @@ mapped as (
         {%- endfor %}
         {{ landing_metadata() }},
         {#- the whole row; not named `source`, which an export may have as a column (Boston's does) #}
-        landed_rows as _raw
+        {{ landing_row("landed_rows") }} as _raw
     from landed_rows
 ),
 
@@ -90,7 +90,7 @@ completed as (
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(entity_rules(source_name, table_name, spec)) }}
     from completed
 ),

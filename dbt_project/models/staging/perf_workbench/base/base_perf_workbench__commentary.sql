@@ -14,13 +14,13 @@ renamed as (
         {{ clean_text('author') }} as author,
         {{ to_timestamp('written_at') }} as written_at,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('perf_workbench', 'commentary', {
             'id': 'id', 'kpi_id': 'kpi_id', 'department_code': 'department_code', 'period': 'period', 'comment': 'comment', 'author': 'author', 'written_at': 'written_at',
         })) }}

@@ -22,13 +22,13 @@ renamed as (
         {{ clean_text('actor') }} as actor,
         {{ to_timestamp('acted_at') }} as acted_at,
         {{ landing_metadata() }},
-        source as _raw
+        {{ landing_row("source") }} as _raw
     from source
 ),
 
 checked as (
     select
-        * exclude (_raw),
+        {{ without_landing_row() }},
         {{ rule_columns(inventory_rules('perf_workbench', 'flag_actions', {
             'id': 'id', 'flag_id': 'flag_id', 'kpi_id': 'kpi_id', 'period': 'period', 'department_code': 'department_code', 'kind': 'kind', 'status': 'status', 'owner': 'owner', 'action': 'action', 'due_date': 'due_date', 'follow_up': 'follow_up', 'escalated_to': 'escalated_to', 'reason': 'reason', 'actor': 'actor', 'acted_at': 'acted_at',
         })) }}
