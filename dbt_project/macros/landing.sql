@@ -46,7 +46,6 @@
         select * from {{ source(source_name, table_name) }}
         {%- if is_incremental() and window_column is not none %}
         where {{ extracted_since_last_run() }}
-                >= (select coalesce(max(_extracted_at), timestamp '1900-01-01') from {{ this }})
             or {{ in_run_window(window_column) }}
         {%- endif %}
     ) as landed
