@@ -23,7 +23,20 @@ SUPPRESSED = None  # a suppressed cell is published empty
 def _macros():
     folder = project_root() / "dbt_project" / "macros"
     source = "\n".join((folder / name).read_text(encoding="utf-8") for name in MACRO_FILES)
-    return jinja2.Environment(extensions=["jinja2.ext.do"]).from_string(source).module
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    module = None
+
+    class _DuckDBAdapter:
+        """dbt's adapter.dispatch outside dbt: the exports run on DuckDB, so duckdb__<name> (else default__<name>)."""
+
+        @staticmethod
+        def dispatch(name, package=None):
+            return getattr(module, f"duckdb__{name}", None) or getattr(module, f"default__{name}")
+
+    # dbt's `return` hands a macro's value back; rendered with {{ }} the value itself is the output here
+    env.globals.update(adapter=_DuckDBAdapter(), **{"return": lambda value: value})
+    module = env.from_string(source).module
+    return module
 
 
 def scrub_sql(column: str) -> str:
