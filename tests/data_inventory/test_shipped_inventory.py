@@ -29,10 +29,12 @@ CONTRACT = {
     ("perf_office", "kpi_submissions"): ("manual_submission", "kpi_id department_code period value numerator denominator submitted_by submitted_at notes"),
     ("perf_office", "strategic_goals"): ("csv_drop", "goal_id title kpi_id department_code baseline target_value unit start_date deadline owner"),
     ("omb_reference", "peer_city_spending"): ("csv_drop", "city state population fiscal_year function spending per_capita"),
+    ("perf_workbench", "flag_actions"): ("sqlite", "id flag_id kpi_id period department_code kind status owner action due_date follow_up escalated_to reason actor acted_at"),
+    ("perf_workbench", "commentary"): ("sqlite", "id kpi_id department_code period comment author written_at"),
 }
 CONTRACT_DEPARTMENT = {
     "crm311": "cs", "pw_mms": "pw", "fire_cad": "fire", "ce_vacant": "ce", "fin_erp": "fin", "proc_portal": "proc",
-    "pw_paving": "pw", "hs_centres": "hs", "perf_office": "perf", "omb_reference": "omb",
+    "pw_paving": "pw", "hs_centres": "hs", "perf_office": "perf", "omb_reference": "omb", "perf_workbench": "perf",
 }  # fmt: skip
 PII = {
     ("crm311", "service_requests"): {"first_name", "last_name", "phone", "email"},
@@ -54,8 +56,12 @@ CURSORS = {
     ("proc_portal", "vendors"): ":updated_at",
     ("proc_portal", "contracts"): ":updated_at",
     ("proc_portal", "contract_milestones"): ":updated_at",
+    ("perf_workbench", "flag_actions"): "acted_at",
+    ("perf_workbench", "commentary"): "written_at",
 }
 SOURCE_OBJECTS = {
+    ("perf_workbench", "flag_actions"): "workbench_flagaction",
+    ("perf_workbench", "commentary"): "workbench_commentary",
     ("crm311", "services"): "services.json",
     ("crm311", "service_requests"): "requests.json",
     ("proc_portal", "vendors"): "vndr-2x7k",

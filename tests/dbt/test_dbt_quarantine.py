@@ -43,6 +43,7 @@ BASE_KEYS = {
     "fire_cad.stations": ["station_id"], "hs_centres.centre_monthly": ["month_start", "site_id"],
     "perf_office.kpi_submissions": ["kpi_id", "period_month"], "perf_office.strategic_goals": ["goal_id"],
     "omb_reference.peer_city_spending": ["city", "state", "fiscal_year", "function_code"],
+    "perf_workbench.flag_actions": ["id"], "perf_workbench.commentary": ["id"],
 }
 
 

@@ -1,5 +1,5 @@
-"""Render the project's dbt macros outside dbt (plain Jinja with dbt's `do`, `return`, `var` and
-`exceptions`), fast enough to feed hundreds of hostile strings through them and run the SQL in DuckDB."""
+"""Render the project's dbt macros outside dbt (plain Jinja with dbt's `do`, `return`, `var`, `exceptions` and
+`adapter.dispatch` on DuckDB), fast enough to feed hundreds of hostile strings through them and run the SQL in DuckDB."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,7 @@ import jinja2
 import jinja2.runtime
 
 MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros"
-MACRO_FILES = ("sql_text.sql", "casting.sql", "quarantine.sql", "redaction.sql")
+MACRO_FILES = ("sql_text.sql", "warehouse_sql.sql", "casting.sql", "quarantine.sql", "redaction.sql")
 
 
 class _Return(Exception):
@@ -43,16 +43,30 @@ class _Exceptions:
         raise CompilerError(message)
 
 
+class _DuckDBAdapter:
+    """dbt's adapter.dispatch as it resolves on DuckDB: duckdb__<name>, else default__<name>."""
+
+    def __init__(self):
+        self.module = None
+
+    def dispatch(self, name, package=None):
+        return getattr(self.module, f"duckdb__{name}", None) or getattr(self.module, f"default__{name}")
+
+
 def macros(texts: dict[str, str] | None = None, variables: dict | None = None):
     """The module of every macro in MACRO_FILES (`texts` overrides a file's text, e.g. an older version)."""
     texts = texts or {}
     source = "\n".join(texts.get(name) or (MACROS / name).read_text(encoding="utf-8") for name in MACRO_FILES)
     env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
     variables = {"city_timezone": "America/Chicago", **(variables or {})}
+    adapter = _DuckDBAdapter()
     env.globals.update({
+        "adapter": adapter,
+        "target": {"type": "duckdb", "schema": "main"},
         "return": _return,
         "var": lambda name, default=None: variables.get(name, default),
         "exceptions": _Exceptions,
         "ref": lambda name: f'"{name}"',
     })
-    return env.from_string(source).module
+    adapter.module = env.from_string(source).module
+    return adapter.module
