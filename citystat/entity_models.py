@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -20,7 +21,8 @@ from data_inventory.entities import load_entities
 
 YAML_HEADER = "# Generated from the data inventory by `citystat generate`. Do not edit: change the inventory's `implements`.\n"
 HEADER = "-- Generated from the data inventory by `citystat generate`. Do not edit: change the inventory's `implements`.\n"
-LANDING_COLUMNS = ("_load_id", "_source_file", "_row_number", "_extracted_at")
+# the landing columns every union model carries, with their SQL types
+LANDING_COLUMNS = {"_load_id": "varchar", "_source_file": "varchar", "_row_number": "bigint", "_extracted_at": "timestamp"}
 # the landing and rule columns each generated model carries besides the entity's (macros/landing.sql, quarantine.sql)
 _STAGED = ("_load_id", "_extracted_at", "_source_cursor", "_source_file", "_row_number")
 _RULES = ("_quarantine_rule", "_quarantine_reason")
@@ -54,7 +56,7 @@ def _docs(ref, entity) -> str:
 
 def _union_docs(entity) -> str:
     columns = [{"name": "source_system", "description": "The inventory system the row came from."}]
-    columns += _column_docs(entity, ("_load_id", "_source_file", "_row_number", "_extracted_at"))
+    columns += _column_docs(entity, tuple(LANDING_COLUMNS))
     model = {"name": entity.union_model, "description": f"Every {entity.title} of the city from every system that "
              f"implements the entity (data_inventory/entities.yaml), in its canonical columns: what {entity.fact} reads.",
              "columns": columns}
@@ -75,19 +77,16 @@ def _staging(system: str, dataset: str, entity) -> dict[str, str]:
 
 
 def _union(entity, members: list[tuple[str, str]]) -> str:
-    """The entity's columns from every staging model that implements it (`members`: (system, model))."""
-    columns = [c.name for c in entity.columns]
-    typed_empty = ", ".join(f"cast(null as {c.sql_type}) as {c.name}" for c in entity.columns)
-    lines = [HEADER, f"-- Every {entity.title} of the city, whatever system it came from: the rows {entity.fact} reads.",
-             "{{ config(tags=['daily']) }}", "", "with implemented as (",
-             f"    select cast(null as varchar) as source_system, {typed_empty}, "
-             "cast(null as varchar) as _load_id, cast(null as varchar) as _source_file, cast(null as bigint) as _row_number, "
-             "cast(null as timestamp) as _extracted_at",
-             "    where false"]
-    for system, model in members:
-        lines += ["    union all by name", f"    select '{system}' as source_system, * from {{{{ ref('{model}') }}}}"]
-    lines += [")", "", "select source_system, " + ", ".join(columns) + ", " + ", ".join(LANDING_COLUMNS), "from implemented", ""]
-    return "\n".join(lines)
+    """The entity's columns from every staging model that implements it (`members`: (system, model)), through the
+    portable entity_union macro (macros/entities.sql)."""
+    columns = [(c.name, c.sql_type) for c in entity.columns] + list(LANDING_COLUMNS.items())
+    column_lines = ",\n".join(f"        ({json.dumps(name)}, {json.dumps(sql_type)})" for name, sql_type in columns)
+    member_lines = ",\n".join(f"        ({json.dumps(system)}, ref({json.dumps(model)}))" for system, model in members)
+    return "\n".join([
+        HEADER, f"-- Every {entity.title} of the city, whatever system it came from: the rows {entity.fact} reads.",
+        "{{ config(tags=['daily']) }}", "",
+        "{{ entity_union(", "    columns=[", column_lines, "    ],", "    members=[" + ("" if members else "]"),
+        *([member_lines, "    ]"] if members else []), ") }}", ""])
 
 
 def model_files(project_dir: Path) -> dict[Path, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 ENTITIES_PATH = Path(__file__).with_name("entities.yaml")
-SQL_TYPES = {"string": "varchar", "integer": "bigint", "number": "double", "boolean": "boolean", "date": "date",
+SQL_TYPES = {"string": "varchar", "integer": "bigint", "number": "double precision", "boolean": "boolean", "date": "date",
              "datetime": "timestamp"}
 
 

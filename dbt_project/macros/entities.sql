@@ -97,3 +97,21 @@ checked as (
 
 {{ deduplicated_versions('checked', spec.get('key', 'id'), spec.get('version', '_extracted_at') ~ ' desc nulls last') }}
 {%- endmacro %}
+
+{% macro entity_union(columns, members) -%}
+    {#- The union model of one entity: `columns` [(name, SQL type)] from every member [(system, relation)]. Each
+        member's columns are picked by name, a typed null where it has none (a hand-written staging model may not
+        map every canonical column): what DuckDB's `union all by name` did, written so PostgreSQL runs it too. A
+        member not built yet (a bare `dbt compile`) gets every column by name. -#}
+    {%- set typed_nulls = [] -%}
+    {%- for name, sql_type in columns -%}{%- do typed_nulls.append('cast(null as ' ~ sql_type ~ ') as ' ~ sql_identifier(name)) -%}{%- endfor %}
+select cast(null as varchar) as source_system, {{ typed_nulls | join(', ') }}
+where false
+{%- for system, relation in members %}
+    {%- set present = relation_columns(relation) | map('lower') | list %}
+union all
+select {{ sql_literal(system) }} as source_system,
+    {%- for name, sql_type in columns %} {% if present and name | lower not in present %}{{ typed_nulls[loop.index0] }}{% else %}{{ sql_identifier(name) }}{% endif %}{{ ',' if not loop.last }}{% endfor %}
+from {{ relation }}
+{%- endfor %}
+{%- endmacro %}

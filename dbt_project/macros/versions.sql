@@ -43,21 +43,7 @@ candidates as (
     {%- endif %}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by {{ key_cols }}, _is_duplicate_copy
-            order by {{ version_order }}, _extracted_at desc, _load_id desc, _source_file desc nulls last, _row_number desc
-        ) as _version_rank
-    from candidates
-)
-
-select * exclude (_version_rank)
-from ranked
-where _version_rank = 1
-    or _is_duplicate_copy
-    or {% for k in key_list %}{{ k }} is null{{ ' or ' if not loop.last }}{% endfor %}
+{{ latest_versions(key_list, version_order, '* exclude (_version_rank)') }}
 {%- endmacro %}
 
 
@@ -89,17 +75,23 @@ candidates as (
     {%- endif %}
 ),
 
+{{ latest_versions(key_list, version_order, column_list(columns)) }}
+{%- endmacro %}
+
+{% macro latest_versions(key_list, version_order, output_columns) -%}
+    {#- the last steps of both implementations: rank each key's candidates newest first, keep the latest version,
+        every duplicate copy and every row without a key; `output_columns` drops _version_rank -#}
 ranked as (
     select
         *,
         row_number() over (
-            partition by {{ key_cols }}, _is_duplicate_copy
+            partition by {{ key_list | join(', ') }}, _is_duplicate_copy
             order by {{ version_order }}, _extracted_at desc, _load_id desc, _source_file desc nulls last, _row_number desc
         ) as _version_rank
     from candidates
 )
 
-select {{ column_list(columns) }}
+select {{ output_columns }}
 from ranked
 where _version_rank = 1
     or _is_duplicate_copy
