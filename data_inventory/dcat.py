@@ -27,7 +27,7 @@ ACCRUAL_PERIODICITY = {
 _RIGHTS_MAX = 255  # DCAT-US limit on `rights`
 SCHEMA_DIR = Path(__file__).parent / "schema" / "dcat-us-1.1"
 # bureauCode and programCode identify US federal agencies and programmes (OMB A-11): a city has none, so they are
-# left out unless `federal_codes` gives them, and the catalog is then checked against the schema without them.
+# left out unless `federal_codes` gives them (see validate_catalog for the schema each case is checked against).
 FEDERAL_ONLY = ("bureauCode", "programCode")
 MEDIA_TYPES = {"csv": ("text/csv", "CSV"), "parquet": ("application/vnd.apache.parquet", "Parquet")}
 
@@ -73,23 +73,35 @@ def _distributions(export: dict, base_url: str) -> list[dict]:
 
 
 def validate_catalog(catalog: dict) -> list[str]:
-    """Problems of ``catalog`` against the vendored DCAT-US 1.1 JSON Schema (empty: valid). The federal-only
-    fields are required only when the catalog carries them."""
+    """Problems of ``catalog`` against the official DCAT-US 1.1 JSON Schema vendored in SCHEMA_DIR (empty: valid).
+
+    A catalog that carries bureauCode/programCode is checked against the federal schema as it is. A city's catalog
+    leaves them out, so it is checked twice: against the official non-federal schema as it is, and against the
+    federal one with only those two fields dropped from its required list (it still requires keyword and modified).
+    """
+    federal = any(k in d for d in catalog.get("dataset", []) for k in FEDERAL_ONLY)
+    problems = _schema_problems(catalog, "federal-v1.1", drop_required=() if federal else FEDERAL_ONLY)
+    if not federal:
+        problems += [p for p in _schema_problems(catalog, "non-federal-v1.1") if p not in problems]
+    return problems
+
+
+def _schema_problems(catalog: dict, variant: str, drop_required: tuple[str, ...] = ()) -> list[str]:
     import json
 
     import jsonschema
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
 
-    schemas = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in SCHEMA_DIR.glob("*.json")}
-    if not any(k in d for d in catalog.get("dataset", []) for k in FEDERAL_ONLY):
+    schemas = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (SCHEMA_DIR / variant).glob("*.json")}
+    if drop_required:
         schemas["dataset.json"] = {**schemas["dataset.json"],
-                                   "required": [r for r in schemas["dataset.json"]["required"] if r not in FEDERAL_ONLY]}
+                                   "required": [r for r in schemas["dataset.json"]["required"] if r not in drop_required]}
     base = "https://project-open-data.cio.gov/v1.1/schema/"
     registry = Registry().with_resources(
         (base + name, Resource.from_contents(schema, default_specification=DRAFT4))
         for name, schema in schemas.items())
-    validator = jsonschema.Draft4Validator({**schemas["catalog.json"], "id": base + "catalog.json"}, registry=registry,
+    validator = jsonschema.Draft4Validator(schemas["catalog.json"], registry=registry,
                                            format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
     return [f"{'/'.join(map(str, e.absolute_path)) or '(catalog)'}: {e.message}" for e in validator.iter_errors(catalog)]
 

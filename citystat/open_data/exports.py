@@ -1,12 +1,14 @@
 """Build the open-data exports from the published snapshot, through the privacy gate, into the released folder.
 
 Each export (an inventory dataset or a declared aggregate) is written as CSV + Parquet + a JSON data dictionary
-into a fresh version folder, then swapped in atomically (the ``<root>/<id>`` symlink is replaced in one rename):
-a reader never sees half an export, and a held export keeps no file of the new data. ``manifest.json`` lists what
-is released, for data.json and the public site.
+into one fresh release folder, with ``manifest.json`` (what is released, for data.json and the public site). Only
+when every export of the run is written is ``<root>`` (a symlink) pointed at that release, in one rename: the
+files and the manifest change together or not at all. An export that raises partway leaves the previous release
+whole, and a held or no-longer-public export simply has no file in the new release.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -26,8 +28,9 @@ from citystat.personal_names import register as register_name_redaction
 from citystat.warehouse import quote_identifier, quote_table
 
 EXPORT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-VERSIONS = ".versions"
+RELEASES_SUFFIX = ".releases"  # <root>.releases/<id>: every release; <root> links to the current one
 TEXT_TYPES = ("VARCHAR",)
+PARTIAL = ".partial"
 
 
 @dataclass
@@ -37,36 +40,65 @@ class ExportResult:
     status: str  # released | held | not_public
     reason: str = ""
     rows: int = 0
-    files: dict[str, str] = field(default_factory=dict)  # kind -> path relative to the root
+    files: dict[str, str] = field(default_factory=dict)  # kind -> path relative to the release (and <root>)
     suppressed_cells: int = 0
     review_item: dict | None = None
 
 
 def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path, review: ReviewLog) -> list[ExportResult]:
     root = Path(root)
-    (root / VERSIONS).mkdir(parents=True, exist_ok=True)
+    releases = releases_dir(root)
+    releases.mkdir(parents=True, exist_ok=True)
+    staging = releases / f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}{PARTIAL}"
+    staging.mkdir()
     results = []
-    con = duckdb.connect(str(snapshot), read_only=True)
-    register_name_redaction(con)  # the scrubber macro calls redact_names()
     try:
-        for spec in config.datasets:
-            results.append(_dataset_export(con, inventory, spec, config.k, root, review))
-        for spec in config.aggregates:
-            results.append(_aggregate_export(con, spec, config.k, root))
-        if config.kpis:
-            results.append(_frame_export(KPI_SERIES_ID, *kpi_series_frame(con, config.kpis, config.k), root))
-        if config.goals:
-            results.append(_frame_export(GOAL_PROGRESS_ID, *goal_progress_frame(con, config.k), root))
-    finally:
-        con.close()
-    for result in results:
-        if result.status != "released":
-            _withdraw(root, result.id)  # held or no longer public: no file of it stays released
-    _write_json(root / "manifest.json", {"k": config.k, "base_url": config.base_url, "exports": [asdict(r) for r in results]})
+        con = duckdb.connect(str(snapshot), read_only=True)
+        register_name_redaction(con)  # the scrubber macro calls redact_names()
+        try:
+            for spec in config.datasets:
+                results.append(_dataset_export(con, inventory, spec, config.k, staging, review))
+            for spec in config.aggregates:
+                results.append(_aggregate_export(con, spec, config.k, staging))
+            if config.kpis:
+                results.append(_frame_export(KPI_SERIES_ID, *kpi_series_frame(con, config.kpis, config.k), staging))
+            if config.goals:
+                results.append(_frame_export(GOAL_PROGRESS_ID, *goal_progress_frame(con, config.k), staging))
+        finally:
+            con.close()
+        _write_json(staging / "manifest.json",
+                    {"k": config.k, "base_url": config.base_url, "exports": [asdict(r) for r in results]})
+        release = staging.with_name(staging.name.removesuffix(PARTIAL))
+        staging.rename(release)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # nothing of this run is released; the previous release stays
+        raise
+    _swap_release(root, release)
     return results
 
 
-def _dataset_export(con, inventory, spec: DatasetExport, k: int, root: Path, review: ReviewLog) -> ExportResult:
+def releases_dir(root: Path) -> Path:
+    """Where every release of ``root`` lives (beside it, so ``root`` itself can be one symlink)."""
+    return root.with_name(root.name + RELEASES_SUFFIX)
+
+
+def _swap_release(root: Path, release: Path) -> None:
+    """Point ``root`` at ``release`` in one rename, then drop releases older than the one just replaced."""
+    previous = root.resolve() if root.is_symlink() else None
+    if root.exists() and not root.is_symlink():  # a folder from before releases were whole: keep it as a release
+        previous = releases_dir(root) / f"legacy-{uuid.uuid4().hex[:8]}"
+        root.rename(previous)
+    tmp = root.with_name(f".{root.name}.{uuid.uuid4().hex}.tmp")
+    tmp.symlink_to(Path(release.parent.name) / release.name)
+    os.replace(tmp, root)
+    # keep the replaced release: a reader that resolved the old link a moment ago still finds its files
+    keep = {release.resolve(), previous.resolve() if previous else None}
+    for old in releases_dir(root).iterdir():
+        if old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)  # older releases and runs killed before they finished
+
+
+def _dataset_export(con, inventory, spec: DatasetExport, k: int, release: Path, review: ReviewLog) -> ExportResult:
     system, _, name = spec.dataset.partition(".")
     ref = inventory.get(system, name)
     ds = ref.dataset
@@ -109,11 +141,11 @@ def _dataset_export(con, inventory, spec: DatasetExport, k: int, root: Path, rev
     if risks:
         dictionary["privacy"]["approval"] = review.approved(spec.dataset, fingerprint)
     result.status, result.rows = "released", len(frame)
-    result.files = _release(root, spec.dataset, frame, dictionary)
+    result.files = _release(release, spec.dataset, frame, dictionary)
     return result
 
 
-def _aggregate_export(con, spec: AggregateExport, k: int, root: Path) -> ExportResult:
+def _aggregate_export(con, spec: AggregateExport, k: int, release: Path) -> ExportResult:
     rows, cols = quote_identifier(spec.rows), quote_identifier(spec.columns)
     counts = con.execute(f"SELECT {rows} AS r, {cols} AS c, count(*) AS n FROM {quote_table(spec.table)} "
                          f"WHERE {rows} IS NOT NULL AND {cols} IS NOT NULL GROUP BY 1, 2").df()
@@ -137,44 +169,28 @@ def _aggregate_export(con, spec: AggregateExport, k: int, root: Path) -> ExportR
                             "can be worked out from the row and column totals"},
     }
     result = ExportResult(id=spec.id, title=spec.title, status="released", rows=len(frame), suppressed_cells=len(hidden))
-    result.files = _release(root, spec.id, frame, dictionary)
+    result.files = _release(release, spec.id, frame, dictionary)
     return result
 
 
-def _frame_export(export_id: str, frame: pd.DataFrame, dictionary: dict, root: Path) -> ExportResult:
+def _frame_export(export_id: str, frame: pd.DataFrame, dictionary: dict, release: Path) -> ExportResult:
     result = ExportResult(id=export_id, title=dictionary["title"], status="released", rows=len(frame),
                           suppressed_cells=dictionary["privacy"]["suppressed_cells"])
-    result.files = _release(root, export_id, frame, dictionary)
+    result.files = _release(release, export_id, frame, dictionary)
     return result
 
 
-def _release(root: Path, export_id: str, frame: pd.DataFrame, dictionary: dict) -> dict[str, str]:
-    """Write a new version folder, then point ``<root>/<export_id>`` at it in one atomic rename."""
+def _release(release: Path, export_id: str, frame: pd.DataFrame, dictionary: dict) -> dict[str, str]:
+    """Write one export's files into the release being built; returns their paths relative to the release."""
     if not EXPORT_ID.match(export_id):
         raise ValueError(f"export name {export_id!r} is not a plain file name")
-    version = root / VERSIONS / f"{export_id}-{uuid.uuid4().hex[:12]}"
-    version.mkdir(parents=True)
-    frame.to_csv(version / f"{export_id}.csv", index=False)
-    frame.to_parquet(version / f"{export_id}.parquet", index=False)
-    _write_json(version / f"{export_id}.dictionary.json", dictionary)
-    link = root / export_id
-    previous = link.resolve() if link.is_symlink() else None
-    tmp = root / f".{export_id}.{uuid.uuid4().hex}.tmp"
-    tmp.symlink_to(Path(VERSIONS) / version.name)
-    os.replace(tmp, link)
-    if previous and previous.parent == (root / VERSIONS).resolve():
-        shutil.rmtree(previous, ignore_errors=True)
+    folder = release / export_id
+    folder.mkdir()
+    frame.to_csv(folder / f"{export_id}.csv", index=False)
+    frame.to_parquet(folder / f"{export_id}.parquet", index=False)
+    _write_json(folder / f"{export_id}.dictionary.json", dictionary)
     return {kind: f"{export_id}/{export_id}.{suffix}" for kind, suffix in
             (("csv", "csv"), ("parquet", "parquet"), ("dictionary", "dictionary.json"))}
-
-
-def _withdraw(root: Path, export_id: str) -> None:
-    link = root / export_id
-    if EXPORT_ID.match(export_id) and link.is_symlink():
-        target = link.resolve()
-        link.unlink()
-        if target.parent == (root / VERSIONS).resolve():
-            shutil.rmtree(target, ignore_errors=True)
 
 
 def _write_json(path: Path, data) -> None:

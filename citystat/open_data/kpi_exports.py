@@ -2,8 +2,9 @@
 
 Both read only the snapshot's metrics tables and pass the same gate as the other exports: text is scrubbed with
 the marts' redaction macro, and a value that rests on fewer than ``k`` records (a count from 1 to k-1, or a rate
-whose denominator is 1 to k-1) is published empty, in the series and on the goal that shows it. A series has no
-published totals, so no complementary suppression is needed: nothing sums back to a hidden value.
+whose denominator is 1 to k-1) is published empty, in the series and on the goal that shows it or adds it up (the
+goal's total and verdict too, so no subtraction recovers it). A series has no published totals, so no complementary
+suppression is needed there.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ GOAL_FIELDS = {
     "pace_needed_per_day": "change per day needed from the start to reach the target on time",
     "actual_pace_per_day": "change per day so far", "pace_to_finish_per_day": "change per day needed from now on",
     "projected_completion_date": "when the target is reached at the pace so far",
-    "status": "on track, off track, achieved, missed, not started, no data",
+    "status": "on track, off track, achieved, missed, not started, no data, withheld (rests on fewer than k records)",
     "final": "true once the deadline has passed (the verdict no longer changes)",
     "caveat": "known problem with the data behind the count", "method": "how the count is made, in words",
 }
@@ -81,11 +82,18 @@ def goal_progress_frame(con: duckdb.DuckDBPyConnection, k: int) -> tuple[pd.Data
                    row_number() OVER (PARTITION BY g.goal_id ORDER BY se.period_month DESC) AS rn
             FROM metrics.goal_progress g JOIN metrics.kpi_series se
               ON se.kpi_id = g.kpi_id AND se.period_month <= g.judged_on AND se.value IS NOT NULL),
+        small_inside AS (  -- a cumulative goal adds up every month since its start: one withheld month inside the
+                           -- total could be recovered by subtracting the published months from it
+            SELECT DISTINCT g.goal_id FROM metrics.goal_progress g JOIN metrics.kpi_series se
+              ON se.kpi_id = g.kpi_id AND se.period_month >= date_trunc('month', g.start_date)
+             AND se.period_month <= g.judged_on
+            WHERE g.measure = 'cumulative' AND coalesce({_small_values('se', k)}, false)),
         goals AS (
             SELECT g.*, r.unit, r.kpi_name, r.description AS kpi_description,
-                   g.measure = 'level' AND coalesce({_small_values('l', k)}, false) AS withheld
+                   (g.measure = 'level' AND coalesce({_small_values('l', k)}, false)) OR s.goal_id IS NOT NULL AS withheld
             FROM metrics.goal_progress g JOIN metrics.kpi_registry r USING (kpi_id)
-            LEFT JOIN latest l ON l.goal_id = g.goal_id AND l.rn = 1)
+            LEFT JOIN latest l ON l.goal_id = g.goal_id AND l.rn = 1
+            LEFT JOIN small_inside s ON s.goal_id = g.goal_id)
         SELECT goal_id, {scrub_sql('title')} AS title, kpi_id, department_code, unit, measure, goal_type,
                start_date::DATE AS start_date, deadline::DATE AS deadline, as_of::DATE AS as_of,
                baseline, target_value,
@@ -95,7 +103,8 @@ def goal_progress_frame(con: duckdb.DuckDBPyConnection, k: int) -> tuple[pd.Data
                CASE WHEN withheld THEN NULL ELSE actual_pace_per_day END AS actual_pace_per_day,
                CASE WHEN withheld THEN NULL ELSE pace_to_finish_per_day END AS pace_to_finish_per_day,
                CASE WHEN withheld THEN NULL ELSE projected_completion_date::DATE END AS projected_completion_date,
-               status, final, {scrub_sql('caveat')} AS caveat,
+               CASE WHEN withheld THEN 'withheld' ELSE status END AS status,  -- the verdict compares the value too
+               final, {scrub_sql('caveat')} AS caveat,
                {scrub_sql('kpi_method')} AS method
         FROM (SELECT *, concat(
                   'Counted by the KPI "', kpi_name, '": ', kpi_description, ' ',
@@ -104,7 +113,12 @@ def goal_progress_frame(con: duckdb.DuckDBPyConnection, k: int) -> tuple[pd.Data
                        ELSE 'The current value is the latest month''s value.' END,
                   ' Progress is (current - baseline) / (target - baseline); the goal is on track when its progress is at ',
                   'least the share of the time used. ',
-                  CASE WHEN withheld THEN 'The current value rests on fewer than {int(k)} records and is withheld.' ELSE '' END
+                  CASE WHEN withheld AND measure = 'cumulative'
+                       THEN 'A month inside the total rests on fewer than {int(k)} records, so the total, the progress, '
+                            || 'the pace and the verdict are withheld.'
+                       WHEN withheld
+                       THEN 'The current value rests on fewer than {int(k)} records, so it, the progress, the pace and '
+                            || 'the verdict are withheld.' ELSE '' END
               ) AS kpi_method FROM goals)
         ORDER BY goal_id""").df()
     dictionary = {
@@ -112,8 +126,9 @@ def goal_progress_frame(con: duckdb.DuckDBPyConnection, k: int) -> tuple[pd.Data
         "description": "Each strategic goal of the city: where it started, its target and deadline, how far it has come, "
                        "the pace it needs, and how its count is made.",
         "fields": [{"name": c, "type": str(frame[c].dtype), "description": GOAL_FIELDS[c]} for c in frame.columns],
-        "privacy": {"k": k, "suppressed_cells": int(frame["method"].str.contains("is withheld").sum()),
-                    "rule": f"a level goal whose latest month rests on 1 to {k - 1} records shows no current value"},
+        "privacy": {"k": k, "suppressed_cells": int((frame["status"] == "withheld").sum()),
+                    "rule": f"a level goal whose latest month, or a cumulative goal any of whose months, rests on 1 to "
+                            f"{k - 1} records shows no current value, progress, pace or verdict (status withheld)"},
     }
     return frame, dictionary
 

@@ -29,6 +29,7 @@ DAYS_PER_MONTH = 365.25 / 12
 STATUS = {
     "green": ("●", "On target"), "yellow": ("▲", "Close to target"), "red": ("■", "Off target"),
     "gray": ("○", "No data"), "tracked": ("○", "Tracked, no target"), "suppressed": ("◇", "Withheld for privacy"),
+    "withheld": ("◇", "Withheld for privacy"),
     "achieved": ("●", "Achieved"), "on track": ("●", "On track"), "off track": ("■", "Off track"),
     "missed": ("■", "Missed"), "not started": ("○", "Not started"), "no data": ("○", "No data"),
 }
@@ -48,7 +49,8 @@ class PublicSite:
 
 
 def build_public_site(open_data: Path, out: Path, inventory=None) -> PublicSite:
-    open_data, out = Path(open_data), Path(out)
+    # resolved once: <open_data> is a symlink to the current release, and a new release may be swapped in meanwhile
+    open_data, out = Path(open_data).resolve(), Path(out)
     manifest_file = open_data / "manifest.json"
     if not manifest_file.is_file():
         raise PublicSiteError(f"{manifest_file} not found: build the open-data exports first (citystat open-data build)")

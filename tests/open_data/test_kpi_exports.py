@@ -1,5 +1,6 @@
 """The KPI series and goal-progress exports on a hand-built snapshot: a value resting on fewer than k records is
-withheld (in the series and on the goal that shows it), definitions come from the registry, an unknown KPI id is a
+withheld (in the series, and on the goal that shows it or adds it up, verdict included), a failed build releases
+nothing and keeps the previous release whole, definitions come from the registry, an unknown KPI id is a
 clear error, and the public site built from the released files shows none of the withheld values."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from citystat.open_data.config import OpenDataConfig
+from citystat.open_data.config import AggregateExport, OpenDataConfig
 from citystat.open_data.exports import build_exports
 from citystat.open_data.review import ReviewLog
 from citystat.public_site.build import build_public_site
@@ -29,9 +30,10 @@ SERIES = [
     ("senior_pct", "pct", "2026-03", 87.5, 7.0, 8.0, "yellow"),           # 7 of 8: withheld (the goal's month)
     ("secret_kpi", "pct", "2026-03", 55.5, 55.0, 99.0, "red"),            # not declared: never exported
 ]
-GOALS = [  # goal_id, kpi_id, measure, current_value, progress
-    ("G-VAC", "vac_addressed", "cumulative", 16.0, 0.16),
-    ("G-SENIOR", "senior_pct", "level", 87.5, 0.75),
+GOALS = [  # goal_id, kpi_id, measure, start_date, current_value, progress, status
+    ("G-VAC", "vac_addressed", "cumulative", "2026-01-01", 16.0, 0.16, "off track"),  # 12 + 4 + 0: 4 is inside
+    ("G-VAC-SPRING", "vac_addressed", "cumulative", "2026-03-01", 0.0, 0.0, "off track"),  # March only: 0
+    ("G-SENIOR", "senior_pct", "level", "2026-01-01", 87.5, 0.75, "on track"),
 ]
 
 
@@ -62,11 +64,11 @@ def _snapshot(path: Path) -> None:
         elapsed_share DOUBLE, days_elapsed INTEGER, days_total INTEGER, days_remaining INTEGER,
         pace_needed_per_day DOUBLE, actual_pace_per_day DOUBLE, pace_to_finish_per_day DOUBLE,
         projected_completion_date DATE, status VARCHAR, final BOOLEAN, caveat VARCHAR)""")
-    for goal, kpi, measure, current, progress in GOALS:
+    for goal, kpi, measure, start, current, progress, status in GOALS:
         con.execute("""INSERT INTO metrics.goal_progress VALUES (?, ?, ?, 'ce', ?, 'increase', DATE '2026-03-31',
-            DATE '2026-01-01', DATE '2026-12-31', DATE '2026-03-31', 0, 100, ?, ?, 0.25, 89, 364, 275,
-            0.27, 0.18, 0.3, DATE '2027-06-01', 'off track', false, NULL)""",
-                    [goal, f"Goal {goal}", kpi, measure, current, progress])
+            ?::DATE, DATE '2026-12-31', DATE '2026-03-31', 0, 100, ?, ?, 0.25, 89, 364, 275,
+            0.27, 0.18, 0.3, DATE '2027-06-01', ?, false, NULL)""",
+                    [goal, f"Goal {goal}", kpi, measure, start, current, progress, status])
     con.close()
 
 
@@ -98,13 +100,23 @@ def test_small_values_are_withheld_in_the_series_and_on_the_goal(released):
     assert dictionary["kpis"][1]["description"].startswith("Cases that reached status addressed")
 
     goals = pd.read_parquet(root / "strategic_goal_progress" / "strategic_goal_progress.parquet").set_index("goal_id")
-    # G-SENIOR is a level goal whose latest month (7 of 8 sites) is withheld: its 87.5 must not leak through the goal
-    assert pd.isna(goals.at["G-SENIOR", "current_value"]) and pd.isna(goals.at["G-SENIOR", "progress"])
-    assert "withheld" in goals.at["G-SENIOR", "method"]
-    # G-VAC adds months up (16 = 12 + 4 + 0): a total over many months is no small cell, so it is shown
-    assert goals.at["G-VAC", "current_value"] == 16.0 and goals.at["G-VAC", "progress"] == 0.16
+    withheld_columns = ["current_value", "progress", "actual_pace_per_day", "pace_to_finish_per_day",
+                        "projected_completion_date"]
+    # G-SENIOR is a level goal whose latest month (7 of 8 sites) is withheld: its 87.5 must not leak through the
+    # goal, nor its verdict ("on track" says 87.5 is past the pace line)
+    assert goals.loc["G-SENIOR", withheld_columns].isna().all()
+    assert goals.at["G-SENIOR", "status"] == "withheld" and "withheld" in goals.at["G-SENIOR", "method"]
+    # G-VAC adds months up: 16 = 12 + 4 + 0. Published beside the series' 12 (Jan) and 0 (Mar), 16 - 12 - 0 gives
+    # back February's withheld 4, so the total, progress, pace and verdict are withheld too
+    assert goals.loc["G-VAC", withheld_columns].isna().all()
+    assert goals.at["G-VAC", "status"] == "withheld"
+    assert "A month inside the total rests on fewer than 10 records" in goals.at["G-VAC", "method"]
     assert "addressed (repaired, demolished or deconstructed)" in goals.at["G-VAC", "method"]
     assert "added up since 2026-01-01" in goals.at["G-VAC", "method"]
+    # G-VAC-SPRING starts in March: no withheld month is inside its total (0), so it is published whole
+    assert goals.at["G-VAC-SPRING", "current_value"] == 0.0 and goals.at["G-VAC-SPRING", "status"] == "off track"
+    assert "withheld" not in goals.at["G-VAC-SPRING", "method"]
+    assert results["strategic_goal_progress"].suppressed_cells == 2
 
 
 def test_the_public_site_shows_no_withheld_value(released, tmp_path):
@@ -118,8 +130,12 @@ def test_the_public_site_shows_no_withheld_value(released, tmp_path):
     for withheld in ("66.7", "87.5", ">4<"):
         assert withheld not in text, withheld
     assert "91.7%" in pages["kpis/senior_pct/index.html"] and "Withheld for privacy" in pages["kpis/senior_pct/index.html"]
-    assert "withheld: it rests on too few records" in pages["goals/G-SENIOR/index.html"]
-    assert "16 (data to 2026-03-31)" in pages["goals/G-VAC/index.html"]
+    for goal in ("G-SENIOR", "G-VAC"):
+        page = pages[f"goals/{goal}/index.html"]
+        assert "withheld: it rests on too few records" in page and "Withheld for privacy" in page
+        assert "On track" not in page and "Off track" not in page  # no verdict either
+    assert "16 (data to" not in pages["goals/G-VAC/index.html"]
+    assert "0 (data to 2026-03-31)" in pages["goals/G-VAC-SPRING/index.html"]
 
 
 def test_an_unknown_kpi_id_is_a_clear_error(tmp_path):
@@ -128,3 +144,36 @@ def test_an_unknown_kpi_id_is_a_clear_error(tmp_path):
     config = OpenDataConfig(k=K, kpis=("vac_addressed", "no_such_kpi"))
     with pytest.raises(ValueError, match="no_such_kpi not in the KPI registry"):
         build_exports(snapshot, load_inventory(), config, tmp_path / "open_data", ReviewLog(tmp_path / "review.json"))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_build_that_fails_partway_releases_nothing_and_keeps_the_previous_release_whole(tmp_path):
+    snapshot, root = tmp_path / "citystat.duckdb", tmp_path / "open_data"
+    _snapshot(snapshot)
+    by_unit = AggregateExport(id="kpi_months_by_unit", title="KPI months by unit", table="metrics.kpi_series",
+                              rows="kpi_id", columns="unit")
+    good = OpenDataConfig(k=K, aggregates=(by_unit,), kpis=("senior_pct", "vac_addressed"), goals=True)
+    build_exports(snapshot, load_inventory(), good, root, ReviewLog(tmp_path / "review.json"))
+    before, release_before = _tree(root), root.resolve()
+    assert json.loads(before["manifest.json"])["exports"][0]["rows"] == 4  # 3 KPIs + Total
+
+    # new data, then a build whose aggregate is written before its KPI list fails (an id not in the registry)
+    con = duckdb.connect(str(snapshot))
+    con.execute("INSERT INTO metrics.kpi_series VALUES ('new_kpi', '2026-03', DATE '2026-03-01', 5, 5, NULL, 'count')")
+    con.close()
+    failing = OpenDataConfig(k=K, aggregates=(by_unit,), kpis=("vac_addressed", "no_such_kpi"), goals=True)
+    with pytest.raises(ValueError, match="no_such_kpi"):
+        build_exports(snapshot, load_inventory(), failing, root, ReviewLog(tmp_path / "review.json"))
+    assert root.resolve() == release_before and _tree(root) == before  # files and manifest as they were
+    assert [p.name for p in (tmp_path / "open_data.releases").iterdir()] == [release_before.name]  # no partial left
+
+    # the next good build swaps files and manifest together: the aggregate now counts new_kpi, and so does the manifest
+    build_exports(snapshot, load_inventory(), good, root, ReviewLog(tmp_path / "review.json"))
+    after = _tree(root)
+    assert json.loads(after["manifest.json"])["exports"][0]["rows"] == 5
+    assert "new_kpi" in after["kpi_months_by_unit/kpi_months_by_unit.csv"].decode()
+    kept = {p.name for p in (tmp_path / "open_data.releases").iterdir()}
+    assert kept == {release_before.name, root.resolve().name}  # the replaced release stays for readers mid-copy

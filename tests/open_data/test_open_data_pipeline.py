@@ -73,6 +73,27 @@ def test_data_json_validates_and_every_download_url_is_a_released_file(pipeline,
     assert not any("downloadURL" in d for d in held.get("distribution", []))
 
 
+def test_the_sites_data_json_points_only_at_files_of_the_current_release(pipeline):
+    """The data.json the run publishes (`publish/public_site`): every distribution is a file of the release that
+    <warehouse>/open_data points at, listed in its manifest, and the site serves the same bytes."""
+    release = _root(pipeline).resolve()
+    assert release.parent.name == "open_data.releases"  # one release, swapped in whole
+    manifest = json.loads((release / "manifest.json").read_text())
+    listed = {f for e in manifest["exports"] if e["status"] == "released" for f in e["files"].values()}
+    site = pipeline.tmp / "warehouse" / "public_site"
+    catalog = json.loads((site / "data.json").read_text())
+    assert validate_catalog(catalog) == []
+    base = manifest["base_url"]
+    distributions = [d for ds in catalog["dataset"] for d in ds.get("distribution", [])]
+    assert len(distributions) == 10 and all("downloadURL" in d for d in distributions)  # released exports only
+    for d in distributions:
+        for url in (d["downloadURL"], d["describedBy"]):
+            relative = url.removeprefix(base + "/")
+            assert relative != url and relative in listed, url
+            assert (release / relative).is_file(), url
+            assert (site / "open-data" / relative).read_bytes() == (release / relative).read_bytes(), url
+
+
 def test_a_broken_catalog_fails_the_vendored_schema():
     catalog = load_inventory().to_dcat()
     assert validate_catalog(catalog) == []

@@ -93,6 +93,43 @@ def test_every_public_page_opens_cleanly_and_a_goal_page_shows_progress_pace_and
     assert status_words[goal["status"]] in goal_text
 
 
+STATUS_WORDS = {"On target", "Close to target", "Off target", "No data", "Tracked, no target", "Withheld for privacy",
+                "Achieved", "On track", "Off track", "Missed", "Not started"}
+FITS = """() => ({scroll: document.scrollingElement.scrollWidth, inner: innerWidth,
+    statuses: [...document.querySelectorAll('.status')].map(e => {
+        const r = e.getBoundingClientRect(); return {text: e.innerText, left: r.left, right: r.right}; })})"""
+
+
+@pytest.mark.parametrize("width", [390, 1440, 1920])
+def test_every_page_fits_a_phone_a_laptop_and_a_wide_screen(pipeline, browser, width):
+    site = _site(pipeline)
+    paths = sorted("/" + p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    with running_site(site) as base:
+        for path in paths:
+            page = context.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"console: {m.text}"))
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            response = page.goto(base + path, wait_until="load")
+            assert response is not None and response.status == 200 and problems == [], (width, path, problems)
+            fits = page.evaluate(FITS)
+            assert fits["scroll"] <= fits["inner"] == width, (width, path, fits["scroll"])  # no sideways scrolling
+            statuses = page.locator(".status")
+            if path not in ("/data/index.html",):  # every other page states a status in words
+                assert fits["statuses"], (width, path)
+            for i, status in enumerate(fits["statuses"]):
+                words = " ".join(status["text"].split()[1:])  # after the shape
+                assert words in STATUS_WORDS, (width, path, status["text"])
+                assert statuses.nth(i).is_visible() and 0 <= status["left"] and status["right"] <= width, (width, path, status)
+            if width in (390, 1920) and path in ("/index.html", "/goals/G-VACANT-1000/index.html"):
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                name = "scorecard" if path == "/index.html" else "goal"
+                page.screenshot(path=str(ARTIFACTS / f"{name}_{width}.png"), full_page=True)
+            page.close()
+    context.close()
+
+
 def test_the_public_site_holds_no_personal_data_and_no_restricted_field(pipeline):
     site = _site(pipeline)
     inventory = load_inventory()
