@@ -38,6 +38,17 @@ def _goal(pipeline, goal_id: str) -> dict:
         con.close()
 
 
+def _watched_page(context):
+    """A new page and the list its console errors/warnings, page errors, failed requests and HTTP errors go to."""
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed ({r.failure}): {r.url}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    return page, problems
+
+
 @pytest.fixture(scope="module")
 def browser():
     yield from launch_chromium()
@@ -53,12 +64,7 @@ def test_every_public_page_opens_cleanly_and_a_goal_page_shows_progress_pace_and
     links: set[str] = set()
     with running_site(site) as base:
         for path in paths:
-            page = context.new_page()
-            problems: list[str] = []
-            page.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"console: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.on("requestfailed", lambda r: problems.append(f"request failed ({r.failure}): {r.url}"))
-            page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+            page, problems = _watched_page(context)
             requests: list[str] = []
             page.on("request", lambda r: requests.append(r.url))
             response = page.goto(base + path, wait_until="load")
@@ -107,10 +113,7 @@ def test_every_page_fits_a_phone_a_laptop_and_a_wide_screen(pipeline, browser, w
     context = browser.new_context(viewport={"width": width, "height": 900})
     with running_site(site) as base:
         for path in paths:
-            page = context.new_page()
-            problems: list[str] = []
-            page.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"console: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page, problems = _watched_page(context)
             response = page.goto(base + path, wait_until="load")
             assert response is not None and response.status == 200 and problems == [], (width, path, problems)
             fits = page.evaluate(FITS)
