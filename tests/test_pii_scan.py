@@ -64,7 +64,7 @@ def test_published_artefacts_hold_no_personal_data(pipeline):
     texts = [p for p in files if p.suffix.lower() in TEXT_SUFFIXES]
     data = [p for p in files if p.suffix.lower() in DATA_SUFFIXES]  # open-data exports' Parquet, dashboard results
     print(f"\nscanned: the snapshot, {len(texts)} text files, {len(data)} Parquet/Arrow files "
-          f"({sum('open_data' in p.parts for p in files)} open-data export files)")
+          f"({sum('open_data.releases' in p.parts for p in files)} open-data export files)")
     found = find_personal_data([*snapshot_texts(pipeline.snapshot), *file_texts(texts, warehouse),
                                 *data_file_texts(data, warehouse)], values, allowed_emails=work_emails(inventory))
     assert found == {}, "personal data outside raw landing:\n" + "\n".join(f"  {k}: {', '.join(v)}" for k, v in found.items())
