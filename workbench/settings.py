@@ -5,6 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
+from citystat.quality.landed import CITY_TIMEZONE
 from citystat.settings import warehouse_dir, workbench_db_path
 
 SECRET_KEY_ENV = "CITYSTAT_WORKBENCH_SECRET_KEY"
@@ -104,8 +105,11 @@ LOGIN_REDIRECT_URL = "flags"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_TZ = False  # naive local times, like every timestamp in the warehouse (metrics.flag_actions.acted_at)
+# Times are stored in UTC (Django writes them to SQLite as naive UTC text, no DST gap or repeat) and shown in the
+# city's zone; the inventory declares the workbench's time fields UTC, so staging turns them into the warehouse's
+# naive city time. "Today" (a commitment's days overdue) is the city's date.
+TIME_ZONE = CITY_TIMEZONE
+USE_TZ = True
 STATIC_URL = "static/"
 
 LOGGING = {"version": 1, "disable_existing_loggers": False,

@@ -48,7 +48,7 @@ def write_drop_file(submission) -> Path:
     row = [submission.kpi_id, submission.department_code, submission.period, repr(float(submission.value)),
            "" if submission.numerator is None else repr(float(submission.numerator)),
            "" if submission.denominator is None else repr(float(submission.denominator)),
-           submission.submitted_by, submission.submitted_at.strftime("%Y-%m-%d %H:%M:%S"),
+           submission.submitted_by, city_time(submission.submitted_at),
            notes(submission.data_source, submission.note, submission.correction_reason)]
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".workbench-", suffix=".tmp")
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
@@ -59,9 +59,12 @@ def write_drop_file(submission) -> Path:
     return folder / name
 
 
+def city_time(at: dt.datetime) -> str:
+    """An aware moment as the drop file's submitted_at: naive city time, as the CSV template is filled."""
+    from django.utils import timezone
+
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def drop_file_name(at: dt.datetime) -> str:
-    return f"kpi_submissions_workbench_{at:%Y%m%d%H%M%S}_{uuid.uuid4().hex[:8]}.csv"
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    return f"kpi_submissions_workbench_{at:%Y%m%d%H%M%S}_{uuid.uuid4().hex[:8]}.csv"  # UTC: sorts in order

@@ -2,7 +2,6 @@
 snapshot's flag or the KPI registry, never from the request) and refuses a liaison anything outside their own."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -12,10 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from workbench import snapshot, submitting
-from workbench.audit import save_with_audit
+from workbench.audit import now, save_with_audit
 from workbench.forms import CloseForm, CommentaryForm, CommitForm, EscalateForm, FollowUpForm, RaiseFlagForm, SubmissionForm
 from workbench.models import AuditEntry, Commentary, FlagAction, Profile, Role, Submission
 
@@ -33,6 +33,14 @@ def profile_of(request) -> Profile:
 def _scope(profile: Profile) -> str | None:
     """The one department a liaison may see; None: every department."""
     return profile.department_code if profile.role == Role.LIAISON else None
+
+
+def _refuse_other_departments_kpi(request, profile: Profile) -> None:
+    """A posted KPI of another department is refused outright (403), before any form check: a liaison's crafted
+    request gets the same answer whatever else it carries."""
+    department = snapshot.department_of_kpi(request.POST.get("kpi_id", ""))
+    if department is not None and not profile.can_see(department):
+        raise PermissionDenied("another department's KPI")
 
 
 def _kpi_choices(profile: Profile, submitted_only: bool = False) -> list[tuple[str, str]]:
@@ -68,7 +76,7 @@ class FlagView:
         c = self.commitment
         if c is None or c.due_date is None or self.status not in OPEN_STATUSES or self.last_follow_up == "done":
             return None
-        late = (dt.date.today() - c.due_date).days
+        late = (timezone.localdate() - c.due_date).days  # the city's today
         return late if late > 0 else None
 
 
@@ -159,7 +167,7 @@ def flag_detail(request, flag_id: str):
                                 department_code=view.department_code, kind=kind, status=follow_status,
                                 owner=data.get("owner", ""), action=data.get("action", ""), due_date=data.get("due_date"),
                                 follow_up=data.get("follow_up", ""), escalated_to=data.get("escalated_to", ""),
-                                reason=data.get("reason", ""), actor=request.user.username, acted_at=submitting.now())
+                                reason=data.get("reason", ""), actor=request.user.username, acted_at=now())
             save_with_audit(request.user.username, f"flag {kind}", action, view.actions[-1] if view.actions else None)
             messages.success(request, f"{action.get_kind_display()} recorded for {view.flag_id}")
             return redirect("flag", flag_id=view.flag_id)
@@ -173,6 +181,8 @@ def raise_flag(request):
     profile = profile_of(request)
     if not profile.can_act:
         raise PermissionDenied("your role cannot raise flags")
+    if request.method == "POST":
+        _refuse_other_departments_kpi(request, profile)
     form = RaiseFlagForm(request.POST or None, kpis=_kpi_choices(profile))
     if request.method == "POST" and form.is_valid():
         kpi_id, period = form.cleaned_data["kpi_id"], form.cleaned_data["period"]
@@ -185,7 +195,7 @@ def raise_flag(request):
         else:
             action = FlagAction(flag_id=flag_id, kpi_id=kpi_id, period=period, department_code=department,
                                 kind=FlagAction.Kind.RAISE, status="open", reason=form.cleaned_data["reason"],
-                                actor=request.user.username, acted_at=submitting.now())
+                                actor=request.user.username, acted_at=now())
             save_with_audit(request.user.username, "flag raised by hand", action)
             messages.success(request, f"flag {flag_id} raised")
             return redirect("flag", flag_id=flag_id)
@@ -201,6 +211,7 @@ def submissions(request):
     if request.method == "POST":
         if not profile.can_act:
             raise PermissionDenied("your role cannot submit values")
+        _refuse_other_departments_kpi(request, profile)
         if form.is_valid():
             saved = _save_submission(request, profile, form)
             if saved is not None:
@@ -225,12 +236,12 @@ def _save_submission(request, profile: Profile, form: SubmissionForm) -> Submiss
     earlier = Submission.objects.filter(kpi_id=data["kpi_id"], period=data["period"]).order_by("-submitted_at", "-id").first()
     if earlier is not None and not data["correction_reason"].strip():
         form.add_error("correction_reason", f"{data['kpi_id']} {data['period']} was already submitted "
-                                            f"({earlier.value:g} on {earlier.submitted_at:%Y-%m-%d}): give the reason for the correction")
+                                            f"({earlier.value:g} on {timezone.localtime(earlier.submitted_at):%Y-%m-%d}): give the reason for the correction")
     if earlier is None and data["correction_reason"].strip():
         form.add_error("correction_reason", "nothing to correct: this month was not submitted yet")
     if form.errors:
         return None
-    at = submitting.now()
+    at = now()
     submission = Submission(**row, data_source=data["data_source"], note=data["note"],
                             correction_reason=data["correction_reason"], submitted_by=request.user.username,
                             submitted_at=at, drop_file=submitting.drop_file_name(at))
@@ -245,6 +256,8 @@ def _save_submission(request, profile: Profile, form: SubmissionForm) -> Submiss
 @require_http_methods(["GET", "POST"])
 def commentary(request):
     profile = profile_of(request)
+    if request.method == "POST":
+        _refuse_other_departments_kpi(request, profile)
     form = CommentaryForm(request.POST or None, kpis=_kpi_choices(profile))
     if request.method == "POST" and form.is_valid():
         kpi_id = form.cleaned_data["kpi_id"]
@@ -253,7 +266,7 @@ def commentary(request):
             raise PermissionDenied("another department's KPI")
         earlier = Commentary.objects.filter(kpi_id=kpi_id, period=form.cleaned_data["period"]).order_by("-written_at", "-id").first()
         line = Commentary(kpi_id=kpi_id, department_code=department, period=form.cleaned_data["period"],
-                          comment=form.cleaned_data["comment"], author=request.user.username, written_at=submitting.now())
+                          comment=form.cleaned_data["comment"], author=request.user.username, written_at=now())
         save_with_audit(request.user.username, "commentary", line, earlier)
         messages.success(request, f"commentary saved for {kpi_id} {line.period}")
         return redirect("commentary")

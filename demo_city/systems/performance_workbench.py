@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from demo_city.clock import CITY_TZ
 from demo_city.core import GenContext
 
 SYSTEM = "perf_workbench"
@@ -42,7 +43,7 @@ def _migrate(path: Path) -> None:
 
 
 def records(as_of: dt.date) -> tuple[list[dict], list[dict]]:
-    """The seeded flag actions and commentary (also read by tests)."""
+    """The seeded flag actions and commentary (also read by tests); times are the city's wall clock."""
     memo_month = _memo_month(as_of)
     flagged = (memo_month - dt.timedelta(days=1)).replace(day=1)  # the month the last stat meeting discussed
     period = _month(flagged)
@@ -70,9 +71,14 @@ def records(as_of: dt.date) -> tuple[list[dict], list[dict]]:
     return actions, commentary
 
 
+def _utc(moment: dt.datetime) -> str:
+    """A city wall-clock time as the workbench stores it: UTC, 'YYYY-MM-DD HH:MM:SS' (Django with USE_TZ)."""
+    return moment.replace(tzinfo=CITY_TZ).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _insert(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None:
     for row in rows:
-        values = {k: (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v) for k, v in row.items()}
+        values = {k: (_utc(v) if isinstance(v, dt.datetime) else v) for k, v in row.items()}
         conn.execute(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                      list(values.values()))
 

@@ -1,12 +1,9 @@
 """The workbench under test: its own SQLite file, a tiny published snapshot with two automated flags, a drop folder."""
-import datetime as dt
 import os
 
-import duckdb
 import pytest
 
-from citystat.kpi import flags as flag_engine
-from workbench_helpers import PASSWORD
+from workbench_helpers import PASSWORD, write_snapshot
 
 
 @pytest.fixture(scope="session")
@@ -33,16 +30,7 @@ def workbench_db(tmp_path_factory):
 @pytest.fixture
 def snapshot(tmp_path, monkeypatch):
     """A published snapshot holding two open automated flags: one of Public Works, one of Fire."""
-    path = tmp_path / "citystat.duckdb"
-    con = duckdb.connect(str(path))
-    flag_engine.ensure_schema(con)
-    now = dt.datetime(2026, 10, 31, 8, 0)
-    for kpi, dept in (("pw_potholes_within_sla_pct", "pw"), ("fire_turnout_p90_sec", "fire")):
-        con.execute("""INSERT INTO metrics.flags (flag_id, kpi_id, kpi_name, department_code, period, kind, critical,
-                       message, status, raised_at, updated_at, condition_present, last_evaluated_at)
-                       VALUES (?, ?, ?, ?, '2026-09', 'red', true, ?, 'open', ?, ?, true, ?)""",
-                    [f"{kpi}:2026-09:red", kpi, kpi, dept, f"{kpi} turned red in 2026-09", now, now, now])
-    con.close()
+    path = write_snapshot(tmp_path / "citystat.duckdb")
     monkeypatch.setenv("CITYSTAT_SNAPSHOT", str(path))
     monkeypatch.setenv("CITYSTAT_PERF_DROPS", str(tmp_path / "drops"))
     monkeypatch.setenv("CITYSTAT_DATA_ROOTS", str(tmp_path))  # an env drop folder must lie in a data root

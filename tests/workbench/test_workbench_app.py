@@ -1,6 +1,8 @@
 """The workbench through Django's test client: roles and departments enforced on crafted requests, CSRF, login
 throttling, inert free text, registry validation of submissions, commitments, and the append-only audit log."""
 import csv
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, connection
@@ -12,6 +14,12 @@ FIRE_FLAG = "fire_turnout_p90_sec:2026-09:red"
 XSS = "<script>alert(1)</script>"
 
 
+def city_wall_clock(moment: dt.datetime) -> str:
+    """An aware UTC moment as Riverton's wall clock (America/New_York), worked out here without Django."""
+    assert moment.utcoffset() == dt.timedelta(0)  # stored in UTC
+    return moment.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def test_liaison_sees_and_changes_only_own_department(users, snapshot):
     paul = client_for("paul")
     listing = paul.get("/").content.decode()
@@ -21,11 +29,11 @@ def test_liaison_sees_and_changes_only_own_department(users, snapshot):
                                                  "commit-due_date": "2026-11-30"})
     assert crafted.status_code == 404
     # a KPI of another department in the raise / commentary forms is refused too
-    assert paul.post("/flags/raise/", {"kpi_id": "fire_turnout_p90_sec", "period": "2026-09", "reason": "r"}).status_code in (200, 403)
+    assert paul.post("/flags/raise/", {"kpi_id": "fire_turnout_p90_sec", "period": "2026-09", "reason": "r"}).status_code == 403
     from workbench.models import Commentary, FlagAction
 
     assert not FlagAction.objects.filter(flag_id=FIRE_FLAG).exists()
-    paul.post("/commentary/", {"kpi_id": "fire_turnout_p90_sec", "period": "2026-09", "comment": "not mine"})
+    assert paul.post("/commentary/", {"kpi_id": "fire_turnout_p90_sec", "period": "2026-09", "comment": "not mine"}).status_code == 403
     assert not Commentary.objects.filter(comment="not mine").exists()
     # the office sees both
     office = client_for("olivia").get("/").content.decode()
@@ -139,7 +147,7 @@ def test_submission_validated_saved_dropped_and_corrected(users, snapshot):
         rows = list(csv.DictReader(handle))
     assert rows == [{"kpi_id": "lib_visits", "department_code": "lib", "period": "2026-09", "value": "41250.0",
                      "numerator": "", "denominator": "", "submitted_by": "lena",
-                     "submitted_at": first.submitted_at.strftime("%Y-%m-%d %H:%M:%S"),
+                     "submitted_at": city_wall_clock(first.submitted_at),
                      "notes": "source: gate counters; branch 3 closed a week"}]
     again = lena.post("/submissions/", {"kpi_id": "lib_visits", "period": "2026-09", "value": "41300", "data_source": "gate counters"})
     assert "give the reason for the correction" in again.content.decode()
@@ -150,7 +158,7 @@ def test_submission_validated_saved_dropped_and_corrected(users, snapshot):
         (41250.0, ""), (41300.0, "counter 2 double-counted")]
     # a liaison cannot submit another department's KPI, even by a crafted request
     assert client_for("paul").post("/submissions/", {"kpi_id": "lib_visits", "period": "2026-08", "value": "1",
-                                                     "data_source": "x"}).status_code == 200
+                                                     "data_source": "x"}).status_code == 403
     assert Submission.objects.count() == 2
     Submission.objects.all()._raw_delete(Submission.objects.db)
 

@@ -5,7 +5,8 @@ serve` on the copy's own database (the demo city's, at the inventory's default l
 Chromium signs in as the Public Works liaison and the office and records a commitment, a follow-up, an escalation,
 a flag raised by hand and its dismissal, and a line of commentary, every free text carrying a stored-XSS attempt.
 A row written straight into the workbench file that breaks the inventory's rules stands for a record no screen
-should let through. Then `citystat run` on the copy. Checked: metrics.flag_actions, metrics.flags,
+should let through; so do two submitted values past the form's checks (140% and month 13), written into the
+submissions drop folder as the workbench writes them. Then `citystat run` on the copy. Checked: metrics.flag_actions, metrics.flags,
 metrics.kpi_commentary, the quarantine, the memo, the briefing, and the snapshot the dashboards read (their own
 source queries run on it; no site build, which costs minutes)."""
 import datetime as dt
@@ -122,8 +123,17 @@ def test_browser_commitment_reaches_warehouse_memo_briefing_and_dashboard_data(p
     with sqlite3.connect(database) as wb:
         wb.execute("""INSERT INTO workbench_commentary (kpi_id, department_code, period, comment, author, written_at)
                       VALUES ('pw_on_time_pct', 'pw', '2026-13', 'month thirteen', 'someone', ?)""",
-                   [dt.datetime.now().isoformat(sep=" ")])  # after the watermark: the landing is incremental
+                   # stored as the workbench stores times (UTC), after the watermark: the landing is incremental
+                   [dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")])
     wb.close()
+    # submitted values that break the registry, written as the workbench writes them but past its form's checks:
+    # the pipeline lists them with the reason and leaves them out of the KPI series
+    drops = copy / "city" / "drops" / "performance_office"
+    assert drops.is_dir()
+    for name, row in (("over", "lib_patron_satisfaction_pct,lib,2026-10,140.0,,,lena,2026-11-02 09:00:00,source: survey"),
+                      ("month", "lib_visits,lib,2026-13,41250.0,,,lena,2026-11-02 09:00:00,source: gate counters")):
+        (drops / f"kpi_submissions_workbench_20261102140000_{name}.csv").write_text(
+            "kpi_id,department_code,period,value,numerator,denominator,submitted_by,submitted_at,notes\n" + row + "\n")
 
     run = citystat(env, "run", "--no-dashboards", check=False)
     assert run.returncode in (0, 1), run.stdout[-3000:]  # 1: the demo city's planted defects fail a blocking check
@@ -151,6 +161,14 @@ def test_browser_commitment_reaches_warehouse_memo_briefing_and_dashboard_data(p
         quarantined = con.execute("""SELECT comment, _quarantine_rule FROM quality.quarantine_perf_workbench__commentary""").fetchall()
         assert quarantined == [("month thirteen", "invalid_code")]  # period does not match YYYY-MM
         assert not con.execute("SELECT 1 FROM metrics.kpi_commentary WHERE comment = 'month thirteen'").fetchone()
+        refused = con.execute("""SELECT regexp_extract(submission_file, '_(over|month)\\.csv', 1), field, problem, stage
+                                 FROM metrics.kpi_submission_problems
+                                 WHERE submission_file LIKE '%kpi_submissions_workbench_20261102140000_%'
+                                 ORDER BY 1""").fetchall()
+        assert [(r[0], r[1], r[3]) for r in refused] == [("month", "invalid_code", "staging"), ("over", "value", "metrics")]
+        assert "2026-13" in refused[0][2] and "140 is not a percentage 0-100" in refused[1][2]
+        assert not con.execute("""SELECT 1 FROM metrics.kpi_series WHERE kpi_id = 'lib_patron_satisfaction_pct'
+                                  AND strftime(period_month, '%Y-%m') = '2026-10' AND value > 100""").fetchone()
         # the dashboards' own source queries on the snapshot: the department page's flags table and the KPI table
         flags_sql = (ROOT / "dashboards/sources/citystat/flags.sql").read_text()
         on_page = con.execute(f"SELECT commitment, commitment_owner, follow_up, actions FROM ({flags_sql}) "

@@ -15,6 +15,30 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 WORKBENCH_CLI = [sys.executable, "-m", "citystat.cli", "workbench"]
 
 
+PW_FLAG = "pw_potholes_within_sla_pct:2026-09:red"
+FIRE_FLAG = "fire_turnout_p90_sec:2026-09:red"
+
+
+def write_snapshot(path: Path) -> Path:
+    """A published snapshot holding two open automated flags of 2026-09: PW_FLAG (Public Works), FIRE_FLAG (Fire)."""
+    import datetime as dt
+
+    import duckdb
+
+    from citystat.kpi import flags as flag_engine
+
+    con = duckdb.connect(str(path))
+    flag_engine.ensure_schema(con)
+    now = dt.datetime(2026, 10, 31, 8, 0)
+    for kpi, dept in (("pw_potholes_within_sla_pct", "pw"), ("fire_turnout_p90_sec", "fire")):
+        con.execute("""INSERT INTO metrics.flags (flag_id, kpi_id, kpi_name, department_code, period, kind, critical,
+                       message, status, raised_at, updated_at, condition_present, last_evaluated_at)
+                       VALUES (?, ?, ?, ?, '2026-09', 'red', true, ?, 'open', ?, ?, true, ?)""",
+                    [f"{kpi}:2026-09:red", kpi, kpi, dept, f"{kpi} turned red in 2026-09", now, now, now])
+    con.close()
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

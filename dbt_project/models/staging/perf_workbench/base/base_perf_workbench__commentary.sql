@@ -12,7 +12,7 @@ renamed as (
         {{ clean_text('period') }} as period,
         {{ clean_text('comment') }} as comment,
         {{ clean_text('author') }} as author,
-        {{ to_timestamp('written_at') }} as written_at,
+        {{ to_declared('written_at', 'datetime', {'datetime': '%Y-%m-%d %H:%M:%S', 'timezone': 'UTC'}) }} as written_at,
         {{ landing_metadata() }},
         {{ landing_row("source") }} as _raw
     from source

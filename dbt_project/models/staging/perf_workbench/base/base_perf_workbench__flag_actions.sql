@@ -20,7 +20,7 @@ renamed as (
         {{ clean_text('escalated_to') }} as escalated_to,
         {{ clean_text('reason') }} as reason,
         {{ clean_text('actor') }} as actor,
-        {{ to_timestamp('acted_at') }} as acted_at,
+        {{ to_declared('acted_at', 'datetime', {'datetime': '%Y-%m-%d %H:%M:%S', 'timezone': 'UTC'}) }} as acted_at,
         {{ landing_metadata() }},
         {{ landing_row("source") }} as _raw
     from source
