@@ -15,8 +15,13 @@ ROLES = ("office", "liaison", "viewer")
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workbench.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:  # a setting from the environment: say which, no traceback
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 def migrate_database(verbosity: int = 0) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 from citystat.quality.landed import CITY_TIMEZONE
 from citystat.settings import warehouse_dir, workbench_db_path
@@ -28,6 +31,18 @@ BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = _secret_key()
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+# Served to other machines only behind an HTTPS reverse proxy on one origin, e.g. https://workbench.riverton.gov:
+# that host is allowed, forms posted from it pass the CSRF origin check, the proxy's X-Forwarded-Proto: https marks
+# requests secure, and browsers are told to use HTTPS only (HSTS).
+PUBLIC_ORIGIN_ENV = "CITYSTAT_WORKBENCH_ORIGIN"
+PUBLIC_ORIGIN = urlsplit(os.environ.get(PUBLIC_ORIGIN_ENV, ""))
+if os.environ.get(PUBLIC_ORIGIN_ENV):
+    if PUBLIC_ORIGIN.scheme != "https" or not PUBLIC_ORIGIN.hostname or PUBLIC_ORIGIN.path not in ("", "/"):
+        raise ImproperlyConfigured(f"${PUBLIC_ORIGIN_ENV} must be an https origin like https://workbench.city.gov")
+    ALLOWED_HOSTS.append(PUBLIC_ORIGIN.hostname)
+    CSRF_TRUSTED_ORIGINS = [f"https://{PUBLIC_ORIGIN.netloc}"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -80,7 +95,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Cookies: Secure (browsers treat http://127.0.0.1 as a secure context), HttpOnly, same-site only.
+# Cookies: always Secure (browsers treat http://127.0.0.1 and localhost as secure contexts; elsewhere only HTTPS,
+# see CITYSTAT_WORKBENCH_ORIGIN), HttpOnly, same-site only.
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"

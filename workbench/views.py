@@ -61,6 +61,11 @@ class FlagView:
     actions: list[FlagAction] = field(default_factory=list)
 
     @property
+    def kind_label(self) -> str:
+        kind = self.flag_id.rsplit(":", 1)[-1]
+        return "raised by hand" if kind == MANUAL else kind
+
+    @property
     def commitment(self) -> FlagAction | None:
         commits = [a for a in self.actions if a.kind == FlagAction.Kind.COMMIT]
         return commits[-1] if commits else None

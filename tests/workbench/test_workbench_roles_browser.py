@@ -83,12 +83,13 @@ def test_office_sees_every_department_commits_and_overdue_commitments_age_in_red
         page.fill("#id_commit-due_date", (today - dt.timedelta(days=days_late)).isoformat())
         page.click("#form-commit button[type=submit]")
         page.wait_for_selector("text=Commitment recorded")
-        assert f"overdue {days_late} days" in page.locator("h1 + p + p").inner_text()
+        assert page.locator("strong.overdue").inner_text() == f"overdue {days_late} days"
     page.goto(f"{base}/")
     rows = page.locator("tr.overdue")
     assert rows.count() == 2
     # most overdue first; each ages visibly: a pink row, its age in dark red beside the due date
     assert FIRE_FLAG in rows.nth(0).inner_text() and "overdue 9 days" in rows.nth(0).inner_text()
+    assert "fix it (9)" in rows.nth(0).inner_text() and "owner: Deputy chief" in rows.nth(0).inner_text()
     assert PW_FLAG in rows.nth(1).inner_text() and "overdue 3 days" in rows.nth(1).inner_text()
     assert rows.nth(0).evaluate("r => getComputedStyle(r).backgroundColor") == PINK
     assert rows.nth(0).locator("strong").evaluate("s => getComputedStyle(s).color") == DARK_RED
@@ -118,6 +119,12 @@ def test_liaison_sees_only_own_department_and_crafted_requests_are_refused(serve
     before = len(audit_rows(database))
     sign_in(page, base, "lena")  # a Library value, which the Public Works liaison must not see
     page.goto(f"{base}/submissions/")
+    page.select_option("#id_kpi_id", "lib_patron_satisfaction_pct")
+    page.fill("#id_period", "2026-09")
+    page.fill("#id_value", "140")
+    page.fill("#id_data_source", "patron survey")
+    page.click("#submission button[type=submit]")
+    assert page.locator(".errorlist").inner_text() == "140 is not a percentage 0-100"  # refused on the form
     page.select_option("#id_kpi_id", "lib_visits")
     page.fill("#id_period", "2026-09")
     page.fill("#id_value", "41250")
@@ -125,6 +132,8 @@ def test_liaison_sees_only_own_department_and_crafted_requests_are_refused(serve
     page.fill("#id_note", "library-only note")
     page.click("#submission button[type=submit]")
     page.wait_for_selector("text=lib_visits 2026-09 = 41250 saved")
+    drops = sorted((database.parent / "drops").glob("kpi_submissions_workbench_*.csv"))  # the pipeline's route
+    assert len(drops) == 1 and "\nlib_visits,lib,2026-09,41250.0,,,lena," in drops[0].read_text()
     page.click("nav form button")
     page.wait_for_url("**/login/")
 
