@@ -25,7 +25,8 @@ class CommitForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    follow_up = forms.ChoiceField(choices=FlagAction.FollowUp.choices, label="At this meeting the commitment is")
+    follow_up = forms.ChoiceField(choices=[("", "choose…"), *FlagAction.FollowUp.choices],  # no default: say it
+                                  label="At this meeting the commitment is")
     reason = forms.CharField(max_length=2000, required=False, label="Note")
 
 

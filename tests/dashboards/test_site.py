@@ -288,6 +288,17 @@ def test_department_page_shows_kpis_trends_pairs_and_flags(open_page, snapshot):
     assert problems.items == []
 
 
+def test_department_page_shows_the_workbench_commitment(open_page):
+    # The demo city's workbench (demo_city/systems/performance_workbench.py) holds a commitment on a Public Works
+    # flag raised by hand, followed up as slipped; the pipeline carries it to the department page's flags table.
+    page, problems, _ = open_page("/departments/pw/")
+    cell = page.locator('tr[data-flag="pw_potholes_within_sla_pct:2026-09:manual"] td[data-field="commitment"]')
+    assert [line.strip() for line in cell.inner_text().split("\n") if line.strip()] == [
+        "two pothole crews on Saturday overtime until the open backlog is under 200",
+        "Daniel Okafor, Director of Public Works · due 2026-10-29 · follow-up: slipped"]
+    assert problems.items == []
+
+
 def kpi_direction(snapshot, kpi_id: str) -> str:
     return snapshot.execute("select desired_direction from metrics.kpi_registry where kpi_id = ?", [kpi_id]).fetchone()[0]
 

@@ -52,6 +52,8 @@ def test_commitment_follow_up_and_overdue(users, snapshot):
     assert (action.owner, action.status, action.department_code, action.actor) == ("Crew chief North", "acknowledged", "pw", "paul")
     page = paul.get("/").content.decode()
     assert "overdue" in page and "Add a second pothole crew" in page  # due 2020-01-15: long past
+    unsaid = paul.post(f"/flags/{PW_FLAG}/", {"kind": "follow_up", "follow_up-follow_up": ""})  # no default outcome
+    assert unsaid.status_code == 200 and "This field is required" in unsaid.content.decode()
     paul.post(f"/flags/{PW_FLAG}/", {"kind": "follow_up", "follow_up-follow_up": "slipped", "follow_up-reason": "crew out"})
     assert FlagAction.objects.filter(flag_id=PW_FLAG, kind="follow_up", follow_up="slipped").count() == 1
     # a liaison cannot dismiss; the office can, with a reason
