@@ -170,6 +170,10 @@ def test_a_build_that_fails_partway_releases_nothing_and_keeps_the_previous_rele
     assert root.resolve() == release_before and _tree(root) == before  # files and manifest as they were
     assert [p.name for p in (tmp_path / "open_data.releases").iterdir()] == [release_before.name]  # no partial left
 
+    # a run killed mid-build leaves its unfinished folder behind: it blocks nothing, and the next good build removes it
+    killed = tmp_path / "open_data.releases" / "20260101T000000-deadbeef.partial"
+    (killed / "kpi_series").mkdir(parents=True)
+
     # the next good build swaps files and manifest together: the aggregate now counts new_kpi, and so does the manifest
     build_exports(snapshot, load_inventory(), good, root, ReviewLog(tmp_path / "review.json"))
     after = _tree(root)
