@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages CityStat needs beyond Python: headless Chromium for the dashboard
-# browser tests and screenshots, and PostgreSQL for the tests of the PostgreSQL instance and warehouse
-# (scripts/start_postgres.sh starts it). Idempotent: does nothing when everything is already there, and
+# browser tests and screenshots, PostgreSQL for the tests of the PostgreSQL instance and warehouse
+# (scripts/start_postgres.sh starts it), and Pango for WeasyPrint (the stat-meeting briefings as PDF). Idempotent: does nothing when everything is already there, and
 # runs `apt-get update` at most once per call (apt can't find packages on a fresh machine without it).
 set -euo pipefail
 
@@ -11,7 +11,19 @@ REQUIRED=(
   "postgresql:pg_ctlcluster"
 )
 
+# package:library pairs; a package is installed only when the dynamic linker cannot find its library.
+REQUIRED_LIBRARIES=(
+  "libpango-1.0-0:libpango-1.0.so.0"
+  "libpangoft2-1.0-0:libpangoft2-1.0.so.0"
+)
+
 missing=()
+libraries="$(/sbin/ldconfig -p)"  # captured: `ldconfig -p | grep -q` fails under pipefail when grep stops early
+for entry in "${REQUIRED_LIBRARIES[@]}"; do
+  if ! grep -qF "${entry##*:}" <<<"$libraries"; then
+    missing+=("${entry%%:*}")
+  fi
+done
 for entry in "${REQUIRED[@]}"; do
   package="${entry%%:*}"
   command_name="${entry##*:}"
@@ -21,7 +33,7 @@ for entry in "${REQUIRED[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install_system_deps: nothing to do (chromium and postgresql present)"
+  echo "install_system_deps: nothing to do (chromium, postgresql and pango present)"
   exit 0
 fi
 

@@ -3,18 +3,20 @@
 For each department and month: the three to six KPIs that matter (critical first, then the worst, then those
 with open flags), each with its last twelve months against target as a small chart; the department's open flags
 with days open; and the commitments from the last meeting with where they stand now. Built only from the
-metrics tables (kpi_status, kpi_registry, flags, flag_actions); print-ready HTML (A4/Letter, no script, no
-external file), one file per department: ``<warehouse>/briefings/<month>/briefing_<month>_<department>.html``.
+metrics tables (kpi_status, flags, flag_actions), one HTML page (no script, no external file) and the same page
+as a PDF (WeasyPrint) per department: ``<warehouse>/briefings/<month>/briefing_<month>_<department>.html|.pdf``.
 
-Commitments are the actions people logged on the department's flags (``metrics.flag_actions`` rows not written
-by the engine, e.g. "acknowledged: crews moved to nights by 15 Nov"), latest per flag, with the flag's status
-now: the memo that opens the next meeting. The monthly meeting on month M's data looks back at what was
+Commitments are what people logged on the department's flags: the workbench's commitment (what, owner, due date,
+latest follow-up, from ``metrics.flags``) or else their latest step in ``metrics.flag_actions`` (rows not written
+by the engine, e.g. "acknowledged: crews moved to nights by 15 Nov"), with the flag's status now: the memo that
+opens the next meeting. The monthly meeting on month M's data looks back at what was
 promised about every flag raised up to the month before (M-1).
 """
 from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from citystat.warehouse import require
 
 MAX_KPIS, MIN_KPIS = 6, 3
 TREND_MONTHS = 12
-ENGINE_ACTOR = "citystat"
+ENGINE_SOURCE = "engine"  # metrics.flag_actions.source of the steps the flag engine writes itself
 _CLOSED = ("resolved", "condition cleared")
 _STATUS = {  # colour, shape (as on the dashboards: circle, triangle, stop sign, box), word
     "green": ("#15803d", "circle", "Green"), "yellow": ("#854d0e", "triangle", "Yellow"),
@@ -49,11 +51,26 @@ class Briefing:
     html: str
 
     def write(self, directory: Path) -> Path:
+        """Write the HTML page and its PDF; returns the PDF's path. Each file appears whole or not at all."""
         out = Path(directory) / self.month
         out.mkdir(parents=True, exist_ok=True)
-        path = out / f"briefing_{self.month}_{self.department_code}.html"
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        stem = out / f"briefing_{self.month}_{self.department_code}"
+        _replace(stem.with_suffix(".html"), self.html.encode("utf-8"))
+        _replace(stem.with_suffix(".pdf"), to_pdf(self.html))
+        return stem.with_suffix(".pdf")
+
+
+def to_pdf(page: str) -> bytes:
+    """The print-ready page as PDF bytes (WeasyPrint: no browser; the page has no script and no external file)."""
+    from weasyprint import HTML  # imported here: loading Pango takes a moment, and only briefings need it
+
+    return HTML(string=page).write_pdf()
+
+
+def _replace(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)  # a killed run leaves at most a .partial file, never half a briefing
 
 
 def format_value(value, unit: str) -> str:
@@ -110,9 +127,11 @@ def build_briefing(con: duckdb.DuckDBPyConnection, department_code: str, month: 
     require(con, "metrics.kpi_status", ["kpi_id", "kpi_name", "department_code", "period", "unit", "value", "target",
                                         "status", "status_reason", "score", "critical", "desired_direction"],
             "the stat-meeting briefing")
-    require(con, "metrics.flags", ["flag_id", "kpi_id", "department_code", "period", "status", "message", "days_open"],
+    require(con, "metrics.flags", ["flag_id", "kpi_id", "department_code", "period", "status", "message", "days_open",
+                                   "commitment", "commitment_owner", "commitment_due", "follow_up"],
             "the stat-meeting briefing")
-    require(con, "metrics.flag_actions", ["flag_id", "acted_at", "actor", "action", "status", "seq"], "the stat-meeting briefing")
+    require(con, "metrics.flag_actions", ["flag_id", "acted_at", "actor", "action", "status", "source", "seq"],
+            "the stat-meeting briefing")
     names = dict(con.execute("SELECT department_code, department_name FROM inventory.departments").fetchall()) \
         if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'inventory' "
                        "AND table_name = 'departments'").fetchone()[0] else {}
@@ -130,11 +149,12 @@ def build_briefing(con: duckdb.DuckDBPyConnection, department_code: str, month: 
     open_flags = flags[~flags["status"].isin(_CLOSED)]
     chosen = chosen_kpis(latest, set(open_flags["kpi_id"]))
     commitments = _read(con, """
-        SELECT f.kpi_name, f.period, f.status AS flag_status, a.acted_at, a.actor, a.action
+        SELECT f.kpi_name, f.period, f.status AS flag_status, f.commitment, f.commitment_owner, f.commitment_due,
+               f.follow_up, a.acted_at, a.actor, a.action
         FROM metrics.flag_actions a JOIN metrics.flags f USING (flag_id)
-        WHERE f.department_code = ? AND f.period <= ? AND a.actor <> ?
+        WHERE f.department_code = ? AND f.period <= ? AND a.source <> ?
         QUALIFY row_number() OVER (PARTITION BY a.flag_id ORDER BY a.acted_at DESC, a.seq DESC) = 1
-        ORDER BY a.acted_at, f.kpi_name""", [department_code, previous_month(month), ENGINE_ACTOR])
+        ORDER BY a.acted_at, f.kpi_name""", [department_code, previous_month(month), ENGINE_SOURCE])
     name = names.get(department_code, department_code)
     body = _render(name, month, chosen, history, open_flags, commitments)
     return Briefing(department_code, name, month, list(chosen["kpi_id"]), len(open_flags), len(commitments), body)
@@ -207,6 +227,15 @@ def _sparkline(rows: pd.DataFrame, unit: str) -> str:
             f'to {_e(format_value(rows["value"].iloc[-1], unit))}</div>')
 
 
+def _commitment(c) -> str:
+    """The workbench's commitment (what, owner, due, latest follow-up) or, without one, the latest step logged."""
+    if _e(c.commitment) == "":
+        return _e(c.action)
+    due = "" if pd.isna(c.commitment_due) else f", due {pd.Timestamp(c.commitment_due).strftime('%d %b %Y')}"
+    follow_up = "" if _e(c.follow_up) == "" else f'<div class="muted">follow-up: {_e(c.follow_up)}</div>'
+    return f"<strong>{_e(c.commitment)}</strong><div class=\"muted\">owner {_e(c.commitment_owner)}{_e(due)}</div>{follow_up}"
+
+
 def _render(name: str, month: str, chosen: pd.DataFrame, history: pd.DataFrame, open_flags: pd.DataFrame,
             commitments: pd.DataFrame) -> str:
     kpi_rows = []
@@ -225,26 +254,37 @@ def _render(name: str, month: str, chosen: pd.DataFrame, history: pd.DataFrame, 
         f'<td>{_e(f.status)}</td><td class="num" data-field="days-open">{_e(f.days_open)} days</td><td>{_e(f.message)}</td></tr>'
         for f in open_flags.itertuples())
     commitment_rows = "".join(
-        f'<tr><td>{_e(c.kpi_name)} ({_e(month_name(c.period))})</td><td>{_e(c.actor)}, '
-        f'{_e(pd.Timestamp(c.acted_at).strftime("%Y-%m-%d"))}</td><td>{_e(c.action)}</td>'
+        f'<tr><td>{_e(c.kpi_name)} ({_e(month_name(c.period))})</td><td data-field="commitment">{_commitment(c)}</td>'
+        f'<td>{_e(c.actor)}, {_e(pd.Timestamp(c.acted_at).strftime("%Y-%m-%d"))}'
+        f'{"" if _e(c.commitment) == "" else ": " + _e(c.action)}</td>'
         f'<td data-field="commitment-status"><strong>{_e(c.flag_status)}</strong></td></tr>'
         for c in commitments.itertuples())
     flags_html = (f'<table><thead><tr><th>KPI</th><th>Month</th><th>Status</th><th class="num">Days open</th>'
                   f'<th>What happened</th></tr></thead><tbody>{flag_rows}</tbody></table>'
                   if flag_rows else "<p>No open flags.</p>")
-    commitments_html = (f'<table><thead><tr><th>Flag</th><th>Who, when</th><th>Commitment</th><th>Status now</th></tr>'
+    commitments_html = (f'<table><thead><tr><th>Flag</th><th>Commitment</th><th>Latest step (who, when)</th>'
+                        f'<th>Status now</th></tr>'
                         f'</thead><tbody>{commitment_rows}</tbody></table>'
                         if commitment_rows else f"<p>No commitments were logged on flags raised up to "
                                                 f"{_e(month_name(previous_month(month)))}.</p>")
     return _PAGE.format(
-        title=_e(f"{name} · stat meeting briefing · {month_name(month)}"), name=_e(name), month=_e(month_name(month)),
+        title=_e(f"{name} · stat meeting briefing · {month_name(month)}"), name=_e(name),
+        footer=_css_string(f"{name} · stat meeting briefing · {month_name(month)}"), month=_e(month_name(month)),
         kpi_rows="".join(kpi_rows), flags=flags_html, open_count=len(open_flags), commitments=commitments_html)
+
+
+def _css_string(text: str) -> str:
+    """Text inside a CSS string (the printed footer): no quote or backslash can end it, no tag can open."""
+    return "".join(c if c.isalnum() or c in " ·-,.()&'" else f"\\{ord(c):x} " for c in text)
 
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-@page {{ size: auto; margin: 14mm; }}
+@page {{ size: letter; margin: 14mm 14mm 18mm;
+  @bottom-left {{ content: "{footer}"; font: 8pt sans-serif; color: #4b5563; }}
+  @bottom-right {{ content: "page " counter(page) " of " counter(pages); font: 8pt sans-serif; color: #4b5563; }} }}
+@media print {{ body {{ margin: 0; max-width: none; }} }}
 body {{ font-family: system-ui, sans-serif; color: #111827; max-width: 60rem; margin: 1.5rem auto; font-size: 11pt; }}
 h1 {{ font-size: 18pt; margin: 0 0 0.2rem; }} h2 {{ font-size: 13pt; margin: 1.2rem 0 0.4rem; }}
 table {{ width: 100%; border-collapse: collapse; }} th, td {{ text-align: left; vertical-align: top; padding: 0.3rem 0.4rem;

@@ -135,7 +135,7 @@ def briefing(
     db: Path = typer.Option(None, "--db", help="DuckDB warehouse to read (default: the published snapshot, else the "
                                                 "working warehouse)."),
 ) -> None:
-    """Print-ready stat-meeting briefings, one HTML page per department: the KPIs that matter with their trend
+    """Stat-meeting briefings, one PDF (and its HTML page) per department: the KPIs that matter with their trend
     against target, open flags with days open, and the commitments from the last meeting with their status."""
     import re
 

@@ -125,6 +125,35 @@ def test_department_tiles_above_the_fold_on_a_wall_screen(browser, site_url, sna
         context.close()
 
 
+def test_wall_mode_shows_the_citywide_picture_above_the_fold_without_sidebar(browser, site_url, snapshot):
+    context, page, errors = open_at(browser, site_url + "/wall/", 1920)
+    try:
+        departments = {r[0] for r in snapshot.execute("select distinct department_code from metrics.kpi_status").fetchall()}
+        tiles = page.locator('[data-page="wall"] [data-tile^="dept-"]')
+        assert {t.get_attribute("data-tile")[5:] for t in tiles.all()} == departments
+        picture = [*tiles.all(), *page.locator('[data-tile^="count-"], [data-tile^="cityscore-"]').all()]
+        assert len(picture) == len(departments) + 4 + 2  # four status counts, CityScore by month and by quarter
+        for tile in picture:
+            box = tile.bounding_box()
+            assert box["y"] + box["height"] <= 1080, f'{tile.get_attribute("data-tile")} ends at {box["y"] + box["height"]:.0f} px'
+        # no sidebar, no menu bar, nothing wider than the screen
+        assert page.evaluate("() => [...document.querySelectorAll('aside, header')].filter((e) => e.offsetWidth > 0).length") == 0
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 1920
+        assert "Oct 2026" in page.locator('[data-field="as-of"]').inner_text()
+        assert page.locator(".brand").inner_text() == "Riverton CityStat" and page.title() == "Citywide scorecard · Riverton CityStat"
+        wall_counts = {s: page.locator(f'[data-tile="count-{s}"] .value').inner_text() for s in ("green", "yellow", "red", "gray")}
+        screenshot(page, "wall_1920")
+        assert errors == []
+    finally:
+        context.close()
+    # the same numbers as the scorecard
+    context, page, _ = open_at(browser, site_url + "/", 1920)
+    try:
+        assert wall_counts == {s: page.locator(f'[data-tile="count-{s}"] .value').inner_text() for s in wall_counts}
+    finally:
+        context.close()
+
+
 def test_kpi_page_shows_definition_sources_flags_and_caveat(browser, site_url, snapshot):
     con: duckdb.DuckDBPyConnection = snapshot
     # A KPI whose value comes from the dataset with the held-back file, and one with a "condition cleared" flag.

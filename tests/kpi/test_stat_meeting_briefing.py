@@ -36,6 +36,8 @@ FLAGS = [
     ("pw_turnout_sec:2026-10:worsened", "pw_turnout_sec", "2026-10", "open", 0),    # open; raised this month
     ("pw_cost_per_order:2026-11:red", "pw_cost_per_order", "2026-11", "open", 0),   # after the month: left out
 ]
+# The workbench's commitment on the August flag (metrics.flags: what, owner, due date, latest follow-up)
+WORKBENCH_COMMITMENT = ("night crew on potholes until the backlog is under 200", "Dana Okafor", dt.date(2026, 10, 29), "slipped")
 # flag_id, acted_at, actor, action, status
 ACTIONS = [
     *[(f[0], dt.datetime(2026, 11, 1, 8), "citystat", "raised: engine", "open") for f in FLAGS],
@@ -44,6 +46,13 @@ ACTIONS = [
     ("pw_lights_pct:2026-07:red", dt.datetime(2026, 8, 12, 10), "a.chen", "acknowledged: replace the contractor", "acknowledged"),
     ("pw_turnout_sec:2026-10:worsened", dt.datetime(2026, 11, 2, 10), "a.chen", "acknowledged: new dispatch", "acknowledged"),
 ]
+
+
+def pdf_text(path: Path) -> str:
+    """The text of every page of a PDF, lines joined with spaces (table cells wrap)."""
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(str(path)).pages)
 
 
 def make_warehouse(path: Path) -> None:
@@ -58,15 +67,18 @@ def make_warehouse(path: Path) -> None:
                 con.execute("insert into metrics.kpi_status values (?, ?, 'pw', ?, ?, ?, ?, ?, 'why', ?, ?, ?)",
                             [kpi_id, name, month, unit, v, target, status, score, critical, direction])
         con.execute("""create table metrics.flags (flag_id varchar, kpi_id varchar, kpi_name varchar, department_code varchar,
-            period varchar, kind varchar, message varchar, status varchar, days_open integer)""")
+            period varchar, kind varchar, message varchar, status varchar, days_open integer, commitment varchar,
+            commitment_owner varchar, commitment_due date, follow_up varchar)""")
         names = {k[0]: k[1] for k in KPIS}
         for flag_id, kpi_id, period, status, days in FLAGS:
-            con.execute("insert into metrics.flags values (?, ?, ?, 'pw', ?, 'red', 'what happened', ?, ?)",
-                        [flag_id, kpi_id, names[kpi_id], period, status, days])
+            commitment = WORKBENCH_COMMITMENT if flag_id == "pw_on_time_pct:2026-08:red" else (None,) * 4
+            con.execute("insert into metrics.flags values (?, ?, ?, 'pw', ?, 'red', 'what happened', ?, ?, ?, ?, ?, ?)",
+                        [flag_id, kpi_id, names[kpi_id], period, status, days, *commitment])
         con.execute("""create table metrics.flag_actions (flag_id varchar, acted_at timestamp, actor varchar, action varchar,
-            status varchar, seq integer)""")
+            status varchar, source varchar, seq integer)""")
         for seq, row in enumerate(ACTIONS):
-            con.execute("insert into metrics.flag_actions values (?, ?, ?, ?, ?, ?)", [*row, seq])
+            source = "engine" if row[2] == "citystat" else "cli"
+            con.execute("insert into metrics.flag_actions values (?, ?, ?, ?, ?, ?, ?)", [*row, source, seq])
 
 
 @pytest.fixture
@@ -102,12 +114,33 @@ def test_cli_writes_one_file_per_department_and_fails_in_one_line(warehouse, tmp
     run = [sys.executable, "-m", "citystat.cli", "kpi", "briefing", "--db", str(warehouse), "--out", str(out)]
     ok = subprocess.run([*run, "--month", MONTH], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
-    written = out / MONTH / f"briefing_{MONTH}_pw.html"
+    written = out / MONTH / f"briefing_{MONTH}_pw.pdf"
     assert written.exists() and str(written) in ok.stdout
-    assert 'data-kpi="pw_on_time_pct"' in written.read_text()
+    assert 'data-kpi="pw_on_time_pct"' in written.with_suffix(".html").read_text()
+    assert pdf_text(written).count("Requests closed on time") >= 1
+    assert sorted(p.name for p in (out / MONTH).iterdir()) == [f"briefing_{MONTH}_pw.html", f"briefing_{MONTH}_pw.pdf"]
 
     unknown = subprocess.run([*run, "--month", MONTH, "-d", "nope"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert unknown.returncode == 1
     assert unknown.stderr.strip().count("\n") == 0 and "'nope' has no KPI values" in unknown.stderr
     bad = subprocess.run([*run, "--month", "2026-13"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "expected YYYY-MM" in bad.stderr
+
+
+def test_the_pdf_carries_the_kpis_flags_and_the_workbench_commitment(warehouse, tmp_path):
+    from citystat.kpi.briefing import write_briefings
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        [pdf] = write_briefings(con, MONTH, tmp_path)
+    assert pdf == tmp_path / MONTH / f"briefing_{MONTH}_pw.pdf" and pdf.read_bytes().startswith(b"%PDF-")
+    text = pdf_text(pdf)
+    assert "Public Works" in text and "Oct 2026" in text
+    for name, value, target in [("Requests closed on time", "60%", "90%"), ("Cost per work order", "$1,500", "$1,100"),
+                                ("Crew turnout time", "130 s", "120 s"), ("Lane miles resurfaced", "21 mi", "20 mi")]:
+        assert f"{name}" in text and f"{value} {target}" in text, name
+    assert "Open flags (3)" in text and "92 days" in text and "61 days" in text and "0 days" in text
+    # the workbench's commitment with its owner, due date and follow-up, and the flag's status now
+    assert "night crew on potholes until the backlog is under 200" in text
+    assert "owner Dana Okafor, due 29 Oct 2026" in text and "follow-up: slipped" in text and "escalated" in text
+    assert "replace the contractor" in text and "resolved" in text     # a commitment logged without the workbench
+    assert not list((tmp_path / MONTH).glob("*.partial"))
