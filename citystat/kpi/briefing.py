@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,11 @@ def format_value(value, unit: str) -> str:
 def month_name(period: str) -> str:
     """'2026-10' -> 'Oct 2026' (the one month format of the dashboards)."""
     return dt.date(int(period[:4]), int(period[5:7]), 1).strftime("%b %Y")
+
+
+def months_in_words(text) -> str:
+    """Every '2026-10' period inside a text (the flag engine's messages) as 'Oct 2026' (dates are left alone)."""
+    return re.sub(r"\b(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)", lambda m: month_name(m.group(0)), "" if text is None else str(text))
 
 
 def previous_month(period: str) -> str:
@@ -251,7 +257,7 @@ def _render(name: str, month: str, chosen: pd.DataFrame, history: pd.DataFrame, 
             f'<div class="muted">{_e(k.status_reason)}</div></td></tr>')
     flag_rows = "".join(
         f'<tr data-flag="{_e(f.flag_id)}"><td>{_e(f.kpi_name)}</td><td>{_e(month_name(f.period))}</td>'
-        f'<td>{_e(f.status)}</td><td class="num" data-field="days-open">{_e(f.days_open)} days</td><td>{_e(f.message)}</td></tr>'
+        f'<td>{_e(f.status)}</td><td class="num" data-field="days-open">{_e(f.days_open)} days</td><td>{_e(months_in_words(f.message))}</td></tr>'
         for f in open_flags.itertuples())
     commitment_rows = "".join(
         f'<tr><td>{_e(c.kpi_name)} ({_e(month_name(c.period))})</td><td data-field="commitment">{_commitment(c)}</td>'

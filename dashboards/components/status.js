@@ -46,6 +46,12 @@ export function formatDollars(value) {
 }
 
 /** A month as "Oct 2026" everywhere: a date, or a period text "2026-10". */
+/** Every "2026-10" period inside a text (the flag engine's messages) in the one month format: "Oct 2026". */
+export function monthsInWords(text) {
+	if (text === null || text === undefined) return '';
+	return String(text).replace(/\b(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)/g, (period) => formatMonth(period));
+}
+
 export function formatMonth(value) {
 	if (value === null || value === undefined || value === '') return '–';
 	if (typeof value === 'string' && /^\d{4}-\d{2}$/.test(value)) value = value + '-01T00:00:00Z';

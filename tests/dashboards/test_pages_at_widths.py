@@ -7,6 +7,9 @@ KPI page shows the registry's definition, its sources, its flags with days open 
 """
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+
 import duckdb
 import pytest
 
@@ -152,6 +155,65 @@ def test_wall_mode_shows_the_citywide_picture_above_the_fold_without_sidebar(bro
         assert wall_counts == {s: page.locator(f'[data-tile="count-{s}"] .value').inner_text() for s in wall_counts}
     finally:
         context.close()
+
+
+class VisibleText(HTMLParser):
+    """The text a reader sees on a prerendered page, as (text, inside a table cell) pairs; scripts, styles, the
+    title and the KPI page's "definition" (the registry's own words) and "method" (the metric's id, on purpose)
+    are left out."""
+
+    SKIPPED = {"script", "style", "title", "code"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[tuple[str, bool]] = []  # (tag, skipped)
+        self.texts: list[tuple[str, bool]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        skipped = tag in self.SKIPPED or dict(attrs).get("data-field") in ("definition", "method")
+        self.stack.append((tag, skipped or bool(self.stack and self.stack[-1][1])))
+        if tag == "td":
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self.cell is not None:
+            self.texts.append((" ".join("".join(self.cell).split()), True))
+            self.cell = None
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if self.stack and self.stack[-1][1]:
+            return
+        self.texts.append((data, False))
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def test_every_page_names_kpis_programmes_and_departments_not_their_codes(built_site, snapshot):
+    kpi_ids = {k for (k,) in snapshot.execute("select kpi_id from metrics.kpi_registry").fetchall()}
+    programmes = {p for (p,) in snapshot.execute("select program_code from marts.dim_program").fetchall()}
+    departments = {d for (d,) in snapshot.execute("select department_code from inventory.departments").fetchall()}
+    assert "pw_street_maint" in programmes and "pw" in departments  # the demo city's codes, as a sanity check
+    found = []
+    for html_file in sorted(built_site.site_dir.rglob("index.html")):
+        page = "/" + str(html_file.parent.relative_to(built_site.site_dir)).removeprefix(".")
+        if page.startswith(("/settings", "/explore", "/api")):
+            continue
+        parser = VisibleText()
+        parser.feed(html_file.read_text())
+        for text, in_cell in parser.texts:
+            # a dataset's "system.dataset" id (the inventory page shows it for the data officer) is one word
+            words = {w.rstrip(".") for w in re.findall(r"[A-Za-z][A-Za-z0-9_.]*", text)}
+            found += [(page, w) for w in sorted(words & (kpi_ids | programmes)) if "_" in w]
+            if in_cell and text in departments:
+                found.append((page, text))
+    assert found == [], found
 
 
 def test_kpi_page_shows_definition_sources_flags_and_caveat(browser, site_url, snapshot):

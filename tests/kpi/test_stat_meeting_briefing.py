@@ -144,3 +144,11 @@ def test_the_pdf_carries_the_kpis_flags_and_the_workbench_commitment(warehouse, 
     assert "owner Dana Okafor, due 29 Oct 2026" in text and "follow-up: slipped" in text and "escalated" in text
     assert "replace the contractor" in text and "resolved" in text     # a commitment logged without the workbench
     assert not list((tmp_path / MONTH).glob("*.partial"))
+
+
+def test_flag_messages_name_months_as_the_pages_do():
+    from citystat.kpi.briefing import months_in_words
+
+    message = "worsened +29.3% in 2026-04 against 2026-03 (threshold 10%); due 2026-10-29; not a month: 2026-13"
+    assert months_in_words(message) == ("worsened +29.3% in Apr 2026 against Mar 2026 (threshold 10%); due 2026-10-29; "
+                                        "not a month: 2026-13")
