@@ -86,6 +86,23 @@ CUT_STATUS_CELLS = """() => {
 }"""
 
 
+# Charts that run past the visible width, or whose labels are drawn smaller than 11 CSS px (the SVG scales with its
+# box: font size in SVG units times the drawing's scale).
+CHART_PROBLEMS = """() => {
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    for (const svg of document.querySelectorAll('.kpi-trend svg')) {
+        const box = svg.getBoundingClientRect();
+        if (box.right > width + 1 || box.left < -1) out.push(`chart ${svg.closest('[data-trend]')?.dataset.trend} spans ${box.left.toFixed(0)}-${box.right.toFixed(0)} px`);
+        for (const label of svg.querySelectorAll('text')) {
+            const px = parseFloat(getComputedStyle(label).fontSize) * svg.getScreenCTM().a;
+            if (px < 11) out.push(`label "${label.textContent}" ${px.toFixed(1)} px`);
+        }
+    }
+    return out;
+}"""
+
+
 @pytest.mark.parametrize("width", sorted(WIDTHS))
 def test_status_kpi_links_and_units_at_each_width(browser, site_url, snapshot, width):
     names = kpi_names(snapshot)
@@ -93,6 +110,7 @@ def test_status_kpi_links_and_units_at_each_width(browser, site_url, snapshot, w
         context, page, errors = open_at(browser, site_url + path, width)
         try:
             assert page.evaluate(CUT_STATUS_CELLS) == [], f"{path} at {width} px: Status cut off"
+            assert page.evaluate(CHART_PROBLEMS) == [], f"{path} at {width} px: chart off screen or labels too small"
             assert page.evaluate(UNLINKED_KPI_NAMES, names) == [], f"{path} at {width} px: KPI named without its link"
             for element in page.locator("[data-unit]").all():
                 unit, text = element.get_attribute("data-unit"), element.inner_text().strip()
