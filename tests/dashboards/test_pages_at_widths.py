@@ -89,7 +89,8 @@ CUT_STATUS_CELLS = """() => {
 # Charts that run past the visible width, or whose labels are drawn smaller than 11 CSS px (the SVG scales with its
 # box: font size in SVG units times the drawing's scale).
 CHART_PROBLEMS = """() => {
-    const width = document.documentElement.clientWidth;
+    // the page's content box clips what runs past it (Evidence's <main> hides horizontal overflow)
+    const width = Math.min(document.documentElement.clientWidth, document.querySelector('main')?.getBoundingClientRect().right ?? Infinity);
     const out = [];
     for (const svg of document.querySelectorAll('.kpi-trend svg')) {
         const box = svg.getBoundingClientRect();
