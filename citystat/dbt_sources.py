@@ -63,7 +63,7 @@ def _implements(ref: DatasetRef) -> dict:
             spec.update(field=field.name, field_type=field.type)
             if field.format:
                 spec["format"] = field.value_format()
-        for key in ("required", "redact"):
+        for key in ("required", "redact", "upper"):
             if getattr(column, key):
                 spec[key] = True
         if column.allowed_values:
@@ -73,6 +73,8 @@ def _implements(ref: DatasetRef) -> dict:
         for key in ("not_before", "agrees_with", "required_when"):
             if getattr(column, key):
                 spec[key] = getattr(column, key)
+        if column.references and column.name in (ref.dataset.implements.get("references") or {}):
+            spec["prefix"] = ref.dataset.implements["references"][column.name] + ":"  # that system's key prefix
         if column.default == "department":
             spec["default"] = ref.department.id
         columns.append(spec)

@@ -39,9 +39,9 @@ class Plan:
 def plan() -> Plan:
     """Every generated file in memory (reads the inventory, the registry and the rules; writes nothing).
 
-    With another city's inventory ($CITYSTAT_INVENTORY) only its dbt project is planned (sources and entity
-    models, in ``<warehouse>/dbt_project``): the GX suites and semantic metrics stay those of the shipped inventory."""
-    from citystat import dbt_sources, entity_models
+    With another city's inventory ($CITYSTAT_INVENTORY) only its dbt project is planned (sources, entity models and
+    the files citystat.city_project changes, in ``<warehouse>/dbt_project``)."""
+    from citystat import city_project, dbt_sources, entity_models
     from citystat.kpi import semantic
     from citystat.quality import suite_generation
     from citystat.quality.suites import suites_dir
@@ -50,7 +50,9 @@ def plan() -> Plan:
     city = project != shipped_dbt_project_dir()
     files = {**dbt_sources.source_files(), **entity_models.model_files(project)}
     candidates = entity_models.generated_models(project) if project.is_dir() else []
-    if not city:
+    if city:  # the demo systems it lacks read as empty; its own departments and their KPIs
+        files = {**city_project.city_files(project), **files}
+    else:
         files.update({**suite_generation.suite_files(), **semantic.metrics_files()})
         candidates += list(suites_dir().glob("*.json"))
         # files a generator wrote once and no longer produces (a dataset or a rules file removed)

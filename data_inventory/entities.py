@@ -26,6 +26,8 @@ class EntityColumn:
     allowed_values: tuple[str, ...] = ()
     fallback: tuple[str, ...] = ()
     redact: bool = False
+    upper: bool = False
+    references: str | None = None
     default: str | None = None
     not_before: str | None = None
     not_future: bool = False
@@ -60,12 +62,29 @@ def load_entities(path: Path = ENTITIES_PATH) -> dict[str, Entity]:
         columns = tuple(EntityColumn(
             name=c["name"], type=c["type"], description=c.get("description", ""), required=bool(c.get("required")),
             allowed_values=tuple(c.get("allowed_values") or ()), fallback=tuple(c.get("fallback") or ()),
-            redact=bool(c.get("redact")), default=c.get("default"), not_before=c.get("not_before"), not_future=bool(c.get("not_future")),
+            redact=bool(c.get("redact")), upper=bool(c.get("upper")), references=c.get("references"), default=c.get("default"), not_before=c.get("not_before"), not_future=bool(c.get("not_future")),
             agrees_with=c.get("agrees_with"), required_when=c.get("required_when"),
             declared_sql_type=c.get("sql_type")) for c in e["columns"])
         entities[entity_id] = Entity(id=entity_id, title=e["title"], union_model=e["union_model"], fact=e["fact"],
                                      key=e["key"], version=e["version"], columns=columns)
     return entities
+
+
+def reference_problems(implements: dict, generated: dict[str, set[str]]) -> list[tuple[tuple, str]]:
+    """(path inside `implements`, problem) for its `references`; `generated` is {system id: the entities it implements
+    with generated staging} across the inventory (only those prefix their keys with the system id)."""
+    entity = load_entities().get(implements.get("entity"))
+    problems = []
+    for name, system in (implements.get("references") or {}).items():
+        column = entity.column(name) if entity else None
+        if column is None or not column.references:
+            problems.append((("references", name), f"{name!r} is not a column of {implements.get('entity')} that holds another entity's key"))
+        elif name not in (implements.get("columns") or {}):
+            problems.append((("references", name), f"{name!r} is not mapped in columns"))
+        elif column.references not in generated.get(system, set()):
+            problems.append((("references", name), f"names system {system!r}, which implements no {column.references} "
+                             "with generated staging in this inventory"))
+    return problems
 
 
 def implements_problems(implements: dict, fields: dict[str, dict]) -> list[tuple[tuple, str]]:

@@ -108,6 +108,28 @@ def check(data, line_of: Callable[[tuple], int | None] = lambda path: None) -> I
                 yield from _identifier(ds_id, (*ds_path, "id"), "dataset id")
                 yield from _first_use(seen_datasets, ds_id, (*ds_path, "id"), f"dataset id in system {s_id!r}", line_of)
                 yield from _dataset(dataset, ds_path, line_of)
+    yield from _references(data)
+
+
+def _references(data: dict) -> Iterator[Finding]:
+    """A column holding another system's key (implements.references) names a system that implements that entity."""
+    from data_inventory.entities import reference_problems
+
+    generated: dict[str, set[str]] = {}
+    declared = []
+    for d_index, department in _items(data.get("departments")):
+        for s_index, system in _items(department.get("systems")):
+            for ds_index, dataset in _items(system.get("datasets")):
+                implements = dataset.get("implements")
+                if not isinstance(implements, dict):
+                    continue
+                if implements.get("columns"):
+                    generated.setdefault(system.get("id"), set()).add(implements.get("entity"))
+                if implements.get("references"):
+                    declared.append((("departments", d_index, "systems", s_index, "datasets", ds_index, "implements"), implements))
+    for path, implements in declared:
+        for where, problem in reference_problems(implements, generated):
+            yield Finding((*path, *where), problem)
 
 
 def _dataset(dataset: dict, path: tuple, line_of) -> Iterator[Finding]:

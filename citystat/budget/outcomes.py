@@ -21,7 +21,7 @@ import pandas as pd
 from citystat.warehouse import has_table, read, require
 from citystat.kpi.periods import month, parse_period
 from citystat.kpi.problems import Problem, ValidationError, where
-from citystat.kpi.registry import Registry
+from citystat.kpi.registry import Registry, shipped_kpis_the_city_lacks
 from citystat.kpi.series import prepare, records_from_frame
 from citystat.kpi.status import evaluate
 
@@ -143,9 +143,12 @@ def load_measures(registry: Registry, path: Path | None = None) -> pd.DataFrame:
             raise ValidationError(f"programme measures {path}", [Problem(where(str(path), 1), "header", f"missing column(s) {', '.join(missing)}")])
         seen: dict[tuple[str, str], int] = {}
         counted_at: dict[tuple[str, str], int] = {}
+        elsewhere = shipped_kpis_the_city_lacks()
         for row in reader:
             at = where(str(path), reader.line_num)
             row = {k: (row.get(k) or "").strip() for k in MEASURE_COLUMNS}
+            if row["kpi_id"] in elsewhere:  # a demo programme's measure, of a department another city does not have
+                continue
             if not row["program_code"]:
                 problems.append(Problem(at, "program_code", "is required"))
             if row["kpi_id"] not in registry.kpis:

@@ -20,6 +20,13 @@ SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 REGISTRY_PATH = SEEDS_DIR / "kpi_registry.csv"
 TARGETS_PATH = SEEDS_DIR / "kpi_targets.csv"
 
+
+def active_seeds_dir() -> Path:
+    """The seeds dbt loads: the shipped ones, or a city's own (citystat.city_project) under $CITYSTAT_INVENTORY."""
+    from citystat.settings import dbt_project_dir
+
+    return dbt_project_dir() / "seeds"
+
 REGISTRY_COLUMNS = [
     "id", "name", "department_code", "strategic_priority", "kind", "paired_kpi_id", "unit",
     "desired_direction", "grain", "yellow_band", "red_band", "critical", "flag_threshold",
@@ -45,6 +52,21 @@ DEFAULT_FLAG_THRESHOLD = 0.10
 
 _SAFE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATASET_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+def shipped_kpis_the_city_lacks() -> frozenset[str]:
+    """Under another city's inventory, the shipped registry's KPIs its own registry left out (they belong to
+    departments the city does not have, citystat.city_project); empty for the shipped inventory. Demo-city files
+    that name KPIs (programme measures) skip these instead of failing on them."""
+    seeds = active_seeds_dir()
+    if seeds.resolve() == SEEDS_DIR.resolve():
+        return frozenset()
+
+    def ids(path: Path) -> set[str]:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return {row["id"] for row in csv.DictReader(handle)}
+
+    return frozenset(ids(REGISTRY_PATH) - ids(seeds / REGISTRY_PATH.name))
 
 
 def inventory_departments() -> frozenset[str]:
@@ -308,8 +330,8 @@ def load_targets(path: Path, kpis: dict[str, KpiDefinition] | None = None) -> di
 def load_registry(registry_path: Path | None = None, targets_path: Path | None = None,
                   departments: frozenset[str] | None = None) -> Registry:
     """Load and validate the registry and its targets; raises ValidationError listing every problem."""
-    registry_path = Path(registry_path or REGISTRY_PATH)
-    targets_path = Path(targets_path or TARGETS_PATH)
+    registry_path = Path(registry_path or active_seeds_dir() / REGISTRY_PATH.name)
+    targets_path = Path(targets_path or active_seeds_dir() / TARGETS_PATH.name)
     departments = departments if departments is not None else inventory_departments()
     problems: list[Problem] = []
     parsed: dict[str, tuple[int, KpiDefinition]] = {}

@@ -22,7 +22,8 @@ import duckdb
 
 from data_inventory import DatasetRef
 from citystat.landing import Landing
-from citystat.quality.landed import batch_files, present_columns, text_sql, typed_sql
+from citystat.quality.landed import batch_files, field_sql, present_columns, text_sql, typed_sql
+from citystat.warehouse import quote_identifier, quote_literal
 
 # Primary-key fields staging stores under another name/type: field -> SQL over the base model's row.
 STAGED_KEY_EXPRESSIONS = {
@@ -115,6 +116,26 @@ class Reconciliation:
         return "\n".join(lines)
 
 
+def _entity_key_expressions(ref: DatasetRef) -> tuple[dict[str, str], dict[str, str]]:
+    """For generated staging (`implements: {entity, columns}`): a key field is stored under its canonical column, and
+    the entity's key is prefixed with the system id (macros/entities.sql). Returns (landed, staged) expressions."""
+    implements = ref.dataset.implements or {}
+    if not implements.get("columns"):
+        return {}, {}
+    from data_inventory.entities import load_entities
+
+    entity = load_entities()[implements["entity"]]
+    fields = {f.name: f for f in ref.dataset.fields}
+    landed, staged = {}, {}
+    for column, field in implements["columns"].items():
+        if field not in ref.dataset.primary_key:
+            continue
+        staged[field] = quote_identifier(column)
+        if column == entity.key:
+            landed[field] = f"{quote_literal(ref.system.id + ':')} || cast({field_sql(fields[field])} AS varchar)"
+    return landed, staged
+
+
 def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection) -> Reconciliation:
     """Account for every landed row of ``ref`` in the working warehouse ``con`` (read only)."""
     entries = landing.entries(*ref.key)
@@ -126,8 +147,9 @@ def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection)
     names = model_names(ref)
     types = {f.name: f.type for f in ref.dataset.fields}
     present = present_columns(con, files)
-    landed_overrides = LANDED_KEY_EXPRESSIONS.get(ref.key, {})
-    staged_overrides = STAGED_KEY_EXPRESSIONS.get(ref.key, {})
+    landed_overrides, staged_overrides = _entity_key_expressions(ref)
+    landed_overrides = {**landed_overrides, **LANDED_KEY_EXPRESSIONS.get(ref.key, {})}
+    staged_overrides = {**staged_overrides, **STAGED_KEY_EXPRESSIONS.get(ref.key, {})}
     pk = list(ref.dataset.primary_key)
     raw_keys = [landed_overrides.get(k) or (typed_sql(k, types[k]) if k in present else "NULL") for k in pk]
     base_keys = [staged_overrides.get(k, k) for k in pk]

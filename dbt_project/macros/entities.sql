@@ -67,7 +67,7 @@
     {#- The typed, checked and deduplicated rows of one dataset in its entity's columns (the base model). -#}
     {%- set spec = entity_spec(source_name, table_name) -%}
     {%- set columns = spec.get('columns', []) -%}
-    {%- set fallbacks = columns | selectattr('fallback', 'defined') | list -%}
+    {%- set completed = columns | selectattr('fallback', 'defined') | list + columns | selectattr('upper', 'defined') | rejectattr('fallback', 'defined') | list -%}
 with landed_rows as (
     {{ landing_source(source_name, table_name) }}
 ),
@@ -75,7 +75,7 @@ with landed_rows as (
 mapped as (
     select
         {%- for c in columns %}
-        {% if c['name'] == spec['key'] %}{{ sql_literal(source_name ~ ':') }} || {% endif %}{{ entity_value(source_name, c) }} as {{ sql_identifier(c['name']) }},
+        {% if c['name'] == spec['key'] %}{{ sql_literal(source_name ~ ':') }} || {% elif c.get('prefix') %}{{ sql_literal(c['prefix']) }} || {% endif %}{{ entity_value(source_name, c) }} as {{ sql_identifier(c['name']) }},
         {%- endfor %}
         {{ landing_metadata() }},
         {#- the whole row; not named `source`, which an export may have as a column (Boston's does) #}
@@ -84,7 +84,9 @@ mapped as (
 ),
 
 completed as (
-    select * {% if fallbacks %}replace ({% for c in fallbacks %}coalesce({{ c['name'] }}, {{ c['fallback'] | join(', ') }}) as {{ c['name'] }}{{ ', ' if not loop.last }}{% endfor %}){% endif %}
+    select * {% if completed %}replace ({% for c in completed -%}
+        {%- set value = 'coalesce(' ~ c['name'] ~ ', ' ~ c['fallback'] | join(', ') ~ ')' if c.get('fallback') else c['name'] -%}
+        {{ 'upper(' ~ value ~ ')' if c.get('upper') else value }} as {{ c['name'] }}{{ ', ' if not loop.last }}{% endfor %}){% endif %}
     from mapped
 ),
 
