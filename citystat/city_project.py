@@ -4,7 +4,8 @@ inventory) changes from the shipped one, written by ``citystat generate`` over t
 * the demo systems the city does not have read as empty landings (every declared field, no row), so the shipped
   hand-written models still build, empty, and the city's facts and KPIs are not held back by missing files;
 * its seeds are its own: ``departments.csv`` lists the city inventory's departments, and the KPI registry and
-  targets keep the KPIs of those departments only (the registry may only name departments of the inventory).
+  targets keep the KPIs of those departments only (the registry may only name departments of the inventory), and
+  so do the semantic-layer metrics.
 """
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ LANDING_COLUMNS = {"_load_id": "varchar", "_extracted_at": "timestamp with time 
                    "_source_file": "varchar", "_row_number": "bigint", "filename": "varchar"}
 SQL_TYPES = {"string": "varchar", "integer": "bigint", "number": "double", "boolean": "boolean", "date": "date",
              "datetime": "timestamp"}
-SEEDS = ("departments.csv", "kpi_registry.csv", "kpi_targets.csv")
+
+
+def _shipped_inventory():
+    return load_inventory(project_root() / "data_inventory" / "inventory.yaml")
 
 
 def empty_landing(fields) -> str:
@@ -37,7 +41,7 @@ def absent_system_sources(project: Path, city_systems: set[str]) -> dict[Path, s
     """{sources file: text} for each shipped system the city's inventory does not have: read as an empty landing."""
     from citystat.dbt_sources import HEADER
 
-    shipped = load_inventory(project_root() / "data_inventory" / "inventory.yaml")
+    shipped = _shipped_inventory()
     fields = {(ref.system.id, ref.dataset.id): ref.dataset.fields for ref in shipped.datasets() if ref.dataset.ingested}
     files: dict[Path, str] = {}
     for path in sorted((shipped_dbt_project_dir() / "models" / "staging").glob("*/_*__sources.yml")):
@@ -89,7 +93,19 @@ def city_seeds(project: Path) -> dict[Path, str]:
     return files
 
 
+def city_metrics(project: Path) -> dict[Path, str]:
+    """The semantic-layer metrics of the city's KPIs (those of its departments), from the shipped registry."""
+    from citystat.kpi import semantic
+    from citystat.kpi.registry import REGISTRY_PATH, TARGETS_PATH, Registry, load_registry
+
+    shipped = load_registry(REGISTRY_PATH, TARGETS_PATH, departments=frozenset(d.id for d in _shipped_inventory().departments))
+    departments = {d.id for d in load_inventory().departments}
+    kpis = {kpi_id: kpi for kpi_id, kpi in shipped.kpis.items() if kpi.department_code in departments}
+    path = project / semantic.METRICS_FILE.relative_to(shipped_dbt_project_dir())
+    return {path: semantic.render(Registry(kpis=kpis, targets={}))}
+
+
 def city_files(project: Path) -> dict[Path, str]:
     """Every file of the city's project that differs from the shipped one by design (besides the generated models)."""
     city_systems = {ref.system.id for ref in load_inventory().datasets()}
-    return {**absent_system_sources(project, city_systems), **city_seeds(project)}
+    return {**absent_system_sources(project, city_systems), **city_seeds(project), **city_metrics(project)}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import typer
 
-from citystat.settings import dbt_project_dir, project_root, shipped_dbt_project_dir
+from citystat.settings import another_city, dbt_project_dir, project_root, shipped_dbt_project_dir
 
 FIX = "citystat generate"
 
@@ -39,22 +39,23 @@ class Plan:
 def plan() -> Plan:
     """Every generated file in memory (reads the inventory, the registry and the rules; writes nothing).
 
-    With another city's inventory ($CITYSTAT_INVENTORY) only its dbt project is planned (sources, entity models and
-    the files citystat.city_project changes, in ``<warehouse>/dbt_project``)."""
+    With another city's inventory ($CITYSTAT_INVENTORY) its dbt project (sources, entity models and the files
+    citystat.city_project changes, in ``<warehouse>/dbt_project``) and its GX suites (``<warehouse>/expectations``)."""
     from citystat import city_project, dbt_sources, entity_models
     from citystat.kpi import semantic
     from citystat.quality import suite_generation
     from citystat.quality.suites import suites_dir
 
     project = dbt_project_dir()
-    city = project != shipped_dbt_project_dir()
+    city = another_city()
     files = {**dbt_sources.source_files(), **entity_models.model_files(project)}
     candidates = entity_models.generated_models(project) if project.is_dir() else []
-    if city:  # the demo systems it lacks read as empty; its own departments and their KPIs
+    files.update(suite_generation.suite_files())  # a city's into its own folder (suites_dir)
+    candidates += list(suites_dir().glob("*.json"))
+    if city:  # the demo systems it lacks read as empty; its own departments, their KPIs and metrics
         files = {**city_project.city_files(project), **files}
     else:
-        files.update({**suite_generation.suite_files(), **semantic.metrics_files()})
-        candidates += list(suites_dir().glob("*.json"))
+        files.update(semantic.metrics_files())
         # files a generator wrote once and no longer produces (a dataset or a rules file removed)
         candidates += [p for p in dbt_sources.staging_dir().glob("*/_*__sources.yml")
                        if p.read_text(encoding="utf-8").startswith(dbt_sources.HEADER)]

@@ -89,6 +89,11 @@ def dbt_project_dir() -> Path:
     return warehouse_dir() / "dbt_project"
 
 
+def another_city() -> bool:
+    """``$CITYSTAT_INVENTORY`` names another city's inventory than the shipped (demo) one."""
+    return dbt_project_dir() != shipped_dbt_project_dir()
+
+
 def dbt_executable() -> str:
     """The dbt next to this interpreter (the venv's), so an unactivated venv (CI, dagster dev) still finds it."""
     beside = Path(sys.executable).with_name("dbt")

@@ -25,6 +25,8 @@ from citystat.open_data.kpi_exports import GOAL_PROGRESS_ID, KPI_SERIES_ID, goal
 from citystat.open_data.privacy import mosaic_risks, scrub_sql, shape_fingerprint, suppress_cells
 from citystat.open_data.review import ReviewLog
 from citystat.personal_names import register as register_name_redaction
+from citystat.kpi.registry import shipped_kpis_the_city_lacks
+from citystat.settings import another_city
 from citystat.warehouse import quote_identifier, quote_table
 
 EXPORT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -60,8 +62,9 @@ def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path,
                 results.append(_dataset_export(con, inventory, spec, config.k, staging, review))
             for spec in config.aggregates:
                 results.append(_aggregate_export(con, spec, config.k, staging))
-            if config.kpis:
-                results.append(_frame_export(KPI_SERIES_ID, *kpi_series_frame(con, config.kpis, config.k), staging))
+            kpis = tuple(kpi for kpi in config.kpis if kpi not in shipped_kpis_the_city_lacks())  # another city: its KPIs
+            if kpis:
+                results.append(_frame_export(KPI_SERIES_ID, *kpi_series_frame(con, kpis, config.k), staging))
             if config.goals:
                 results.append(_frame_export(GOAL_PROGRESS_ID, *goal_progress_frame(con, config.k), staging))
         finally:
@@ -100,7 +103,13 @@ def _swap_release(root: Path, release: Path) -> None:
 
 def _dataset_export(con, inventory, spec: DatasetExport, k: int, release: Path, review: ReviewLog) -> ExportResult:
     system, _, name = spec.dataset.partition(".")
-    ref = inventory.get(system, name)
+    try:
+        ref = inventory.get(system, name)
+    except KeyError:
+        if not another_city():
+            raise  # the shipped configuration names a dataset the shipped inventory lacks: a mistake to fix
+        return ExportResult(id=spec.dataset, title=spec.dataset, status="not_public",
+                            reason="not a dataset of this city's inventory: nothing to export")
     ds = ref.dataset
     result = ExportResult(id=spec.dataset, title=ds.title, status="not_public")
     if ds.access_level != "public" or ds.publication.status != "published":

@@ -25,7 +25,11 @@ class SuiteError(ValueError):
 
 
 def suites_dir() -> Path:
-    return project_root() / "expectations" / "suites"
+    """The GX suites: the shipped ``expectations/suites``, or, under another city's inventory, the city's own, which
+    ``citystat generate`` writes to ``<warehouse>/expectations/suites`` (so the shipped suites stay the demo's)."""
+    from citystat.settings import another_city, warehouse_dir
+
+    return (warehouse_dir() if another_city() else project_root()) / "expectations" / "suites"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ own on-time flag equals the fact's on-time call, and a work order joins the NYC 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -190,7 +191,12 @@ def test_citystat_run_on_a_city_with_two_311_exports(tmp_path):
     ran = run(sys.executable, "-m", "citystat.cli", "run", "--no-dashboards", env=env, timeout=840)
     assert ran.returncode == 0, ran.stdout[-6000:] + ran.stderr[-3000:]
     assert "ended SUCCESS" in ran.stdout and "failed check (ERROR)" not in ran.stdout, ran.stdout[-6000:]
-    assert "failed step" not in ran.stdout, ran.stdout[-6000:]
+    assert not re.search(r"^failed step ", ran.stdout, re.M), ran.stdout[-6000:]
+    # the city's own GX suites ran on its landed batches: NYC's ISO timestamp does not parse in its declared format
+    # (a warning: staging quarantines the row), and no value written in its declared format is reported
+    assert re.search(r"^failed check \(WARN\) raw/nyc311/service_requests:gx_suite: .*: 1 of \d+ expectations .* fail", ran.stdout, re.M), ran.stdout
+    assert "missing_required: created_date is required (and must parse as datetime) " in ran.stdout
+    assert "uncastable_value" not in ran.stdout
 
     landing = Landing(warehouse / "landing")
     landed = {system: sum(int(e.get("rows") or 0) for e in landing.entries(system, dataset))
