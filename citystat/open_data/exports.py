@@ -8,11 +8,9 @@ whole, and a held or no-longer-public export simply has no file in the new relea
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
-import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,14 +23,13 @@ from citystat.open_data.kpi_exports import GOAL_PROGRESS_ID, KPI_SERIES_ID, goal
 from citystat.open_data.privacy import mosaic_risks, scrub_sql, shape_fingerprint, suppress_cells
 from citystat.open_data.review import ReviewLog
 from citystat.personal_names import register as register_name_redaction
+from citystat.release_folders import new_release
 from citystat.kpi.registry import shipped_kpis_the_city_lacks
 from citystat.settings import another_city
 from citystat.warehouse import quote_identifier, quote_table
 
 EXPORT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-RELEASES_SUFFIX = ".releases"  # <root>.releases/<id>: every release; <root> links to the current one
 TEXT_TYPES = ("VARCHAR",)
-PARTIAL = ".partial"
 
 
 @dataclass
@@ -48,13 +45,8 @@ class ExportResult:
 
 
 def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path, review: ReviewLog) -> list[ExportResult]:
-    root = Path(root)
-    releases = releases_dir(root)
-    releases.mkdir(parents=True, exist_ok=True)
-    staging = releases / f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}{PARTIAL}"
-    staging.mkdir()
     results = []
-    try:
+    with new_release(Path(root)) as staging:
         con = duckdb.connect(str(snapshot), read_only=True)
         register_name_redaction(con)  # the scrubber macro calls redact_names()
         try:
@@ -71,34 +63,7 @@ def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path,
             con.close()
         _write_json(staging / "manifest.json",
                     {"k": config.k, "base_url": config.base_url, "exports": [asdict(r) for r in results]})
-        release = staging.with_name(staging.name.removesuffix(PARTIAL))
-        staging.rename(release)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)  # nothing of this run is released; the previous release stays
-        raise
-    _swap_release(root, release)
     return results
-
-
-def releases_dir(root: Path) -> Path:
-    """Where every release of ``root`` lives (beside it, so ``root`` itself can be one symlink)."""
-    return root.with_name(root.name + RELEASES_SUFFIX)
-
-
-def _swap_release(root: Path, release: Path) -> None:
-    """Point ``root`` at ``release`` in one rename, then drop releases older than the one just replaced."""
-    previous = root.resolve() if root.is_symlink() else None
-    if root.exists() and not root.is_symlink():  # a folder from before releases were whole: keep it as a release
-        previous = releases_dir(root) / f"legacy-{uuid.uuid4().hex[:8]}"
-        root.rename(previous)
-    tmp = root.with_name(f".{root.name}.{uuid.uuid4().hex}.tmp")
-    tmp.symlink_to(Path(release.parent.name) / release.name)
-    os.replace(tmp, root)
-    # keep the replaced release: a reader that resolved the old link a moment ago still finds its files
-    keep = {release.resolve(), previous.resolve() if previous else None}
-    for old in releases_dir(root).iterdir():
-        if old.resolve() not in keep:
-            shutil.rmtree(old, ignore_errors=True)  # older releases and runs killed before they finished
 
 
 def _dataset_export(con, inventory, spec: DatasetExport, k: int, release: Path, review: ReviewLog) -> ExportResult:

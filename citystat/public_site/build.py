@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pandas as pd
 from citystat.kpi.briefing import format_value, month_name
 from citystat.open_data.kpi_exports import GOAL_PROGRESS_ID, KPI_SERIES_ID
 from citystat.public_site.charts import bar, line_chart
+from citystat.release_folders import new_release
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # goal and KPI ids become folder names
@@ -56,20 +56,13 @@ def build_public_site(open_data: Path, out: Path, inventory=None) -> PublicSite:
         raise PublicSiteError(f"{manifest_file} not found: build the open-data exports first (citystat open-data build)")
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     released = [e for e in manifest.get("exports", []) if e.get("status") == "released"]
-    staging = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.partial")
-    staging.mkdir(parents=True)
-    try:
+    with new_release(out) as staging:  # the site changes whole or not at all, like the exports it is built from
         for export in released:
             _copy_export(open_data, export, staging / "open-data")
         pages = _render(staging, released, inventory)
         if inventory is not None:
             _write_catalog(staging / "data.json", inventory, released, manifest.get("base_url", ""))
         (staging / "site.css").write_bytes((TEMPLATES / "site.css").read_bytes())
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
     return PublicSite(site_dir=out, pages=pages, exports=[e["id"] for e in released])
 
 

@@ -14,7 +14,7 @@ import pytest
 from citystat.open_data.config import AggregateExport, OpenDataConfig
 from citystat.open_data.exports import build_exports
 from citystat.open_data.review import ReviewLog
-from citystat.public_site.build import build_public_site
+from citystat.public_site.build import PublicSiteError, build_public_site
 from data_inventory import load_inventory
 
 pytestmark = pytest.mark.timeout(120)
@@ -181,3 +181,19 @@ def test_a_build_that_fails_partway_releases_nothing_and_keeps_the_previous_rele
     assert "new_kpi" in after["kpi_months_by_unit/kpi_months_by_unit.csv"].decode()
     kept = {p.name for p in (tmp_path / "open_data.releases").iterdir()}
     assert kept == {release_before.name, root.resolve().name}  # the replaced release stays for readers mid-copy
+
+
+def test_a_public_site_build_that_fails_leaves_the_previous_site_whole(released, tmp_path):
+    root, _ = released
+    site = build_public_site(root, tmp_path / "site").site_dir
+    before = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert site.is_symlink() and "index.html" in before  # readers follow one link to one whole site
+
+    # the release loses a file its manifest lists: the next build stops at the copy, halfway through
+    release = root.resolve()
+    (release / "kpi_series" / "kpi_series.csv").unlink()
+    with pytest.raises(PublicSiteError, match="kpi_series.csv is not a released file"):
+        build_public_site(root, tmp_path / "site")
+    after = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in (tmp_path / "site.releases").iterdir() if p.name.endswith(".partial")]
