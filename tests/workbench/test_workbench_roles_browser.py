@@ -52,15 +52,15 @@ def audit_rows(database) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def post_from_page(page, url: str, fields: dict) -> int:
-    """A crafted POST sent by the signed-in page itself (its cookies, the CSRF token of its sign-out form);
-    returns the HTTP status (302 for a redirect, i.e. accepted)."""
-    return page.evaluate("""async ([url, fields]) => {
+def post_from_page(page, url: str, fields: dict, with_token: bool = True) -> int:
+    """A crafted POST sent by the signed-in page itself (its cookies and, unless told not to, the CSRF token of its
+    sign-out form); returns the HTTP status (302 for a redirect, i.e. accepted)."""
+    return page.evaluate("""async ([url, fields, withToken]) => {
         const token = document.querySelector('input[name=csrfmiddlewaretoken]').value;
-        const response = await fetch(url, {method: 'POST', redirect: 'manual',
-                                           body: new URLSearchParams({...fields, csrfmiddlewaretoken: token})});
+        const body = new URLSearchParams(withToken ? {...fields, csrfmiddlewaretoken: token} : fields);
+        const response = await fetch(url, {method: 'POST', redirect: 'manual', body});
         return response.type === 'opaqueredirect' ? 302 : response.status;
-    }""", [url, fields])
+    }""", [url, fields, with_token])
 
 
 def status_of(page, url: str) -> int:
@@ -169,6 +169,8 @@ def test_liaison_sees_only_own_department_and_crafted_requests_are_refused(serve
     assert statuses == {"commit on Fire's flag": 404, "follow-up on Fire's flag": 404, "submit a Library value": 403,
                         "correct Library's value": 403, "comment on a Fire KPI": 403,
                         "raise a flag on a Fire KPI": 403, "dismiss own flag (office only)": 403}
+    own_comment = {"kpi_id": "pw_potholes_within_sla_pct", "period": "2026-09", "comment": "posted without a token"}
+    assert post_from_page(page, "/commentary/", own_comment, with_token=False) == 403  # CSRF: refused, not saved
     # the same token on his own department's KPI is accepted: the refusals above are the department's, not CSRF's
     assert post_from_page(page, "/commentary/", {"kpi_id": "pw_potholes_within_sla_pct", "period": "2026-09",
                                                  "comment": "crews back from storm duty"}) == 302
