@@ -256,7 +256,7 @@ def _render(name: str, month: str, chosen: pd.DataFrame, history: pd.DataFrame, 
             f'<td>{_sparkline(history[history["kpi_id"] == k.kpi_id], k.unit)}'
             f'<div class="muted">{_e(k.status_reason)}</div></td></tr>')
     flag_rows = "".join(
-        f'<tr data-flag="{_e(f.flag_id)}"><td>{_e(f.kpi_name)}</td><td>{_e(month_name(f.period))}</td>'
+        f'<tr data-flag="{_e(f.flag_id)}"><td>{_e(f.kpi_name)}</td><td class="nowrap">{_e(month_name(f.period))}</td>'
         f'<td>{_e(f.status)}</td><td class="num" data-field="days-open">{_e(f.days_open)} days</td><td>{_e(months_in_words(f.message))}</td></tr>'
         for f in open_flags.itertuples())
     commitment_rows = "".join(
@@ -295,7 +295,7 @@ body {{ font-family: system-ui, sans-serif; color: #111827; max-width: 60rem; ma
 h1 {{ font-size: 18pt; margin: 0 0 0.2rem; }} h2 {{ font-size: 13pt; margin: 1.2rem 0 0.4rem; }}
 table {{ width: 100%; border-collapse: collapse; }} th, td {{ text-align: left; vertical-align: top; padding: 0.3rem 0.4rem;
 border-bottom: 1px solid #d1d5db; }} th {{ font-size: 9pt; text-transform: uppercase; color: #374151; }}
-.num {{ text-align: right; white-space: nowrap; }} .muted {{ color: #4b5563; font-size: 8.5pt; }}
+.num {{ text-align: right; white-space: nowrap; }} .nowrap {{ white-space: nowrap; }} .muted {{ color: #4b5563; font-size: 8.5pt; }}
 .badge {{ display: inline-flex; gap: 0.25rem; align-items: center; border: 1px solid; border-radius: 999px;
 padding: 0 0.4rem; font-size: 9pt; font-weight: 600; white-space: nowrap; }}
 .chip {{ font-size: 7.5pt; text-transform: uppercase; border: 1px solid #6b7280; border-radius: 3px; padding: 0 3px; }}
