@@ -87,6 +87,19 @@ def reference_problems(implements: dict, generated: dict[str, set[str]]) -> list
     return problems
 
 
+# the field types staging can read as a canonical column's type (macros/casting.sql to_declared)
+_READABLE = {"string": None, "integer": {"integer"}, "number": {"integer", "number"}, "boolean": {"boolean"},
+             "date": {"date", "datetime"}, "datetime": {"datetime"}}
+
+
+def _readable_as(field: dict, column_type: str) -> bool:
+    """A field can feed a column of this type: any field feeds a string column; a field with a code_map gives its
+    mapped values; otherwise the field's own type must read as the column's (a drafted `string` column of mixed
+    timestamp formats does not read as a datetime)."""
+    accepted = _READABLE.get(column_type)
+    return accepted is None or (field.get("format") or {}).get("code_map") is not None or field.get("type") in accepted
+
+
 def implements_problems(implements: dict, fields: dict[str, dict]) -> list[tuple[tuple, str]]:
     """(path inside `implements`, problem) for a dataset's declaration against its entity's contract; `fields` are the
     dataset's declared fields by name."""
@@ -109,6 +122,10 @@ def implements_problems(implements: dict, fields: dict[str, dict]) -> list[tuple
         elif (sensitivity := fields[field_name].get("sensitivity", "public")) == "pii" or (sensitivity != "public" and not column.redact):
             problems.append((("columns", canonical), f"maps {canonical!r} to {field_name!r}, marked {sensitivity}: personal data never "
                              "leaves raw landing, and sensitive free text only reaches a redacted column"))
+        elif not _readable_as(fields[field_name], column.type):
+            problems.append((("columns", canonical), f"maps {canonical!r} ({column.type}) to {field_name!r}, a "
+                             f"{fields[field_name].get('type')} field: declare the field's type and format (or a code_map), "
+                             "or every row is quarantined as uncastable_value"))
     for column in entity.columns:
         if column.required and column.name not in columns and column.default is None:
             problems.append((("columns",), f"the required column {column.name!r} of {entity.id} is not mapped"))

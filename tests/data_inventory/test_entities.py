@@ -59,3 +59,27 @@ def test_each_wrong_declaration_is_named(inventory_copy):
     both = problems(inventory_copy, {"entity": "service_request", "staging_model": "stg_crm311__service_requests",
                                      "columns": {"service_request_id": "service_request_id"}})
     assert any("give columns or staging_model, not both" in p for p in both)
+
+
+def test_a_field_that_cannot_read_as_its_column_and_a_reference_to_no_generated_311_system_are_named(inventory_copy):
+    # a drafted column of mixed timestamp formats is a string: mapped to a datetime, every row would be quarantined
+    found = problems(inventory_copy, {"entity": "service_request", "columns": {
+        "service_request_id": "service_request_id", "requested_at": "status", "status": "status"}})
+    assert any("maps 'requested_at' (datetime) to 'status', a string field: declare the field's type and format" in p for p in found)
+    assert not any("'service_request_id' (" in p for p in found)  # any field reads as a string column
+
+    def with_work_orders(implements: dict) -> list[str]:
+        def change(data):
+            dataset(data, "crm311", "service_requests").update(implements={"entity": "service_request", "columns": {
+                "service_request_id": "service_request_id", "requested_at": "requested_datetime", "status": "status"}})
+            dataset(data, "pw_mms", "work_orders").update(implements=implements)
+        return [p.message for p in validate(inventory_copy(change))]
+
+    columns = {"work_order_id": "work_order_id", "service_request_id": "service_request_id", "status": "status",
+               "created_at": "created_at"}
+    assert not [p for p in with_work_orders({"entity": "work_order", "columns": columns,
+                                              "references": {"service_request_id": "crm311"}}) if "references" in p]
+    wrong = with_work_orders({"entity": "work_order", "columns": columns,
+                              "references": {"service_request_id": "fire_cad", "crew_id": "crm311"}})
+    assert any("names system 'fire_cad', which implements no service_request with generated staging" in p for p in wrong)
+    assert any("'crew_id' is not a column of work_order that holds another entity's key" in p for p in wrong)
