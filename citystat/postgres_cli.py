@@ -17,11 +17,12 @@ def _fail(message: str) -> None:
 
 @postgres_app.command()
 def build() -> None:
-    """Copy every landing dataset into PostgreSQL, then `dbt build` on the postgres target."""
+    """Copy every landing dataset into PostgreSQL, `dbt build` on the postgres target, then publish marts and quality
+    (published_marts, published_quality: swapped in one transaction, only after a build that passed)."""
     import psycopg
 
     from citystat import settings
-    from citystat.postgres_warehouse import POSTGRES_URL_ENV, dbt_build, load_landing
+    from citystat.postgres_warehouse import POSTGRES_URL_ENV, READER_ROLE_ENV, dbt_build, load_landing, publish
 
     url = os.environ.get(POSTGRES_URL_ENV, "").strip()
     if not url:
@@ -35,9 +36,32 @@ def build() -> None:
     try:
         load_landing(landing, url, progress=typer.echo)
     except psycopg.OperationalError as error:  # libpq's first line names host and port, never the password
-        _fail(f"PostgreSQL unreachable while loading the landing batches: {str(error).splitlines()[0][:200]}")
+        _fail(f"PostgreSQL unreachable while loading the landing batches: {_first_line(error)}; nothing published")
     as_of = settings.as_of()
     typer.echo(f"dbt build on PostgreSQL (log: {log})")
     if dbt_build(url, log, settings.warehouse_dir() / "dbt_postgres_target", as_of.isoformat() if as_of else None):
-        _fail(f"dbt build on PostgreSQL failed: see {log}")
-    typer.echo("PostgreSQL warehouse built")
+        problem = _unreachable(url)
+        cause = f"PostgreSQL became unreachable ({problem})" if problem else "dbt build on PostgreSQL failed"
+        _fail(f"{cause}: see {log}; the published schemas are the previous build's")
+    try:
+        publish(url, reader=os.environ.get(READER_ROLE_ENV, "").strip() or None, progress=typer.echo)
+    except psycopg.Error as error:  # e.g. the server went away, or the reader role does not exist
+        _fail(f"publishing failed: {_first_line(error)}; the published schemas are the previous build's")
+    typer.echo("PostgreSQL warehouse built and published")
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:200]
+
+
+def _unreachable(url: str) -> str | None:
+    """Why the server does not answer now (libpq's first line), or None when it does."""
+    import psycopg
+
+    from citystat.postgres_warehouse import psycopg_url
+
+    try:
+        psycopg.connect(psycopg_url(url), connect_timeout=10).close()
+    except psycopg.OperationalError as error:
+        return _first_line(error)
+    return None

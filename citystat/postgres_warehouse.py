@@ -7,6 +7,12 @@ landing batches are first copied into one raw table per dataset (schema = system
 ``source(system, dataset)`` resolves on PostgreSQL) with ``COPY ... FROM STDIN``. DuckDB reads the Parquet files
 here (union by name, the file name as ``filename``, as dbt-duckdb's ``read_parquet`` source does), psycopg writes.
 Each table is replaced in one transaction, so a killed load leaves the previous raw tables in place.
+
+dbt builds in place (``marts``, ``quality``, ...), so a build that dies half way leaves some tables new and some
+old. What analysts and dashboards read is the published copy: after a build that passed, ``publish`` copies the
+published schemas into ``publishing_<schema>`` and then, in one transaction, drops ``published_<schema>`` and
+renames the copy to it. A build or a copy killed at any point leaves the previous ``published_*`` schemas whole;
+readers never see a mixture (PostgreSQL's DDL is transactional).
 """
 from __future__ import annotations
 
@@ -17,8 +23,12 @@ from pathlib import Path
 from citystat.warehouse import quote_identifier, quote_literal
 
 POSTGRES_URL_ENV = "CITYSTAT_WAREHOUSE_POSTGRES_URL"
+# An existing role that gets read access (usage, select) to the published schemas, and nothing else.
+READER_ROLE_ENV = "CITYSTAT_WAREHOUSE_POSTGRES_READER"
 DBT_TARGET = "postgres"
 BATCH_ROWS = 10_000
+# The schemas analysts read, as in the DuckDB snapshot (metrics and inventory are Python-written: not on PostgreSQL yet).
+PUBLISHED_SCHEMAS = ("marts", "quality")
 
 # DuckDB column type (its first word) -> PostgreSQL type; anything else travels as text.
 _PG_TYPES = {
@@ -128,3 +138,35 @@ def dbt_build(url: str, log_path: Path, target_path: Path, as_of: str | None = N
     env = {**os.environ, **dbt_postgres_env(url)}
     with open(log_path, "w") as log:
         return subprocess.run(command, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+
+
+def publish(url: str, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS, reader: str | None = None,
+            progress=print) -> dict[str, int]:
+    """Copy every table and view of ``schemas`` into ``publishing_<schema>``, then swap the copies in as
+    ``published_<schema>`` in one transaction (granting ``reader``, a role, read access); tables per schema."""
+    import psycopg
+
+    counts: dict[str, int] = {}
+    with psycopg.connect(psycopg_url(url)) as pg:
+        for schema in schemas:
+            side = quote_identifier(f"publishing_{schema}")
+            with pg.transaction():  # a copy left by a killed publish is dropped here
+                pg.execute(f"drop schema if exists {side} cascade")
+                pg.execute(f"create schema {side}")
+                names = [r[0] for r in pg.execute(
+                    "select table_name from information_schema.tables where table_schema = %s order by table_name",
+                    (schema,)).fetchall()]
+                for name in names:
+                    pg.execute(f"create table {side}.{quote_identifier(name)} as "
+                               f"select * from {quote_identifier(schema)}.{quote_identifier(name)}")
+            counts[schema] = len(names)
+        with pg.transaction():
+            for schema in schemas:
+                published = quote_identifier(f"published_{schema}")
+                pg.execute(f"drop schema if exists {published} cascade")
+                pg.execute(f"alter schema {quote_identifier(f'publishing_{schema}')} rename to {published}")
+                if reader:
+                    pg.execute(f"grant usage on schema {published} to {quote_identifier(reader)}")
+                    pg.execute(f"grant select on all tables in schema {published} to {quote_identifier(reader)}")
+    progress("published " + ", ".join(f"published_{schema} ({n} tables)" for schema, n in counts.items()))
+    return counts

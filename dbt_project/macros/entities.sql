@@ -67,7 +67,6 @@
     {#- The typed, checked and deduplicated rows of one dataset in its entity's columns (the base model). -#}
     {%- set spec = entity_spec(source_name, table_name) -%}
     {%- set columns = spec.get('columns', []) -%}
-    {%- set completed = columns | selectattr('fallback', 'defined') | list + columns | selectattr('upper', 'defined') | rejectattr('fallback', 'defined') | list -%}
 with landed_rows as (
     {{ landing_source(source_name, table_name) }}
 ),
@@ -84,9 +83,14 @@ mapped as (
 ),
 
 completed as (
-    select * {% if completed %}replace ({% for c in completed -%}
-        {%- set value = 'coalesce(' ~ c['name'] ~ ', ' ~ c['fallback'] | join(', ') ~ ')' if c.get('fallback') else c['name'] -%}
-        {{ 'upper(' ~ value ~ ')' if c.get('upper') else value }} as {{ c['name'] }}{{ ', ' if not loop.last }}{% endfor %}){% endif %}
+    {#- fallbacks (the first non-empty of the columns named) and upper-casing, column by column: PostgreSQL has no
+        `* replace` #}
+    select
+        {%- for c in columns %}
+        {%- set value = 'coalesce(' ~ c['name'] ~ ', ' ~ c['fallback'] | join(', ') ~ ')' if c.get('fallback') else sql_identifier(c['name']) %}
+        {{ 'upper(' ~ value ~ ')' if c.get('upper') else value }} as {{ sql_identifier(c['name']) }},
+        {%- endfor %}
+        {{ landing_metadata_names() | join(', ') }}, _raw
     from mapped
 ),
 

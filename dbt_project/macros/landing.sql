@@ -80,6 +80,11 @@
                 >= (select coalesce(max(_extracted_at), timestamp '1900-01-01') from {{ this }})
 {%- endmacro %}
 
+{% macro landing_metadata_names() -%}
+    {#- the columns landing_metadata() gives, in its order -#}
+    {{ return(['_load_id', '_extracted_at', '_source_cursor', '_source_file', '_row_number', '_landing_file', '_row_hash']) }}
+{%- endmacro %}
+
 {% macro landing_metadata() -%}
         {{ clean_text('_load_id') }} as _load_id,
         timezone('UTC', {{ try_cast_to(clean_text('_extracted_at'), 'timestamptz') }}) as _extracted_at,
