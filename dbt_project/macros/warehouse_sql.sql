@@ -25,6 +25,15 @@
     end
     $citystat$;
     {%- endfor %}
+    {#- strptime: to_timestamp read in UTC and back, so the wall time parsed is the one returned (no zone, no DST gap) #}
+    create or replace function {{ target.schema }}.citystat_try_strptime(value text, pattern text) returns timestamp
+    language plpgsql stable parallel safe set timezone to 'UTC' as $citystat$
+    begin
+        return to_timestamp(value, pattern)::timestamp;
+    exception when others then
+        return null;
+    end
+    $citystat$;
 {%- endmacro %}
 
 {% macro try_cast_types() -%}
@@ -58,6 +67,30 @@
 
 {% macro duckdb__try_strptime(text, format) -%}
     try_strptime({{ text }}, {{ sql_literal(format) }})
+{%- endmacro %}
+
+{% macro postgres__try_strptime(text, format) -%}
+    {#- PostgreSQL's to_timestamp with the strptime codes translated; it is lenient (a `T` for a space, trailing text),
+        so the value must first match the format's shape, as DuckDB's strptime requires -#}
+    {%- set codes = {'Y': ('YYYY', '[0-9]{4}'), 'y': ('YY', '[0-9]{2}'), 'm': ('MM', '[0-9]{1,2}'), 'd': ('DD', '[0-9]{1,2}'),
+                     'H': ('HH24', '[0-9]{1,2}'), 'I': ('HH12', '[0-9]{1,2}'), 'M': ('MI', '[0-9]{1,2}'),
+                     'S': ('SS', '[0-9]{1,2}'), 'f': ('US', '[0-9]{1,6}'), 'p': ('AM', '[AaPp][Mm]'),
+                     'b': ('Mon', '[A-Za-z]{3}'), 'j': ('DDD', '[0-9]{1,3}'), '%': ('%', '%')} -%}
+    {%- set pattern, shape, pending = ['FX'], [], [] -%}
+    {%- for ch in format -%}
+        {%- if pending -%}
+            {%- if ch not in codes -%}
+                {{ exceptions.raise_compiler_error("strptime code %" ~ ch ~ " has no PostgreSQL translation (macros/warehouse_sql.sql)") }}
+            {%- endif -%}
+            {%- do pattern.append(codes[ch][0]) -%}{%- do shape.append(codes[ch][1]) -%}{%- do pending.pop() -%}
+        {%- elif ch == '%' -%}{%- do pending.append(ch) -%}
+        {%- else -%}
+            {%- do pattern.append('"' ~ ch ~ '"' if ch.isalpha() else ('\\"' if ch == '"' else ch)) -%}
+            {%- do shape.append(modules.re.escape(ch)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    case when {{ text }} ~ {{ sql_literal('^' ~ shape | join('') ~ '$') }}
+        then {{ target.schema }}.citystat_try_strptime({{ text }}, {{ sql_literal(pattern | join('')) }}) end
 {%- endmacro %}
 
 {% macro default__try_strptime(text, format) -%}
