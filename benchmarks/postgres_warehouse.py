@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "postgres-work")
     parser.add_argument("--database", default="citystat_bench", help="scratch database (dropped and created)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    parser.add_argument("--reuse-landing", action="store_true", help="skip the ingestion when a landing is already there")
     args = parser.parse_args()
 
     base = (args.work / f"scale-{args.scale:g}").resolve()
@@ -100,12 +101,15 @@ def main() -> None:
         print(f"scale {args.scale:g}: generating the demo city (not measured) ...", flush=True)
         generate_city(args.scale, city, base / "generate.log")
     as_of = city_as_of(city)
-    shutil.rmtree(base / "warehouse", ignore_errors=True)
-    shutil.rmtree(base / "dagster_home", ignore_errors=True)
-    print(f"scale {args.scale:g}: ingesting it with `citystat run --no-dashboards` (not measured) ...", flush=True)
-    ingest = measure([*CITYSTAT, "run", "--no-dashboards"], pipeline_env(city, base, as_of), base / "ingest.log")
-    if not any((base / "warehouse" / "landing").glob("*/*/*.parquet")):
-        raise SystemExit(f"no landing after `citystat run` (exit {ingest['returncode']}): see {ingest['log']}")
+    landed = any((base / "warehouse" / "landing").glob("*/*/*.parquet"))
+    ingest = {"seconds": None}
+    if not (args.reuse_landing and landed):
+        shutil.rmtree(base / "warehouse", ignore_errors=True)
+        shutil.rmtree(base / "dagster_home", ignore_errors=True)
+        print(f"scale {args.scale:g}: ingesting it with `citystat run --no-dashboards` (not measured) ...", flush=True)
+        ingest = measure([*CITYSTAT, "run", "--no-dashboards"], pipeline_env(city, base, as_of), base / "ingest.log")
+        if not any((base / "warehouse" / "landing").glob("*/*/*.parquet")):
+            raise SystemExit(f"no landing after `citystat run` (exit {ingest['returncode']}): see {ingest['log']}")
 
     url = fresh_database(server_url(), args.database)
     print("DuckDB: dbt build ...", flush=True)

@@ -14,10 +14,11 @@
 {%- endmacro %}
 
 {% macro postgres__prepare_warehouse() -%}
-    {#- one function per target type: the value, or NULL when it does not parse (DuckDB's try_cast) -#}
+    {#- one function per target type: the value, or NULL when it does not parse (DuckDB's try_cast). Not `parallel
+        safe`: the exception block is a subtransaction, which a parallel plan refuses (seen at scale 1) -#}
     {%- for name, pg_type in try_cast_types().items() %}
     create or replace function {{ target.schema }}.citystat_try_{{ name }}(value text) returns {{ pg_type }}
-    language plpgsql immutable parallel safe as $citystat$
+    language plpgsql immutable as $citystat$
     begin
         return value::{{ pg_type }};
     exception when others then
@@ -27,7 +28,7 @@
     {%- endfor %}
     {#- strptime: to_timestamp read in UTC and back, so the wall time parsed is the one returned (no zone, no DST gap) #}
     create or replace function {{ target.schema }}.citystat_try_strptime(value text, pattern text) returns timestamp
-    language plpgsql stable parallel safe set timezone to 'UTC' as $citystat$
+    language plpgsql stable set timezone to 'UTC' as $citystat$
     begin
         return to_timestamp(value, pattern)::timestamp;
     exception when others then
