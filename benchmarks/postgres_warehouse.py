@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from warehouse_build import (CITYSTAT, DBT_PROJECT, ROOT, city_as_of, code_version, generate_city,  # noqa: E402
-                             measure, pipeline_env, ratio)
+from warehouse_build import (CITYSTAT, ROOT, city_as_of, code_version, generate_city, measure,  # noqa: E402
+                             pipeline_env, ratio, run_dbt_only)
 
 RESULTS = ROOT / "benchmarks" / "out" / "postgres_warehouse.json"
 URL_FILE = Path.home() / ".config" / "citystat" / "test-postgres-url"
@@ -62,16 +62,8 @@ def dbt_seconds(target: Path) -> float | None:
 
 
 def duckdb_build(base: Path, as_of: str) -> dict:
-    db, target = base / "bench.duckdb", base / "duckdb_target"
-    db.unlink(missing_ok=True)
-    shutil.rmtree(target, ignore_errors=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYSTAT_", "DBT_"))}
-    env.update(CITYSTAT_LANDING_DIR=str(base / "warehouse" / "landing"), CITYSTAT_WORK_DB=str(db))
-    cmd = [str(Path(sys.executable).with_name("dbt")), "build", "--exclude", "resource_type:unit_test",
-           "--vars", json.dumps({"as_of": as_of}), "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-           "--target-path", str(target), "--log-path", str(target / "logs")]
-    result = measure(cmd, env, base / "duckdb_build.log")
-    result["dbt_seconds"] = dbt_seconds(target)
+    result = run_dbt_only(base, as_of, label="duckdb_build", extra=("--exclude", "resource_type:unit_test"))
+    result["dbt_seconds"] = result.get("dbt_elapsed_seconds")
     return result
 
 

@@ -256,16 +256,17 @@ def summarise_run_results(path: Path) -> dict:
     }
 
 
-def run_dbt_only(base: Path, as_of: str) -> dict:
-    """`dbt build` straight on the same landing into a scratch DuckDB file: the transformation without Dagster."""
-    db, target = base / "dbt_only.duckdb", base / "dbt_only_target"
+def run_dbt_only(base: Path, as_of: str, label: str = "dbt_only", extra: tuple[str, ...] = ()) -> dict:
+    """`dbt build` straight on the same landing into a scratch DuckDB file: the transformation without Dagster.
+    `label` names its files under `base`; `extra` are more dbt arguments (postgres_warehouse.py leaves unit tests out)."""
+    db, target = base / f"{label}.duckdb", base / f"{label}_target"
     db.unlink(missing_ok=True)
     shutil.rmtree(target, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYSTAT_", "DBT_"))}
     env.update(CITYSTAT_LANDING_DIR=str(base / "warehouse" / "landing"), CITYSTAT_WORK_DB=str(db))
-    cmd = [str(Path(sys.executable).with_name("dbt")), "build", "--vars", json.dumps({"as_of": as_of}),
+    cmd = [str(Path(sys.executable).with_name("dbt")), "build", *extra, "--vars", json.dumps({"as_of": as_of}),
            "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--target-path", str(target), "--log-path", str(target / "logs")]
-    result = measure(cmd, env, base / "dbt_only.log")
+    result = measure(cmd, env, base / f"{label}.log")
     if (target / "run_results.json").exists():
         result.update(summarise_run_results(target / "run_results.json"))
     return result
