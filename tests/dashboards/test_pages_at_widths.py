@@ -7,6 +7,7 @@ KPI page shows the registry's definition, its sources, its flags with days open 
 """
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -273,8 +274,14 @@ def test_kpi_page_shows_definition_sources_flags_and_caveat(browser, site_url, s
             context.close()
 
 
-def test_inventory_page_counts_add_up_and_names_owners_held_back_files_and_kpis(browser, site_url, snapshot):
+def test_inventory_page_counts_add_up_and_names_owners_held_back_files_and_kpis(browser, site_url, snapshot, built_site):
     con: duckdb.DuckDBPyConnection = snapshot
+    # the load history is this run's: every dataset the landing ledger holds a batch of shows a last load
+    ledger = built_site.snapshot.parent / "landing" / "_loads.jsonl"
+    landed = {f'{e["system"]}.{e["dataset"]}' for e in map(json.loads, ledger.read_text().splitlines()) if e}
+    shown = {f"{s}.{d}" for s, d in con.execute(
+        "select system_id, dataset_id from inventory.datasets where last_loaded_at is not null").fetchall()}
+    assert landed and shown == landed
     context, page, errors = open_at(browser, site_url + "/inventory/", 1440)
     try:
         total, not_loaded = con.execute("select count(*), count(*) filter (where freshness = 'not automated') "

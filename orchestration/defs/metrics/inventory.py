@@ -11,6 +11,9 @@ from citystat.warehouse import WAREHOUSE_POOL
     key=["inventory", "catalog"],
     group_name="inventory",
     pool=WAREHOUSE_POOL,
+    # After this run's loads (the quality scores come after every automated dataset's staging): else the load
+    # history, "last load" and freshness are one run behind, and a first run says "never loaded" for everything.
+    deps=[dg.AssetKey(["quality", "dataset_scores"])],
     description="The citywide data inventory, its coverage, load history and KPI lineage as `inventory.*` tables.",
     kinds={"duckdb"},
 )

@@ -208,7 +208,7 @@ def performance_memo(config: MemoConfig, warehouse: DuckDBResource) -> dg.Materi
 
 
 @dg.asset(key=_metric("stat_meeting_briefings"), group_name=GROUP, pool=WAREHOUSE_POOL,
-          deps=[_metric("kpi_status"), _metric("flags")],
+          deps=[_metric("kpi_status"), _metric("flags"), dg.AssetKey(["inventory", "catalog"])],  # catalog: department names
           description="Stat-meeting briefings, one PDF (and the same page as HTML) per department for the latest month "
                       "closed (<warehouse>/briefings/<month>/briefing_<month>_<department>.pdf|.html): the 3-6 KPIs that matter "
                       "with their trend against target, open flags with days open, commitments from the last meeting "
