@@ -1,8 +1,9 @@
 """The stat-meeting briefing: one printable page per department and month (the CitiStat follow-up memo).
 
 For each department and month: the three to six KPIs that matter (critical first, then the worst, then those
-with open flags), each with its last twelve months against target as a small chart; the department's open flags
-with days open; and the commitments from the last meeting with where they stand now. Built only from the
+with open flags), each with its last twelve months against target as a small chart; the commitments from the
+last meeting with where they stand now (the meeting opens with them); then the department's open flags with days
+open. Built only from the
 metrics tables (kpi_status, flags, flag_actions), one HTML page (no script, no external file) and the same page
 as a PDF (WeasyPrint) per department: ``<warehouse>/briefings/<month>/briefing_<month>_<department>.html|.pdf``.
 
@@ -309,9 +310,9 @@ red = more than 10% off target, gray = not enough data (shapes: circle, triangle
 <h2>The KPIs that matter this month</h2>
 <table><thead><tr><th>KPI</th><th>Status</th><th class="num">Value</th><th class="num">Target</th>
 <th>Last 12 months against target (dashed)</th></tr></thead><tbody>{kpi_rows}</tbody></table>
-<h2>Open flags ({open_count})</h2>
-{flags}
 <h2>Commitments from the last meeting</h2>
 {commitments}
+<h2>Open flags ({open_count})</h2>
+{flags}
 </body></html>
 """

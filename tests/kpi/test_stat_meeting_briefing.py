@@ -106,7 +106,7 @@ def test_briefing_picks_the_kpis_that_matter_open_flags_and_commitments(warehous
     # units written out by hand: 1,500 dollars, 130 seconds, 21 miles
     assert ">$1,500<" in page and ">130 s<" in page and ">21 mi<" in page and ">60%<" in page
     assert page.count('data-status="red"') == 2 and 'data-status="yellow"' in page
-    assert "Streetlights repaired" not in page.split("<h2>Open flags")[0]   # green, no open flag: not chosen
+    assert "Streetlights repaired" not in page.split("<h2>Commitments")[0]  # green, no open flag: not chosen
 
 
 def test_cli_writes_one_file_per_department_and_fails_in_one_line(warehouse, tmp_path):
