@@ -296,7 +296,16 @@ def test_department_page_shows_the_workbench_commitment(open_page):
     assert [line.strip() for line in cell.inner_text().split("\n") if line.strip()] == [
         "two pothole crews on Saturday overtime until the open backlog is under 200",
         "Daniel Okafor, Director of Public Works · due 2026-10-29 · follow-up: slipped"]
+    # its commentary sits beside the number in the KPI table, and on the KPI's own page
+    said = "Storm week closed two crews for four days"
+    row = page.locator('[data-field="commentary"]', has_text=said)
+    assert row.count() == 1 and row.inner_text() == said
     assert problems.items == []
+    kpi_page, kpi_problems, _ = open_page("/kpi/pw_potholes_within_sla_pct/")
+    assert kpi_page.locator("p.commentary").inner_text() == f"The department says: {said}"
+    month = kpi_page.locator('table[data-table="commentary"] tr[data-period="2026-10"] td')
+    assert month.nth(1).inner_text() == said and month.nth(2).inner_text().startswith("dokafor")
+    assert kpi_problems.items == []
 
 
 def kpi_direction(snapshot, kpi_id: str) -> str:

@@ -2,6 +2,8 @@
 pipeline: landed from the workbench's SQLite file by the inventory's sqlite connector, staged, then into
 metrics.flags / metrics.flag_actions / metrics.kpi_commentary, the memo, the stat-meeting briefing and the snapshot
 the dashboards read. Reads the shared scale-0.1 pipeline run (tests/conftest.py); changes nothing."""
+import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -33,6 +35,14 @@ def test_workbench_records_land_and_pass_staging(pipeline):
             ("dokafor", "follow-up: slipped: one crew started; the second waits for a truck back from the shop",
              "acknowledged"),
         ]
+        # the workbench stores UTC; the warehouse holds city time: raised at the meeting, 2026-10-08 09:30 in Riverton
+        # (EDT, UTC-4), which the file holds as 13:30
+        with sqlite3.connect(pipeline.tmp / "city" / "performance_office" / "workbench.sqlite3") as wb:
+            stored = wb.execute("SELECT acted_at FROM workbench_flagaction WHERE kind = 'raise'").fetchone()
+        wb.close()
+        assert stored == ("2026-10-08 13:30:00",)
+        assert con.execute("""SELECT acted_at FROM metrics.flag_actions WHERE flag_id = ? AND source = 'workbench'
+                              ORDER BY acted_at LIMIT 1""", [MANUAL]).fetchone() == (dt.datetime(2026, 10, 8, 9, 30),)
         flag = con.execute("""SELECT kind, department_code, status, commitment, commitment_owner, commitment_due,
                                      follow_up, days_open FROM metrics.flags WHERE flag_id = ?""", [MANUAL]).fetchone()
         # open since 2026-09-30, as of 2026-10-31: 31 days
