@@ -25,8 +25,10 @@ from public_311_exports import BOSTON_COLUMNS, NYC_COLUMNS, boston_row, draft, n
 ROOT = Path(__file__).resolve().parents[2]
 NYC_STAMP = "%m/%d/%Y %I:%M:%S %p"
 
-# NYC: request i filed May (i+1) 09:00, due 3 days later, closed after NYC_DAYS[i] days (None: still open)
+# NYC: request i filed May (i+1) 09:00, due 3 days later, closed after NYC_DAYS[i] days (None: still open); the
+# agency gave open request 4 a later due time (10 days), as real due dates vary within a type: it must not block the run
 NYC_DAYS = [None, 1, 2, 5, None, 4, 2, 1]
+NYC_DUE_DAYS = {4: 10}
 # Boston: request j filed May (j+1) 08:00, due 2 days later, closed after BOSTON_DAYS[j] days
 BOSTON_DAYS = [1, 3, None, 2, 1, 4]
 
@@ -38,7 +40,7 @@ def nyc_export(rows: int) -> list[dict]:
         created = datetime(2022, 5, 1 + i, 9)
         closed = created + timedelta(days=days) if days else None
         row.update({
-            "Created Date": created.strftime(NYC_STAMP), "Due Date": (created + timedelta(days=3)).strftime(NYC_STAMP),
+            "Created Date": created.strftime(NYC_STAMP), "Due Date": (created + timedelta(days=NYC_DUE_DAYS.get(i, 3))).strftime(NYC_STAMP),
             "Closed Date": closed.strftime(NYC_STAMP) if closed else "",
             "Resolution Action Updated Date": closed.strftime(NYC_STAMP) if closed else "",
             "Status": "Closed" if closed else "In Progress",
