@@ -51,7 +51,7 @@ def _print_summary(outcome) -> None:
         console.print(f"[red]failed step {step}: {message}[/red]")
     for asset, check, severity, description in outcome.failed_checks:
         colour = "red" if severity == "ERROR" else "yellow"
-        console.print(f"[{colour}]failed check ({severity}) {asset}:{check}: {description or 'no description'}[/{colour}]")
+        console.print(f"[{colour}]failed check ({severity}) {asset}:{check}: {description or 'no description (the failing rows are in the full log)'}[/{colour}]")
     if outcome.interrupted:  # everything after the interrupted step is left out; no need to list it
         console.print(f"[yellow]interrupted: {len(outcome.held_back)} assets not materialized in this run[/yellow]")
     elif outcome.up_to_date and outcome.held_back:  # skipped on purpose: listing them would read as a problem
@@ -63,6 +63,9 @@ def _print_summary(outcome) -> None:
     for asset in outcome.kept:
         console.print(f"{asset}: nothing it reads has changed since its last build, so it was kept as it is")
     mark = {0: "[green]ok[/green]", 130: "[yellow]interrupted[/yellow]"}.get(outcome.exit_code, "[red]FAILED[/red]")
+    if outcome.exit_code == 1 and outcome.status == "SUCCESS" and not outcome.failed_steps:
+        # every step ran but an ERROR check failed (e.g. a file held back at landing): say so, not a bare FAILED
+        mark = "[red]blocking checks failed[/red]"
     errors = sum(1 for check in outcome.failed_checks if check[2] == "ERROR")
     console.print(f"{mark}: run {outcome.run_id} ended {outcome.status}; {len(outcome.materialized)}/{outcome.total_assets} "
                   f"assets materialized, {len(outcome.failed_steps)} failed steps, {errors} failed ERROR checks")
