@@ -5,7 +5,8 @@ inventory) changes from the shipped one, written by ``citystat generate`` over t
   hand-written models still build, empty, and the city's facts and KPIs are not held back by missing files;
 * its seeds are its own: ``departments.csv`` lists the city inventory's departments, and the KPI registry and
   targets keep the KPIs of those departments only (the registry may only name departments of the inventory), and
-  so do the semantic-layer metrics.
+  so do the semantic-layer metrics. A ``kpi_targets.csv`` beside the city's inventory file (``kpi_id, fiscal_year,
+  target``) replaces the demo's targets, so the city's KPIs get their red/yellow/green against its own targets.
 """
 from __future__ import annotations
 
@@ -22,8 +23,14 @@ from data_inventory import load_inventory
 # the landing columns every landed Parquet file has (docs/contracts.md, "Landing"), plus read_parquet's filename
 LANDING_COLUMNS = {"_load_id": "varchar", "_extracted_at": "timestamp with time zone", "_source_cursor": "varchar",
                    "_source_file": "varchar", "_row_number": "bigint", "filename": "varchar"}
+CITY_TARGETS = "kpi_targets.csv"  # beside the city's inventory file: its own targets instead of the demo's
+TARGET_COLUMNS = ["kpi_id", "fiscal_year", "target"]
 SQL_TYPES = {"string": "varchar", "integer": "bigint", "number": "double", "boolean": "boolean", "date": "date",
              "datetime": "timestamp"}
+
+
+class CityProjectError(ValueError):
+    """A file of the city's own (beside its inventory) that cannot go into its dbt project."""
 
 
 def _shipped_inventory():
@@ -88,9 +95,29 @@ def city_seeds(project: Path) -> dict[Path, str]:
         if row.get("paired_kpi_id") and row["paired_kpi_id"] not in ids:
             row["paired_kpi_id"] = ""
     files[seeds / "kpi_registry.csv"] = _csv(header, kept)
-    header, rows = _read(shipped / "kpi_targets.csv")
+    own = inventory.path.parent / CITY_TARGETS if inventory.path else None
+    if own is not None and own.is_file():
+        header, rows = _read(own)
+        _check_targets(own, header, rows, ids)
+    else:
+        header, rows = _read(shipped / "kpi_targets.csv")
     files[seeds / "kpi_targets.csv"] = _csv(header, [row for row in rows if row["kpi_id"] in ids])
     return files
+
+
+def _check_targets(path: Path, header: list[str], rows: list[dict], kpi_ids: set[str]) -> None:
+    """The city's own targets file: the shipped columns, a KPI of its departments, a year and a number on every row."""
+    if header != TARGET_COLUMNS:
+        raise CityProjectError(f"{path}: columns must be {', '.join(TARGET_COLUMNS)} (found {', '.join(header)})")
+    for line, row in enumerate(rows, start=2):
+        if row["kpi_id"] not in kpi_ids:
+            raise CityProjectError(f"{path}, row {line}, field kpi_id: not a KPI of this city's departments "
+                                   "(`citystat kpi list` names them)")
+        for field, kind in (("fiscal_year", int), ("target", float)):
+            try:
+                kind(row[field])
+            except (TypeError, ValueError):
+                raise CityProjectError(f"{path}, row {line}, field {field}: not a number") from None
 
 
 def city_metrics(project: Path) -> dict[Path, str]:

@@ -152,6 +152,10 @@ def test_citystat_run_on_a_city_with_two_311_exports(tmp_path):
     nyc["departments"] += works["departments"]
     inventory = tmp_path / "two_cities.yaml"
     inventory.write_text(yaml.safe_dump(nyc, sort_keys=False))
+    # the city's own targets, beside its inventory (fiscal year 2022 runs July 2021 - June 2022)
+    targets = tmp_path / "kpi_targets.csv"
+    targets.write_text("kpi_id,fiscal_year,target\ncs_on_time_pct,2022,90\ncs_median_days_to_close,2022,1.5\n"
+                       "cs_on_time_pct,twenty,70\n")
     env = {"CITYSTAT_INVENTORY": str(inventory), "CITYSTAT_WAREHOUSE_DIR": str(warehouse), "CITYSTAT_DATA_DIR": str(city),
            "DAGSTER_HOME": str(tmp_path / "dagster_home"), "CITYSTAT_AS_OF": "2022-05-31"}
     (tmp_path / "dagster_home").mkdir()
@@ -175,6 +179,12 @@ def test_citystat_run_on_a_city_with_two_311_exports(tmp_path):
 
     # 4. generate the city's dbt project from its inventory, then one real `citystat run`: it lands the drops, checks
     #    them, builds the city's staging, facts and KPIs, and computes the KPI status; it must end SUCCESS
+    generated = run(sys.executable, "-m", "citystat.cli", "generate", env=env)
+    # the targets file's third row has a year in words: refused with one line naming file, row and field
+    assert generated.returncode == 1, generated.stdout + generated.stderr
+    assert f"{targets}, row 4, field fiscal_year: not a number" in generated.stderr
+    assert "Traceback" not in generated.stderr
+    targets.write_text("kpi_id,fiscal_year,target\ncs_on_time_pct,2022,90\ncs_median_days_to_close,2022,1.5\n")
     generated = run(sys.executable, "-m", "citystat.cli", "generate", env=env)
     assert generated.returncode == 0, generated.stdout + generated.stderr
     project = warehouse / "dbt_project"
@@ -238,6 +248,12 @@ def test_citystat_run_on_a_city_with_two_311_exports(tmp_path):
     # NYPD -> pol: request 3 (5 days, late) and 6 (2 days, on time)
     assert kpis[("pol_on_time_pct", "2022-05-01")] == (pytest.approx(50.0), 2)
     assert con.execute("select count(status_notes) from marts.fct_service_requests").fetchone()[0] == 0  # never mapped
+    # against the city's own targets: on time 63.6% vs 90% is 29% short (beyond the 10% band): red; median days to
+    # close 2 vs 1.5 (lower is better) is 33% over: red; requests received has no target: gray
+    status = dict(con.execute("""select kpi_id, status from metrics.kpi_status where period = '2022-05'
+                                 and kpi_id in ('cs_on_time_pct', 'cs_median_days_to_close', 'cs_requests_received')""").fetchall())
+    assert status == {"cs_on_time_pct": "red", "cs_median_days_to_close": "red", "cs_requests_received": "gray"}
+    assert con.execute("""select target from metrics.kpi_status where period = '2022-05' and kpi_id = 'cs_on_time_pct'""").fetchone()[0] == 90
 
     # the work orders reach their fact the same way, read with their own formats and code maps
     assert con.execute("select _quarantine_rule, _quarantine_reason from quality.quarantine_cityworks__work_orders").fetchall() == [
