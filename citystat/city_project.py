@@ -24,13 +24,8 @@ from data_inventory import load_inventory
 LANDING_COLUMNS = {"_load_id": "varchar", "_extracted_at": "timestamp with time zone", "_source_cursor": "varchar",
                    "_source_file": "varchar", "_row_number": "bigint", "filename": "varchar"}
 CITY_TARGETS = "kpi_targets.csv"  # beside the city's inventory file: its own targets instead of the demo's
-TARGET_COLUMNS = ["kpi_id", "fiscal_year", "target"]
 SQL_TYPES = {"string": "varchar", "integer": "bigint", "number": "double", "boolean": "boolean", "date": "date",
              "datetime": "timestamp"}
-
-
-class CityProjectError(ValueError):
-    """A file of the city's own (beside its inventory) that cannot go into its dbt project."""
 
 
 def _shipped_inventory():
@@ -44,11 +39,11 @@ def empty_landing(fields) -> str:
     return f"(select {', '.join(columns)} where false)"
 
 
-def absent_system_sources(project: Path, city_systems: set[str]) -> dict[Path, str]:
-    """{sources file: text} for each shipped system the city's inventory does not have: read as an empty landing."""
+def absent_system_sources(project: Path, city_systems: set[str], shipped) -> dict[Path, str]:
+    """{sources file: text} for each shipped system (of the ``shipped`` inventory) the city's inventory does not
+    have: read as an empty landing."""
     from citystat.dbt_sources import HEADER
 
-    shipped = _shipped_inventory()
     fields = {(ref.system.id, ref.dataset.id): ref.dataset.fields for ref in shipped.datasets() if ref.dataset.ingested}
     files: dict[Path, str] = {}
     for path in sorted((shipped_dbt_project_dir() / "models" / "staging").glob("*/_*__sources.yml")):
@@ -79,60 +74,49 @@ def _read(path: Path) -> tuple[list[str], list[dict]]:
         return list(reader.fieldnames or []), list(reader)
 
 
-def city_seeds(project: Path) -> dict[Path, str]:
-    """The city's departments, and the shipped KPI registry and targets cut to the KPIs of those departments."""
-    inventory = load_inventory()
-    departments = {d.id: d.name for d in inventory.departments}
+def city_seeds(project: Path, inventory, kpis: dict) -> dict[Path, str]:
+    """The city's departments, the shipped KPI registry cut to ``kpis`` (those of its departments), and its targets:
+    its own file beside its inventory (checked like the shipped one), else the shipped targets of those KPIs."""
+    from citystat.kpi.registry import load_targets
+
     shipped = shipped_dbt_project_dir() / "seeds"
     seeds = project / "seeds"
     files = {seeds / "departments.csv": _csv(["department_code", "department_name"],
-                                             [{"department_code": code, "department_name": name}
-                                              for code, name in departments.items()])}
+                                             [{"department_code": d.id, "department_name": d.name}
+                                              for d in inventory.departments])}
     header, rows = _read(shipped / "kpi_registry.csv")
-    kept = [row for row in rows if row["department_code"] in departments]
-    ids = {row["id"] for row in kept}
+    kept = [row for row in rows if row["id"] in kpis]
     for row in kept:  # a pair whose other half belongs to a department the city does not have is no pair here
-        if row.get("paired_kpi_id") and row["paired_kpi_id"] not in ids:
+        if row.get("paired_kpi_id") and row["paired_kpi_id"] not in kpis:
             row["paired_kpi_id"] = ""
     files[seeds / "kpi_registry.csv"] = _csv(header, kept)
     own = inventory.path.parent / CITY_TARGETS if inventory.path else None
     if own is not None and own.is_file():
+        load_targets(own, kpis)  # raises ValidationError naming file, line and field of every bad row
         header, rows = _read(own)
-        _check_targets(own, header, rows, ids)
     else:
         header, rows = _read(shipped / "kpi_targets.csv")
-    files[seeds / "kpi_targets.csv"] = _csv(header, [row for row in rows if row["kpi_id"] in ids])
+    files[seeds / "kpi_targets.csv"] = _csv(header, [row for row in rows if row["kpi_id"] in kpis])
     return files
 
 
-def _check_targets(path: Path, header: list[str], rows: list[dict], kpi_ids: set[str]) -> None:
-    """The city's own targets file: the shipped columns, a KPI of its departments, a year and a number on every row."""
-    if header != TARGET_COLUMNS:
-        raise CityProjectError(f"{path}: columns must be {', '.join(TARGET_COLUMNS)} (found {', '.join(header)})")
-    for line, row in enumerate(rows, start=2):
-        if row["kpi_id"] not in kpi_ids:
-            raise CityProjectError(f"{path}, row {line}, field kpi_id: not a KPI of this city's departments "
-                                   "(`citystat kpi list` names them)")
-        for field, kind in (("fiscal_year", int), ("target", float)):
-            try:
-                kind(row[field])
-            except (TypeError, ValueError):
-                raise CityProjectError(f"{path}, row {line}, field {field}: not a number") from None
-
-
-def city_metrics(project: Path) -> dict[Path, str]:
-    """The semantic-layer metrics of the city's KPIs (those of its departments), from the shipped registry."""
+def city_metrics(project: Path, kpis: dict) -> dict[Path, str]:
+    """The semantic-layer metrics of the city's KPIs."""
     from citystat.kpi import semantic
-    from citystat.kpi.registry import REGISTRY_PATH, TARGETS_PATH, Registry, load_registry
+    from citystat.kpi.registry import Registry
 
-    shipped = load_registry(REGISTRY_PATH, TARGETS_PATH, departments=frozenset(d.id for d in _shipped_inventory().departments))
-    departments = {d.id for d in load_inventory().departments}
-    kpis = {kpi_id: kpi for kpi_id, kpi in shipped.kpis.items() if kpi.department_code in departments}
     path = project / semantic.METRICS_FILE.relative_to(shipped_dbt_project_dir())
     return {path: semantic.render(Registry(kpis=kpis, targets={}))}
 
 
 def city_files(project: Path) -> dict[Path, str]:
     """Every file of the city's project that differs from the shipped one by design (besides the generated models)."""
-    city_systems = {ref.system.id for ref in load_inventory().datasets()}
-    return {**absent_system_sources(project, city_systems), **city_seeds(project), **city_metrics(project)}
+    from citystat.kpi.registry import REGISTRY_PATH, TARGETS_PATH, load_registry
+
+    inventory, shipped_inventory = load_inventory(), _shipped_inventory()
+    shipped = load_registry(REGISTRY_PATH, TARGETS_PATH, departments=frozenset(d.id for d in shipped_inventory.departments))
+    departments = {d.id for d in inventory.departments}
+    kpis = {kpi_id: kpi for kpi_id, kpi in shipped.kpis.items() if kpi.department_code in departments}
+    city_systems = {ref.system.id for ref in inventory.datasets()}
+    return {**absent_system_sources(project, city_systems, shipped_inventory), **city_seeds(project, inventory, kpis),
+            **city_metrics(project, kpis)}

@@ -92,11 +92,11 @@ def generate(check: bool = typer.Option(False, "--check", help="Write nothing; e
     if project != shipped_dbt_project_dir() and not check:
         copied = copy_shipped_project(project)
         typer.echo(f"the city's dbt project: {project} ({copied} file(s) copied from the shipped project)")
-    from citystat.city_project import CityProjectError
+    from citystat.kpi.problems import ValidationError
 
     try:
         wanted = plan()
-    except CityProjectError as error:  # a city's own file (e.g. its targets): one line naming file, row and field
+    except ValidationError as error:  # e.g. a city's own targets: one line per bad row, naming file, line and field
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     stale = wanted.stale()

@@ -182,7 +182,7 @@ def test_citystat_run_on_a_city_with_two_311_exports(tmp_path):
     generated = run(sys.executable, "-m", "citystat.cli", "generate", env=env)
     # the targets file's third row has a year in words: refused with one line naming file, row and field
     assert generated.returncode == 1, generated.stdout + generated.stderr
-    assert f"{targets}, row 4, field fiscal_year: not a number" in generated.stderr
+    assert f"{targets} line 4: fiscal_year: 'twenty' is not a whole number" in generated.stderr
     assert "Traceback" not in generated.stderr
     targets.write_text("kpi_id,fiscal_year,target\ncs_on_time_pct,2022,90\ncs_median_days_to_close,2022,1.5\n")
     generated = run(sys.executable, "-m", "citystat.cli", "generate", env=env)
