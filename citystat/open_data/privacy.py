@@ -12,6 +12,7 @@ from functools import cache
 import jinja2
 import pandas as pd
 
+from citystat.dbt_dispatch import DuckDBDispatch
 from citystat.settings import project_root
 from citystat.warehouse import quote_identifier
 
@@ -24,19 +25,11 @@ def _macros():
     folder = project_root() / "dbt_project" / "macros"
     source = "\n".join((folder / name).read_text(encoding="utf-8") for name in MACRO_FILES)
     env = jinja2.Environment(extensions=["jinja2.ext.do"])
-    module = None
-
-    class _DuckDBAdapter:
-        """dbt's adapter.dispatch outside dbt: the exports run on DuckDB, so duckdb__<name> (else default__<name>)."""
-
-        @staticmethod
-        def dispatch(name, package=None):
-            return getattr(module, f"duckdb__{name}", None) or getattr(module, f"default__{name}")
-
+    adapter = DuckDBDispatch()
     # dbt's `return` hands a macro's value back; rendered with {{ }} the value itself is the output here
-    env.globals.update(adapter=_DuckDBAdapter(), **{"return": lambda value: value})
-    module = env.from_string(source).module
-    return module
+    env.globals.update(adapter=adapter, **{"return": lambda value: value})
+    adapter.module = env.from_string(source).module
+    return adapter.module
 
 
 def scrub_sql(column: str) -> str:

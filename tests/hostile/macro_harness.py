@@ -7,6 +7,8 @@ from pathlib import Path
 import jinja2
 import jinja2.runtime
 
+from citystat.dbt_dispatch import DuckDBDispatch
+
 MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros"
 MACRO_FILES = ("sql_text.sql", "warehouse_sql.sql", "casting.sql", "quarantine.sql", "redaction.sql")
 
@@ -43,23 +45,13 @@ class _Exceptions:
         raise CompilerError(message)
 
 
-class _DuckDBAdapter:
-    """dbt's adapter.dispatch as it resolves on DuckDB: duckdb__<name>, else default__<name>."""
-
-    def __init__(self):
-        self.module = None
-
-    def dispatch(self, name, package=None):
-        return getattr(self.module, f"duckdb__{name}", None) or getattr(self.module, f"default__{name}")
-
-
 def macros(texts: dict[str, str] | None = None, variables: dict | None = None):
     """The module of every macro in MACRO_FILES (`texts` overrides a file's text, e.g. an older version)."""
     texts = texts or {}
     source = "\n".join(texts.get(name) or (MACROS / name).read_text(encoding="utf-8") for name in MACRO_FILES)
     env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
     variables = {"city_timezone": "America/Chicago", **(variables or {})}
-    adapter = _DuckDBAdapter()
+    adapter = DuckDBDispatch()
     env.globals.update({
         "adapter": adapter,
         "target": {"type": "duckdb", "schema": "main"},
