@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from citystat.release_folders import write_whole
 from citystat.warehouse import quote_identifier
 
 RECORD_SUFFIX = ".inputs.json"
@@ -87,6 +88,4 @@ def forget(site_dir: Path) -> None:
 
 
 def remember(site_dir: Path, current: dict) -> None:
-    partial = record_path(site_dir).with_suffix(".partial")
-    partial.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    partial.replace(record_path(site_dir))
+    write_whole(record_path(site_dir), json.dumps(current, indent=1, sort_keys=True) + "\n")

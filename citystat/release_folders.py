@@ -1,4 +1,7 @@
-"""A folder that readers only ever see whole: ``<root>`` is a symlink to one complete release in ``<root>.releases/``.
+"""Files and folders that readers only ever see whole.
+
+A file is written beside itself (``<name>.<id>.partial``) and renamed over the old one (``write_whole``). A folder
+is ``<root>``, a symlink to one complete release in ``<root>.releases/``.
 
 A build writes into a fresh ``.partial`` folder there; only when everything is written is it renamed and ``<root>``
 pointed at it in one ``os.replace``. A build that raises (or is killed) leaves the previous release untouched;
@@ -17,6 +20,13 @@ from pathlib import Path
 
 RELEASES_SUFFIX = ".releases"
 PARTIAL = ".partial"
+
+
+def write_whole(path: Path, data: bytes | str) -> None:
+    """Replace ``path`` in one rename: a reader sees the old content or the new; a killed writer leaves a .partial."""
+    partial = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}{PARTIAL}")
+    partial.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    os.replace(partial, path)
 
 
 def releases_dir(root: Path) -> Path:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from citystat.release_folders import write_whole
 from citystat.warehouse import require
 
 MAX_KPIS, MIN_KPIS = 6, 3
@@ -57,8 +57,8 @@ class Briefing:
         out = Path(directory) / self.month
         out.mkdir(parents=True, exist_ok=True)
         stem = out / f"briefing_{self.month}_{self.department_code}"
-        _replace(stem.with_suffix(".html"), self.html.encode("utf-8"))
-        _replace(stem.with_suffix(".pdf"), to_pdf(self.html))
+        write_whole(stem.with_suffix(".html"), self.html)
+        write_whole(stem.with_suffix(".pdf"), to_pdf(self.html))
         return stem.with_suffix(".pdf")
 
 
@@ -67,12 +67,6 @@ def to_pdf(page: str) -> bytes:
     from weasyprint import HTML  # imported here: loading Pango takes a moment, and only briefings need it
 
     return HTML(string=page).write_pdf()
-
-
-def _replace(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)  # a killed run leaves at most a .partial file, never half a briefing
 
 
 def format_value(value, unit: str) -> str:

@@ -9,9 +9,7 @@ whole, and a held or no-longer-public export simply has no file in the new relea
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from citystat.open_data.kpi_exports import GOAL_PROGRESS_ID, KPI_SERIES_ID, goal
 from citystat.open_data.privacy import mosaic_risks, scrub_sql, shape_fingerprint, suppress_cells
 from citystat.open_data.review import ReviewLog
 from citystat.personal_names import register as register_name_redaction
-from citystat.release_folders import new_release
+from citystat.release_folders import new_release, write_whole
 from citystat.kpi.registry import shipped_kpis_the_city_lacks
 from citystat.settings import another_city
 from citystat.warehouse import quote_identifier, quote_table
@@ -168,6 +166,4 @@ def _release(release: Path, export_id: str, frame: pd.DataFrame, dictionary: dic
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    write_whole(path, json.dumps(data, indent=2, default=str))

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import uuid
 from pathlib import Path
+
+from citystat.release_folders import write_whole
 
 
 class ReviewLog:
@@ -46,9 +46,7 @@ class ReviewLog:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_text(json.dumps({"items": self.items}, indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_whole(self.path, json.dumps({"items": self.items}, indent=2, sort_keys=True))
 
 
 def _now() -> str:

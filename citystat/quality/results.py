@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from citystat.release_folders import write_whole
 from citystat.settings import warehouse_dir
 
 RESULTS_DIR = ("quality", "results")  # latest outcome per dataset/mart, read by the dataset scores
@@ -19,9 +20,7 @@ def record_outcome(name: str, summary: dict) -> Path:
     directory = results_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
-    tmp.replace(path)
+    write_whole(path, json.dumps(summary, indent=1, default=str))
     return path
 
 
