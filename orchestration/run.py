@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from citystat.settings import project_root, warehouse_dir
-from orchestration.lib.instance import dagster_home
+from orchestration.lib.instance import create_storage, dagster_home
 
 JOB_NAME = "citystat_all"
 LOCATION_NAME = "citystat"  # as in pyproject's [tool.dagster], so `dagster dev` shows the same location
@@ -330,12 +330,7 @@ def execute(request: RunRequest, on_event: Callable[[str, str], None] = lambda k
 def _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_launch) -> RunOutcome:
     from orchestration.lib.recovery import recover_stale_runs
 
-    # Create every SQLite storage here first: on a fresh DAGSTER_HOME the code server opening the same instance
-    # at the same moment races the schema migration ("alembic_version has more than one head").
-    instance.get_run_records(limit=1)
-    instance.event_log_storage.get_concurrency_keys()
-    if instance.schedule_storage is not None:
-        instance.schedule_storage.all_instigator_state()
+    create_storage(instance)  # before the code server opens the same instance (see create_storage)
     recovered = recover_stale_runs(instance)
     with _Interrupts() as interrupts, workspace(instance) as (context, location):
         run, total, keys = create_run(instance, location, request, run_id, tags)

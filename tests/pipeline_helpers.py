@@ -57,7 +57,11 @@ def open_instance(env: dict):
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
-    return DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+    from orchestration.lib.instance import create_storage
+
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+    create_storage(instance)  # a run starting at the same moment must not race the schema migration with us
+    return instance
 
 
 def wait_for_step_start(env: dict, step_key: str, proc: subprocess.Popen, timeout: float = 600):

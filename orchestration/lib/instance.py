@@ -73,5 +73,26 @@ def dagster_home() -> Path:
     return home
 
 
-if __name__ == "__main__":  # `python -m orchestration.lib.instance` (make ui): print DAGSTER_HOME
+def create_storage(instance) -> None:
+    """Create every storage of `instance` (runs, event log, schedules) once, under a lock in DAGSTER_HOME.
+
+    Two processes opening a fresh SQLite DAGSTER_HOME at the same moment (a run and its code server, or a run and
+    anyone watching it) race the schema migration and stamp two heads ("alembic_version has more than one head").
+    Every citystat entry point calls this first; after it, opening the instance only reads the stamp.
+    """
+    import fcntl
+
+    with open(Path(instance.root_directory) / ".storage.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance.get_run_records(limit=1)
+        instance.event_log_storage.get_concurrency_keys()
+        if instance.schedule_storage is not None:
+            instance.schedule_storage.all_instigator_state()
+
+
+if __name__ == "__main__":  # `python -m orchestration.lib.instance` (make ui): create the storage, print DAGSTER_HOME
+    from dagster import DagsterInstance
+
     print(dagster_home())
+    with DagsterInstance.get() as _instance:
+        create_storage(_instance)
