@@ -47,6 +47,17 @@ def landing_dir(override: str | os.PathLike | None = None) -> Path:
     return warehouse_dir(override) / "landing"
 
 
+def whole_number(env: str, default: int) -> int:
+    """A count set by environment variable (threads, steps at once): a whole number of at least 1, else refused
+    by name; unset or blank means ``default``."""
+    value = os.environ.get(env, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ValueError(f"${env} must be a whole number of at least 1, got {value[:20]!r}")
+    return int(value)
+
+
 def as_of(data: str | os.PathLike | None = None) -> dt.date | None:
     """The data's "today", the same for every entry point (CLI, Dagster UI, schedules, sensors, dbt):
     ``$CITYSTAT_AS_OF`` (YYYY-MM-DD) when set, else the ``as_of`` the data folder states in ``generation.json``

@@ -7,10 +7,12 @@ So, for every batch of the load ledger:
     source rows = raw rows = staged rows + quarantined rows + superseded versions
 
 where the source rows are the source's own count recorded in the ledger when the batch landed (file
-drops: a strict, independent reading of every file that accounts for each physical line; SODA
-snapshots: the portal's ``count(*)``), the raw rows those in the batch's Parquet files,
+drops: a strict, independent reading of every file that accounts for each physical line; SODA and SQL
+snapshots: the source's ``count(*)``), the raw rows those in the batch's Parquet files,
 and a superseded version is a landed row whose key has a newer version in the base model (staged or
-quarantined). A row that is none of these was dropped silently: the check fails and names it. A row both
+quarantined). A batch with no source count says why instead of claiming one (``NO_SOURCE_COUNT``): Open311
+GeoReport v2 offers no count at all, so for it the check proves landed = staged + quarantined + superseded only,
+and completeness at the source rests on paging to a short page. A row that is none of these was dropped silently: the check fails and names it. A row both
 staged and quarantined fails it too. Rows are matched on their landing identity
 (``_load_id``, ``_source_file``, ``_row_number``), keys typed as staging types them.
 """
@@ -37,6 +39,19 @@ LANDED_KEY_EXPRESSIONS = {
     ("crm311", "services"): {"service_code": f"upper({text_sql('service_code')})"},
     ("omb_reference", "peer_city_spending"): {"function": f"lower({text_sql('function')})"},
 }
+
+
+OPEN311_NO_COUNT = "Open311 GeoReport v2 offers no count; completeness rests on paging to a short page"
+
+
+def no_source_count(entry: dict) -> str:
+    """Why a ledger batch records no source count (said in place of one, never a count of 0)."""
+    connector = entry.get("connector") or "this"
+    if connector == "open311":
+        return OPEN311_NO_COUNT
+    if entry.get("kind") == "incremental":
+        return f"{connector} incremental load: its count(*) was checked when it landed, not recorded"
+    return f"the {connector} source answered no count"
 
 
 def model_names(ref: DatasetRef) -> dict[str, str]:
@@ -66,6 +81,7 @@ class Reconciliation:
     batches: list[BatchReconciliation]
     ledger_rows: dict[str, int]
     source_rows: dict[str, int] = field(default_factory=dict)  # load_id -> the source's own count, where recorded
+    uncounted: dict[str, str] = field(default_factory=dict)  # load_id -> why the batch has no source count
 
     @property
     def source_mismatches(self) -> list[str]:
@@ -87,8 +103,10 @@ class Reconciliation:
     def totals(self) -> dict[str, int]:
         keys = ("raw", "staged", "quarantined", "superseded", "unexplained", "both")
         totals = {k: sum(getattr(b, k) for b in self.batches) for k in keys}
-        totals["source"] = sum(self.source_rows.values())
+        if self.source_rows:  # no count is never reported as a count of 0
+            totals["source"] = sum(self.source_rows.values())
         totals["source_counted_batches"] = len(self.source_rows)
+        totals["uncounted_batches"] = len(self.uncounted)
         return totals
 
     def describe(self) -> str:
@@ -98,6 +116,10 @@ class Reconciliation:
             counted = sum(b.raw for b in self.batches if b.load_id in self.source_rows)
             whole = " (every batch)" if len(self.source_rows) == len(self.ledger_rows) else f" ({len(self.source_rows)} batch(es) with a source count)"
             source = f"source {t['source']} = landed {counted}{whole}; "
+        if self.uncounted:
+            reasons = sorted(set(self.uncounted.values()))
+            source += (f"no source count for {len(self.uncounted)} batch(es) ({'; '.join(reasons[:3])}"
+                       f"{'; ...' if len(reasons) > 3 else ''}); ")
         head = (f"{self.dataset}: {len(self.batches)} batch(es), {source}raw {t['raw']} = staged {t['staged']} + quarantined "
                 f"{t['quarantined']} + superseded {t['superseded']}")
         if self.holds:
@@ -141,9 +163,11 @@ def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection)
     entries = landing.entries(*ref.key)
     ledger_rows = {e["load_id"]: int(e.get("rows") or 0) for e in entries}
     source_rows = {e["load_id"]: int(e["source_rows"]) for e in entries if e.get("source_rows") is not None}
+    uncounted = {e["load_id"]: no_source_count(e) for e in entries
+                 if e.get("source_rows") is None and int(e.get("rows") or 0)}
     files = batch_files(landing, *ref.key)
     if not files:
-        return Reconciliation(ref.name, [], ledger_rows, source_rows)
+        return Reconciliation(ref.name, [], ledger_rows, source_rows, uncounted)
     names = model_names(ref)
     types = {f.name: f.type for f in ref.dataset.fields}
     present = present_columns(con, files)
@@ -186,4 +210,4 @@ def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection)
     """
     batches = [BatchReconciliation(load_id, raw, staged, quarantined, superseded, unexplained, both, list(examples or []))
                for load_id, raw, staged, quarantined, superseded, unexplained, both, examples in con.execute(sql).fetchall()]
-    return Reconciliation(ref.name, batches, ledger_rows, source_rows)
+    return Reconciliation(ref.name, batches, ledger_rows, source_rows, uncounted)

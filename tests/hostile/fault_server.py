@@ -6,7 +6,8 @@ apart: ``/<mode>/<token>/resource/<id>.json``. Every mode serves the same ROWS r
 paged with ``$limit``/``$offset``, and answers ``$select=count(*)`` like Socrata (``[{"count": "7"}]``).
 
 modes: ok, nocount (400 on count(*)), truncated (JSON cut in half), html, object (a JSON object),
-short (the second page silently drops a row), reset (the first answer promises more bytes than it sends,
+short (the second page silently drops a row), meet-N (each resource's count(*) waits until N resources of the
+token have asked, up to MEET_SECONDS, else 503: only sources extracted side by side all answer), reset (the first answer promises more bytes than it sends,
 then recovers), e500-N / e429-N (the first N requests fail, then recover), drip-S (headers, then one byte
 every S seconds), hang (reads the request, never answers), nested (values that are objects), notfound.
 """
@@ -18,12 +19,15 @@ import sys
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Lock
+from threading import Condition, Lock
 from urllib.parse import parse_qs, urlsplit
 
 ROWS = 7
 SEEN: Counter = Counter()
 LOCK = Lock()
+MEET_SECONDS = 30
+ARRIVED: dict[str, set[str]] = {}  # meet-N: token -> resources whose count(*) arrived
+MET = Condition()
 
 
 def rows(mode: str) -> list[dict]:
@@ -57,6 +61,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/")
+        if parts[0] == "hang":  # any path (Open311's too)
+            time.sleep(3600)
+            return
         if len(parts) < 4 or parts[2] != "resource":
             return self._send(404, b'{"error": "no such resource"}')
         mode, token = parts[0], parts[1]
@@ -70,9 +77,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(status, b'{"error": "busy"}', headers={"Retry-After": "0"} if status == 429 else None)
         if mode == "notfound":
             return self._send(404, b'{"error": "not found"}')
-        if mode == "hang":
-            time.sleep(3600)
-            return
+        meet = re.fullmatch(r"meet-(\d+)", mode)
+        if meet and query.get("$select") == "count(*)":
+            with MET:
+                ARRIVED.setdefault(token, set()).add(parts[3])
+                MET.notify_all()
+                met = MET.wait_for(lambda: len(ARRIVED[token]) >= int(meet.group(1)), timeout=MEET_SECONDS)
+            if not met:
+                return self._send(503, b'{"error": "waited for the other resources in vain"}')
         drip = re.fullmatch(r"drip-([\d.]+)", mode)
         if drip:
             self.send_response(200)

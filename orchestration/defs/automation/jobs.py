@@ -2,17 +2,17 @@
 
 Blocking asset checks hold back what is downstream of a failed check inside the run (Dagster's own gating).
 By default the run executes in one process, step after step, which suits the single-writer DuckDB warehouse and
-keeps memory bounded (the dbt step runs dbt's own threads). ``$CITYSTAT_PARALLEL_STEPS=N`` (N > 1) runs up to N
+keeps memory bounded (the dbt step runs dbt's own threads); the raw landings inside it still extract their
+sources side by side on threads (orchestration/lib/landing_threads.py). ``$CITYSTAT_PARALLEL_STEPS=N`` (N > 1) runs up to N
 independent steps side by side, each in its own process: the raw landings of independent sources then overlap
 (each writes only its own Parquet batches and appends its ledger line under a lock), while every step that
 writes the DuckDB warehouse stays in the ``warehouse_writer`` pool, which admits one step at a time across all
 runs. It pays a process start per step, which on a 2-core machine costs more than the overlap saves
 (benchmarks/parallel_landing.py, figures in benchmarks/README.md); it pays off where sources are slow to answer.
 """
-import os
-import re
-
 import dagster as dg
+
+from citystat.settings import whole_number
 
 ALL_ASSETS_JOB = "citystat_all"
 PARALLEL_STEPS_ENV = "CITYSTAT_PARALLEL_STEPS"
@@ -20,12 +20,7 @@ DEFAULT_PARALLEL_STEPS = 1
 
 
 def parallel_steps() -> int:
-    value = os.environ.get(PARALLEL_STEPS_ENV, "").strip()
-    if not value:
-        return DEFAULT_PARALLEL_STEPS
-    if not re.fullmatch(r"[0-9]+", value) or int(value) < 1:
-        raise ValueError(f"${PARALLEL_STEPS_ENV} must be a whole number of at least 1, got {value[:20]!r}")
-    return int(value)
+    return whole_number(PARALLEL_STEPS_ENV, DEFAULT_PARALLEL_STEPS)
 
 
 def job_executor() -> dg.ExecutorDefinition:

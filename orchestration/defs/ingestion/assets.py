@@ -11,19 +11,17 @@ Building them only reads the inventory YAML: no network, no data files.
 import datetime as dt
 import logging
 import re
-from contextlib import ExitStack, contextmanager
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
 
 from data_inventory import DatasetRef, Inventory, load_inventory
-from citystat.connectors import (
-    CONNECTOR_KINDS, SchemaDrift, SourceError, SourceSpec,
-    SourceUnavailable, build_connector,
-)
-from orchestration.lib.demo_city_apis import demo_server, needs_demo_server, served_spec
+from citystat.connectors import CONNECTOR_KINDS, SchemaDrift, SourceError, SourceSpec, SourceUnavailable
+from orchestration.lib.landing_threads import LANDING_LOGGERS, land, own_demo_city, records_replayed, started_landing
 from orchestration.lib.resources import IngestionResource
-from citystat.ingestion import is_automated, is_file_drop, source_spec
+from citystat.ingestion import is_automated, is_file_drop
 from citystat.landing import LoadResult
 
 FIELD_TYPES = {"string": "string", "integer": "int", "number": "float", "boolean": "bool", "date": "date", "datetime": "datetime"}
@@ -173,16 +171,18 @@ class _ToDagsterLog(logging.Handler):
     def __init__(self, context: dg.AssetExecutionContext):
         super().__init__(logging.INFO)
         self.context = context
+        self.thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.context.log.log(record.levelno, record.getMessage())
+        if record.thread == self.thread:  # not another run's landing threads
+            self.context.log.log(record.levelno, record.getMessage())
 
 
 @contextmanager
 def connector_logs_in_run(context: dg.AssetExecutionContext):
     """Show the connectors' own log lines (retries, tidied leftovers) in the Dagster run log."""
     handler = _ToDagsterLog(context)
-    loggers = [logging.getLogger("citystat.connectors"), logging.getLogger("citystat.landing")]
+    loggers = [logging.getLogger(name) for name in LANDING_LOGGERS]
     for logger in loggers:
         logger.addHandler(handler)
     try:
@@ -192,8 +192,15 @@ def connector_logs_in_run(context: dg.AssetExecutionContext):
             logger.removeHandler(handler)
 
 
-def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
-    """Land what is new in one inventory dataset as an immutable Parquet batch."""
+def plan_raw_refs(context: dg.AssetExecutionContext, refs_by_step: dict[str, DatasetRef]) -> list[DatasetRef]:
+    """The raw landings this run's plan executes, in the order its steps run."""
+    plan = context.op_execution_context.get_step_execution_context().execution_plan
+    return [refs_by_step[step.key] for step in plan.get_steps_to_execute_in_topo_order() if step.key in refs_by_step]
+
+
+def build_raw_asset(ref: DatasetRef, refs_by_step: dict[str, DatasetRef]) -> dg.AssetsDefinition:
+    """Land what is new in one inventory dataset as an immutable Parquet batch. ``refs_by_step``: every raw
+    asset's dataset by step key (filled as they are built), so a step can start the run's other landings."""
     ds = ref.dataset
     kinds = _kinds(ref)
     if len(kinds) < 3:  # Dagster shows at most three kinds
@@ -221,15 +228,14 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
     )
     def raw(context: dg.AssetExecutionContext, ingestion: IngestionResource):
         try:
-            spec = source_spec(ref, ingestion.data_path())
-            with ExitStack() as stack:
-                if needs_demo_server(ref, ingestion.data_path()):
-                    base = stack.enter_context(demo_server(ingestion.data_path(), ingestion.log_dir() / "demo_city_server.log"))
-                    context.log.info(f"{ref.name}: no URL in ${spec.location_env}; reading the demo city served at {base}")
-                    spec = served_spec(spec, base)
-                connector = build_connector(spec, ingestion.connector_options())
+            started = started_landing(context.run.run_id, ref.name, lambda: plan_raw_refs(context, refs_by_step), ingestion)
+            if started is None:
                 with connector_logs_in_run(context):
-                    result = ingestion.landing().load(connector)
+                    spec, result = land(ref, ingestion, own_demo_city(ingestion))
+            else:  # landed on the run's thread pool beside the run's other sources (orchestration/lib/landing_threads.py)
+                future, records = started
+                with records_replayed(records, lambda record: context.log.log(record.levelno, record.getMessage())):
+                    spec, result = future.result()
         except SourceUnavailable as exc:
             raise dg.Failure(
                 description=str(exc),
@@ -268,6 +274,7 @@ def build_raw_asset(ref: DatasetRef) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(result.latest_load_id or "empty"),
                                    check_results=check_results)
 
+    refs_by_step[raw.op.name] = ref
     return raw
 
 
@@ -300,8 +307,9 @@ class Ingestion:
 def build_ingestion(inventory: Inventory | None = None) -> Ingestion:
     inventory = inventory or load_inventory()
     refs = list(inventory.datasets())
+    refs_by_step: dict[str, DatasetRef] = {}
     return Ingestion(
         inventory=inventory,
         source_specs=[build_source_spec(ref) for ref in refs],
-        raw_assets=[build_raw_asset(ref) for ref in refs if is_automated(ref)],
+        raw_assets=[build_raw_asset(ref, refs_by_step) for ref in refs if is_automated(ref)],
     )
