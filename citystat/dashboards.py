@@ -26,6 +26,7 @@ import duckdb
 
 from citystat import dashboard_inputs
 from citystat.locks import exclusive_lock
+from citystat.release_folders import new_release
 from citystat.settings import project_root, warehouse_dir
 from citystat.warehouse import quote_identifier, quote_literal
 
@@ -270,11 +271,12 @@ def build_site(
     build_timeout: float = BUILD_TIMEOUT_SECONDS,
     force: bool = False,
 ) -> SiteBuild:
-    """Build the static dashboard site from ``snapshot_path`` into ``out_dir`` (replaced whole).
+    """Build the static dashboard site from ``snapshot_path`` into ``out_dir`` (a new release swapped in whole).
 
     Unless ``force``, a site whose inputs (the tables it reads, the project, the Node install, the city name)
     equal those of its last finished build is kept as it is: see citystat/dashboard_inputs.py."""
-    snapshot, out = Path(snapshot_path).resolve(), Path(out_dir).resolve()
+    # `out` is a symlink to its current release (release_folders): resolve its folder, never the link itself
+    snapshot, out = Path(snapshot_path).resolve(), Path(out_dir).absolute().parent.resolve() / Path(out_dir).name
     if not snapshot.is_file():
         raise DashboardBuildError(f"snapshot {snapshot} does not exist: run the pipeline and `citystat publish` first")
     project_dir = Path(project_dir).resolve()
@@ -319,12 +321,8 @@ def build_site(
                 "page queries failed while prerendering the dashboards:\n" + "\n".join(query_errors), output
             )
 
-        built = project_dir / "build"
-        staging = out.with_name(out.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(built, staging)
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
+        with new_release(out) as staging:  # readers (and the server) see the old site or the new one, never half
+            shutil.copytree(project_dir / "build", staging, dirs_exist_ok=True)
     dashboard_inputs.remember(out, inputs)
     seconds["total"] = time.monotonic() - started
     return SiteBuild(

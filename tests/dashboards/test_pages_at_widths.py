@@ -131,15 +131,25 @@ def test_status_kpi_links_and_units_at_each_width(browser, site_url, snapshot, w
             context.close()
 
 
+def assert_one_tile_per_department(tiles, snapshot) -> set[str]:
+    departments = {r[0] for r in snapshot.execute("select distinct department_code from metrics.kpi_status").fetchall()}
+    assert {t.get_attribute("data-tile")[5:] for t in tiles.all()} == departments
+    return departments
+
+
+def assert_above_the_fold(tiles, screen_height: int = 1080) -> None:
+    for tile in tiles:
+        box = tile.bounding_box()
+        bottom = box["y"] + box["height"]
+        assert bottom <= screen_height, f'{tile.get_attribute("data-tile")} ends at {bottom:.0f} px'
+
+
 def test_department_tiles_above_the_fold_on_a_wall_screen(browser, site_url, snapshot):
     context, page, _ = open_at(browser, site_url + "/", 1920)
     try:
-        departments = {r[0] for r in snapshot.execute("select distinct department_code from metrics.kpi_status").fetchall()}
         tiles = page.locator('[data-tile^="dept-"]')
-        assert {t.get_attribute("data-tile")[5:] for t in tiles.all()} == departments
-        for tile in tiles.all():
-            box = tile.bounding_box()
-            assert box["y"] + box["height"] <= 1080, f'{tile.get_attribute("data-tile")} ends at {box["y"] + box["height"]:.0f} px'
+        assert_one_tile_per_department(tiles, snapshot)
+        assert_above_the_fold(tiles.all())
         # every status comes with its shape: circle, triangle, stop sign, box
         shapes = {b.get_attribute("data-status"): b.get_attribute("data-shape") for b in page.locator(".status-badge").all()}
         assert shapes == {"green": "circle", "yellow": "triangle", "red": "stop", "gray": "box"}
@@ -151,14 +161,11 @@ def test_department_tiles_above_the_fold_on_a_wall_screen(browser, site_url, sna
 def test_wall_mode_shows_the_citywide_picture_above_the_fold_without_sidebar(browser, site_url, snapshot):
     context, page, errors = open_at(browser, site_url + "/wall/", 1920)
     try:
-        departments = {r[0] for r in snapshot.execute("select distinct department_code from metrics.kpi_status").fetchall()}
         tiles = page.locator('[data-page="wall"] [data-tile^="dept-"]')
-        assert {t.get_attribute("data-tile")[5:] for t in tiles.all()} == departments
+        departments = assert_one_tile_per_department(tiles, snapshot)
         picture = [*tiles.all(), *page.locator('[data-tile^="count-"], [data-tile^="cityscore-"]').all()]
         assert len(picture) == len(departments) + 4 + 2  # four status counts, CityScore by month and by quarter
-        for tile in picture:
-            box = tile.bounding_box()
-            assert box["y"] + box["height"] <= 1080, f'{tile.get_attribute("data-tile")} ends at {box["y"] + box["height"]:.0f} px'
+        assert_above_the_fold(picture)
         # no sidebar, no menu bar, nothing wider than the screen
         assert page.evaluate("() => [...document.querySelectorAll('aside, header')].filter((e) => e.offsetWidth > 0).length") == 0
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 1920

@@ -60,5 +60,10 @@ def test_unchanged_tables_keep_the_site_and_a_changed_table_builds_it(built_site
     assert "metrics.kpi_status" in reasons and set(reasons) <= set(metadata["snapshot_tables"].split(", ")), reasons
     assert metadata["step_seconds"]["build"] > 0
     assert not sentinel.exists()
+    # The new site was swapped in whole (a link to a complete release); the one it replaced is kept beside it,
+    # so a reader (the server) that resolved the old link a moment ago still finds its files.
+    assert site.is_symlink() and (site / "index.html").is_file()
+    kept = [release for release in (copy / "warehouse" / "dashboards.releases").iterdir() if release != site.resolve()]
+    assert [(release / "sentinel-from-the-test.txt").read_text() for release in kept] == ["kept"]
     # The new name reached the site: in the prerendered pages or the query results shipped with them.
     assert any(new_name.encode() in path.read_bytes() for path in site.rglob("*") if path.is_file())

@@ -1,10 +1,12 @@
-"""The Dagster UI in a real browser: on a tiny demo city, the lineage's "Materialize all" launches ONE run of
-everything (no backfill or partition dialog), the run succeeds, and the snapshot holds the marts.
+"""The Dagster UI in a real browser: on a copy of the shared demo city, the lineage's "Materialize all" launches ONE
+run of everything (no backfill or partition dialog), the run succeeds, and its snapshot equals the one `citystat run`
+published for the same city (the session `pipeline` fixture): the UI gives the CLI's result.
 
 Needs headless chromium (`/usr/bin/chromium`, Debian package `chromium`) and Playwright for Python.
 """
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import duckdb
 import pytest
 
 from dagster_dev import DagsterDev
-from pipeline_helpers import small_city
+from pipeline_helpers import mart_digest, pipeline_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1500)]
 
@@ -48,8 +50,9 @@ def browser():
             browser.close()
 
 
-def test_materialize_all_in_the_ui_builds_the_snapshot(tmp_path, browser):
-    env = small_city(tmp_path)
+def test_materialize_all_in_the_ui_gives_the_snapshot_of_citystat_run(pipeline, tmp_path, browser):
+    shutil.copytree(pipeline.tmp / "city", tmp_path / "city")  # the city only: a fresh warehouse and instance
+    env = pipeline_env(tmp_path)
     env["CITYSTAT_AUTOMATE_DASHBOARDS"] = "0"
     dev = DagsterDev(env, tmp_path / "dagster_dev.log")
     try:
@@ -94,5 +97,7 @@ def test_materialize_all_in_the_ui_builds_the_snapshot(tmp_path, browser):
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()}
             assert {"fct_service_requests", "fct_kpi_submissions", "kpi_values"} <= marts
             assert con.execute("SELECT count(*) FROM marts.fct_service_requests").fetchall()[0][0] > 0
+        lineage = ("_load_id", "_extracted_at")  # when each build landed the data: differs between any two builds
+        assert mart_digest(snapshot, lineage) == mart_digest(pipeline.snapshot, lineage)
     finally:
         dev.stop()
