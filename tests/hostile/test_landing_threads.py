@@ -21,6 +21,7 @@ from data_inventory import load_inventory
 from orchestration.defs.ingestion.assets import build_ingestion, raw_key
 from orchestration.lib.landing_threads import LANDING_THREADS_ENV, landing_threads
 from orchestration.lib.resources import IngestionResource
+from hostile_table import record
 
 HERE = Path(__file__).resolve().parent
 ROWS = 7  # every fault_server resource serves 7 rows
@@ -79,6 +80,8 @@ def test_sources_land_side_by_side_and_each_fails_alone(server, tmp_path, monkey
     ledger = [json.loads(line) for line in (tmp_path / "threads" / "warehouse" / "landing" / "_loads.jsonl")
               .read_text().splitlines()]
     assert sorted((e["dataset"], e["rows"]) for e in ledger) == [("cases", 3), ("contracts", ROWS), ("vendors", ROWS)]
+    record("sources_side_by_side_one_hangs", "proc", "hanging one fails alone; rest land", 2 * ROWS + 3,
+           sum(rows.values()), message.splitlines()[0])
 
     # the control: one landing after another, the first SODA dataset waits for the second in vain
     result = land_round(server, tmp_path / "one_by_one", monkeypatch, "1")
