@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import time
@@ -198,11 +199,22 @@ def output_to(log_path: Path) -> Iterator[None]:
         os.close(saved_err)
 
 
+_CLASS_PREFIX = re.compile(r"^[A-Za-z_][\w.]*: ")
+
+
 def _root_message(error) -> str:
-    message = error.message.strip() if error else "failed"
-    while error is not None and error.cause is not None:  # the root cause names the source and the reason
+    """The deepest message CityStat wrote for people (a dagster Failure's or a citystat error's: they name the dataset,
+    the URL, the attempts and the time spent), else the root cause (a library's error names the reason)."""
+    chain = []
+    while error is not None:
+        chain.append(error)
         error = error.cause
-        message = error.message.strip()
+    if not chain:
+        return "failed"
+    spoken = [e for e in chain if e.cls_name == "Failure" or e.message.startswith("citystat.")]
+    message = (spoken[-1] if spoken else chain[-1]).message.strip()
+    if spoken:
+        message = _CLASS_PREFIX.sub("", message, count=1)
     return message.splitlines()[0] if message else "failed"
 
 
@@ -276,7 +288,7 @@ def follow(instance, run_id: str, outcome: RunOutcome, interrupts: _Interrupts,
                 outcome.failed_steps.append((event.step_key, _root_message(event.step_failure_data.error)))
             elif kind == DagsterEventType.RUN_FAILURE:
                 error = getattr(event.event_specific_data, "error", None)
-                if error is not None:
+                if error is not None and not outcome.failed_steps:  # else it repeats a failed step's error
                     outcome.failed_steps.append(("run", _root_message(error)))
         if connection.has_more:
             continue
