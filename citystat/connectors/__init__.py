@@ -29,7 +29,7 @@ CONNECTOR_KINDS = {  # Dagster `kinds` tags shown on the asset graph
 class ConnectorOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     http_timeout: float = 30.0  # seconds any one socket operation of an HTTP request may wait
-    request_deadline: float = 30.0  # seconds for one whole HTTP answer (a server dripping bytes fails here)
+    request_deadline: float = 30.0  # seconds for one whole HTTP answer or one database fetch (a drip fails here)
     asset_deadline: float = 300.0  # seconds for one extraction: every request and retry of one asset
     page_size: int = 1000  # rows per API page
     chunk_rows: int = 50_000  # rows per database/XLSX chunk written to the landing
@@ -52,7 +52,8 @@ def build_connector(spec: SourceSpec, options: ConnectorOptions | None = None) -
         from citystat.connectors.sql import SqlConnector
 
         return SqlConnector(spec, policy=options.retry, chunk_rows=options.chunk_rows,
-                            busy_timeout=options.sqlite_busy_timeout)
+                            busy_timeout=options.sqlite_busy_timeout, request_deadline=options.request_deadline,
+                            asset_deadline=options.asset_deadline)
     if spec.connector in FILE_DROP_CONNECTORS:
         from citystat.connectors.file_drop import FileDropConnector
 

@@ -215,6 +215,30 @@ def test_a_locked_sqlite_source_fails_alone_within_its_deadline_then_lands_every
            str(error).split(": ", 1)[-1], seconds)
 
 
+@pytest.mark.timeout(60)
+def test_a_sqlite_query_that_never_ends_fails_alone_within_the_asset_deadline(tmp_path):
+    """A database that stops answering (here: a view whose query runs for hours) is interrupted at the asset
+    deadline and fails that dataset alone, naming the database, the attempts and the time spent; without a
+    deadline the count would run on and the load would land its 0 rows hours later."""
+    db = tmp_path / "cad.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE VIEW incidents AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                    "WHERE x < 10000000000) SELECT x AS incident_id FROM n WHERE x = 0")
+    spec = SourceSpec("hostile", "incidents", "sqlite", str(db), "incidents")
+    landing = Landing(tmp_path / "landing")
+    outcomes = land_round(landing, [spec, good_drop(tmp_path)])
+    state, error, seconds = outcomes["incidents"]
+    assert state == "failed" and isinstance(error, SourceUnavailable), outcomes
+    message = str(error)
+    assert str(db) in message and "1 attempt(s)" in message and "s elapsed" in message, message
+    assert f"opening the read (count and query) did not finish within its {OPTIONS.asset_deadline:.3g} s deadline" \
+        in message, message
+    assert seconds < OPTIONS.asset_deadline + SLACK, seconds
+    assert outcomes["healthy"][0] == "landed" and landing.entries("hostile", "incidents") == []
+    record("sqlite_query_never_ends", "db", "failed alone at the asset deadline", 0, 0,
+           message.split(": ", 1)[-1], seconds)
+
+
 # SIGKILL during landing, then a rerun ------------------------------------------------------------------
 
 KILLED_LOADER = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from citystat.connectors import ConnectorOptions, SourceSpec, build_connector
+from citystat.connectors import ConnectorOptions, SourceSpec, SourceUnavailable, build_connector
 from citystat.landing import Landing
 
 
@@ -21,3 +21,20 @@ def test_a_postgres_snapshot_lands_exactly_the_servers_count(postgres_url, tmp_p
     landing = Landing(tmp_path / "landing")
     result = landing.load(build_connector(spec, ConnectorOptions(chunk_rows=500)))
     assert (result.rows, result.source_rows) == (1234, 1234)
+
+
+@pytest.mark.timeout(120)
+def test_a_postgres_query_that_never_ends_fails_at_the_asset_deadline(postgres_url, tmp_path):
+    """statement_timeout holds the count and the query to what is left of the asset deadline: a server that stops
+    answering (here a view that sleeps an hour) fails the dataset naming the database, attempts and time spent."""
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("create view incidents as select 1 as incident_id from pg_sleep(3600)")
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    spec = SourceSpec("fire_cad", "incidents", "postgres", url, "incidents")
+    landing = Landing(tmp_path / "landing")
+    with pytest.raises(SourceUnavailable) as raised:
+        landing.load(build_connector(spec, ConnectorOptions(asset_deadline=3.0)))
+    message = str(raised.value)
+    assert "reading incidents from postgresql+psycopg://" in message and "1 attempt(s)" in message, message
+    assert "opening the read (count and query) did not finish within its" in message and "statement timeout" in message
+    assert landing.entries() == []
