@@ -27,8 +27,9 @@ POSTGRES_URL_ENV = "CITYSTAT_WAREHOUSE_POSTGRES_URL"
 READER_ROLE_ENV = "CITYSTAT_WAREHOUSE_POSTGRES_READER"
 DBT_TARGET = "postgres"
 BATCH_ROWS = 10_000
-# The schemas analysts read, as in the DuckDB snapshot (metrics and inventory are Python-written: not on PostgreSQL yet).
+# The schemas analysts read after `citystat postgres build` (dbt's only); `citystat run` adds metrics (RUN_PUBLISHED_SCHEMAS).
 PUBLISHED_SCHEMAS = ("marts", "quality")
+RUN_PUBLISHED_SCHEMAS = ("marts", "quality", "metrics")
 
 # DuckDB column type (its first word) -> PostgreSQL type; anything else travels as text.
 _PG_TYPES = {
@@ -40,6 +41,19 @@ _PG_TYPES = {
 
 class WarehouseSettingError(ValueError):
     """The PostgreSQL URL cannot be used (it names no database)."""
+
+
+def configured_url() -> str | None:
+    """The warehouse's PostgreSQL URL when ``CITYSTAT_WAREHOUSE_POSTGRES_URL`` is set (then `citystat run` builds
+    there), else None: the DuckDB warehouse."""
+    return os.environ.get(POSTGRES_URL_ENV, "").strip() or None
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL for SQLAlchemy Core with psycopg 3 (the driver already pinned for the COPY loader)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
 def dbt_postgres_env(url: str) -> dict[str, str]:

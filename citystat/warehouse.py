@@ -1,6 +1,10 @@
 """The working warehouse (single writer) and the published snapshot: where they live, how to read a table
 from it and the one way to write a documented table to it.
 
+The reading and writing helpers (has_table, columns_of, require, read, scalar, write_table, comment_table) take
+either a DuckDB connection (the default warehouse) or a SQLAlchemy Core connection (the warehouse on PostgreSQL,
+``CITYSTAT_WAREHOUSE_POSTGRES_URL``): code written against them, in SQL both engines speak, runs on either.
+
 Every asset that writes DuckDB (dbt models, metrics, publish) runs in the WAREHOUSE_POOL concurrency
 pool, so only one process holds the write lock at a time; readers use the published snapshot.
 """
@@ -95,8 +99,17 @@ class MissingMartError(LookupError):
     """A table (or a column of it) a metric reads is not in the warehouse."""
 
 
+def is_duckdb(con) -> bool:
+    """A DuckDB connection; anything else is a SQLAlchemy Core connection (PostgreSQL)."""
+    return isinstance(con, duckdb.DuckDBPyConnection)
+
+
 def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, table = _split(qualified)
+    if not is_duckdb(con):
+        from sqlalchemy import inspect
+
+        return inspect(con).has_table(table, schema=schema)
     # fetchall: DuckDB 2.0 keeps a fetchone()'d result open, and then refuses con.register on the connection
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
@@ -105,6 +118,10 @@ def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 
 def columns_of(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
     schema, table = _split(qualified)
+    if not is_duckdb(con):
+        from sqlalchemy import inspect
+
+        return [c["name"] for c in inspect(con).get_columns(table, schema=schema)]
     return [r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
         "ORDER BY ordinal_position", [schema, table]).fetchall()]
@@ -121,7 +138,25 @@ def require(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str] |
 
 
 def read(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    """The rows of ``sql`` as a DataFrame. Bound parameters (``?``) are DuckDB's; SQL meant for both engines
+    takes none (its values are names of tables the code chose)."""
+    if not is_duckdb(con):
+        if params:
+            raise ValueError("read(): bound parameters are DuckDB-only; portable SQL takes none")
+        from sqlalchemy import text
+
+        return pd.read_sql_query(text(sql), con)
     return con.execute(sql, params or []).df()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str):
+    """The first column of the first row of ``sql`` (None when there is no row)."""
+    if not is_duckdb(con):
+        from sqlalchemy import text
+
+        return con.execute(text(sql)).scalar()
+    rows = con.execute(sql).fetchall()  # fetchall: see has_table
+    return rows[0][0] if rows else None
 
 
 # ---- writing: a DataFrame replaces a documented table ----------------------------------------------------------
@@ -137,9 +172,22 @@ def comment_table(con: duckdb.DuckDBPyConnection, qualified: str, description: s
                   column_docs: Mapping[str, str] | None = None) -> None:
     """COMMENT ON the table and its columns (publish carries comments into the analysts' snapshot)."""
     target = quote_table(qualified)
-    con.execute(f"COMMENT ON TABLE {target} IS {quote_literal(description)}")
-    for column, text in (column_docs or {}).items():
-        con.execute(f"COMMENT ON COLUMN {target}.{quote_identifier(column)} IS {quote_literal(text)}")
+    statements = [f"COMMENT ON TABLE {target} IS {quote_literal(description)}"]
+    statements += [f"COMMENT ON COLUMN {target}.{quote_identifier(column)} IS {quote_literal(text)}"
+                   for column, text in (column_docs or {}).items()]
+    for statement in statements:
+        _execute(con, statement)
+
+
+def _execute(con, statement: str) -> None:
+    """One statement with no parameters, on either engine (SQLAlchemy's text() would read ``:word`` in a
+    comment as a parameter: colons are escaped for it)."""
+    if is_duckdb(con):
+        con.execute(statement)
+    else:
+        from sqlalchemy import text
+
+        con.execute(text(statement.replace(":", "\\:")))
 
 
 def write_table(con: duckdb.DuckDBPyConnection, qualified: str, frame: pd.DataFrame, description: str,
@@ -163,6 +211,10 @@ def write_table(con: duckdb.DuckDBPyConnection, qualified: str, frame: pd.DataFr
         f"CAST({quote_identifier(c)} AS {casts[c]}) AS {quote_identifier(c)}" if c in casts else quote_identifier(c)
         for c in frame.columns)
     schema, _ = _split(qualified)
+    if not is_duckdb(con):
+        _write_portable(con, qualified, frame, casts)
+        comment_table(con, qualified, description, {c: column_docs[c] for c in frame.columns} if column_docs else None)
+        return len(frame)
     view = f"_write_{uuid.uuid4().hex}"
     con.register(view, frame)
     try:
@@ -172,6 +224,40 @@ def write_table(con: duckdb.DuckDBPyConnection, qualified: str, frame: pd.DataFr
         con.unregister(view)
     comment_table(con, qualified, description, {c: column_docs[c] for c in frame.columns} if column_docs else None)
     return len(frame)
+
+
+def _write_portable(con, qualified: str, frame: pd.DataFrame, casts: Mapping[str, str]) -> None:
+    """The table replaced by ``frame`` through SQLAlchemy Core (pandas ``to_sql``), in the caller's transaction:
+    each cast becomes the column's SQL type and its values are converted the way DuckDB's CAST would."""
+    import sqlalchemy as sa
+
+    schema, table = _split(qualified)
+    converted, dtypes = frame.copy(), {}
+    for column, sql_type in casts.items():
+        kind = sql_type.split("(")[0].strip().upper()
+        values = converted[column]
+        if kind in ("VARCHAR", "TEXT"):
+            converted[column] = values.map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+            dtypes[column] = sa.Text()
+        elif kind in ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC"):
+            converted[column] = pd.to_numeric(values).astype("float64")
+            dtypes[column] = sa.Double()
+        elif kind in ("INTEGER", "BIGINT", "SMALLINT"):
+            converted[column] = pd.to_numeric(values).astype("Int64")
+            dtypes[column] = sa.Integer() if kind == "INTEGER" else sa.BigInteger()
+        elif kind == "BOOLEAN":
+            converted[column] = values.astype(object).where(values.notna(), None)
+            dtypes[column] = sa.Boolean()
+        elif kind == "DATE":
+            converted[column] = pd.to_datetime(values).dt.date.astype(object).where(values.notna(), None)
+            dtypes[column] = sa.Date()
+        elif kind == "TIMESTAMP":
+            converted[column] = pd.to_datetime(values)
+            dtypes[column] = sa.DateTime()
+        else:
+            raise ValueError(f"{qualified}: {sql_type!r} has no portable equivalent")
+    con.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}"))
+    converted.to_sql(table, con, schema=schema, if_exists="replace", index=False, dtype=dtypes, chunksize=10_000)
 
 
 _SQL_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\([0-9, ]+\))?$")  # a type name is spliced, so only names pass

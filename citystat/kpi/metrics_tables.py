@@ -24,7 +24,7 @@ from citystat.kpi.registry import Registry
 from citystat.kpi.submissions import check_submissions, location
 from citystat import settings
 from citystat.settings import warehouse_dir
-from citystat.warehouse import MissingMartError, comment_table, has_table, require, write_table
+from citystat.warehouse import MissingMartError, comment_table, has_table, read, require, scalar, write_table
 
 FLAG_ACTIONS_ENV = "CITYSTAT_FLAG_ACTIONS"
 
@@ -304,7 +304,7 @@ def data_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
     if stated is not None:
         return stated
     require(con, KPI_VALUES, ["period_month"], "the as-of date")
-    latest = con.execute(f"SELECT max(period_month) FROM {KPI_VALUES}").fetchone()[0]
+    latest = scalar(con, f"SELECT max(period_month) FROM {KPI_VALUES}")
     if latest is None:
         raise ValueError(f"{KPI_VALUES} is empty and no as-of date is set ({settings.AS_OF_ENV}): no as-of date for the KPI metrics")
     latest = pd.Timestamp(latest).date()
@@ -334,31 +334,38 @@ def write_kpi_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd
 def read_computed(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     require(con, KPI_VALUES, ["kpi_id", "department_code", "period_month", "numerator", "denominator", "value"],
             "metrics.kpi_series")
-    return con.execute(f"""
-        SELECT kpi_id, department_code, strftime(period_month, '%Y-%m') AS period,
-               CAST(numerator AS DOUBLE) AS numerator, CAST(denominator AS DOUBLE) AS denominator,
-               CAST(value AS DOUBLE) AS value
-        FROM {KPI_VALUES} WHERE period_month IS NOT NULL ORDER BY kpi_id, period_month""").df()
+    return _with_period(read(con, f"""
+        SELECT kpi_id, department_code, period_month AS period,
+               CAST(numerator AS DOUBLE PRECISION) AS numerator, CAST(denominator AS DOUBLE PRECISION) AS denominator,
+               CAST(value AS DOUBLE PRECISION) AS value
+        FROM {KPI_VALUES} WHERE period_month IS NOT NULL ORDER BY kpi_id, period_month"""))
+
+
+def _with_period(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``period`` column (read as the month's first day) as YYYY-MM: formatted here, so the SQL is the same on
+    DuckDB and PostgreSQL (strftime is DuckDB's, to_char PostgreSQL's)."""
+    frame["period"] = pd.to_datetime(frame["period"]).dt.strftime("%Y-%m").astype(object).where(frame["period"].notna(), None)
+    return frame
 
 
 def read_submitted(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Submitted rows from staging, with the template file and line they came from (the header is line 1)."""
     require(con, SUBMISSIONS, ["kpi_id", "department_code", "period_month", "value", "numerator", "denominator",
                                "submitted_at", "notes", "_source_file", "_row_number"], "metrics.kpi_series")
-    return con.execute(f"""
-        SELECT kpi_id, department_code, strftime(period_month, '%Y-%m') AS period,
-               CAST(value AS DOUBLE) AS value, CAST(numerator AS DOUBLE) AS numerator,
-               CAST(denominator AS DOUBLE) AS denominator, submitted_at, notes,
+    return _with_period(read(con, f"""
+        SELECT kpi_id, department_code, period_month AS period,
+               CAST(value AS DOUBLE PRECISION) AS value, CAST(numerator AS DOUBLE PRECISION) AS numerator,
+               CAST(denominator AS DOUBLE PRECISION) AS denominator, submitted_at, notes,
                _source_file AS source_file, _row_number + 1 AS source_line
-        FROM {SUBMISSIONS} ORDER BY _source_file, _row_number""").df()
+        FROM {SUBMISSIONS} ORDER BY _source_file, _row_number"""))
 
 
 def read_quarantined_submissions(con: duckdb.DuckDBPyConnection) -> list[dict]:
     if not has_table(con, SUBMISSIONS_QUARANTINE):
         return []
-    rows = con.execute(f"""
-        SELECT _source_file, _row_number + 1, kpi_id, strftime(period_month, '%Y-%m'), _quarantine_rule, _quarantine_reason
-        FROM {SUBMISSIONS_QUARANTINE} ORDER BY _source_file, _row_number""").fetchall()
+    rows = _with_period(read(con, f"""
+        SELECT _source_file, _row_number + 1 AS source_line, kpi_id, period_month AS period, _quarantine_rule, _quarantine_reason
+        FROM {SUBMISSIONS_QUARANTINE} ORDER BY _source_file, _row_number""")).itertuples(index=False)
     return [{"submission_file": location(f, line), "kpi_id": kpi, "period": period, "field": rule, "problem": reason,
              "stage": "staging"} for f, line, kpi, period, rule, reason in rows]
 
@@ -422,7 +429,7 @@ def write_kpi_series(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: 
 
 def read_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     require(con, "metrics.kpi_series", ["kpi_id", "period", "value", "department_code", "source"], "the KPI metrics")
-    return con.execute("SELECT * FROM metrics.kpi_series ORDER BY kpi_id, period").df()
+    return read(con, "SELECT * FROM metrics.kpi_series ORDER BY kpi_id, period")
 
 
 # ---- status ----------------------------------------------------------------------------------------------------

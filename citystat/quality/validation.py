@@ -8,15 +8,18 @@ Run-time parameters a suite names are resolved here:
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pandas as pd
 
 from data_inventory import DatasetRef, Inventory
 from citystat.landing import Landing
 from citystat.quality import gx_runner, landed
 from citystat.quality.suites import PARAMETER, Suite, SuiteError, all_suites, mart_suite_name, raw_suite_name
+from citystat.warehouse import is_duckdb
 
 
 def city_time(instant: dt.datetime) -> dt.datetime:
@@ -129,6 +132,21 @@ def mart_suite(model: str) -> Suite | None:
     return all_suites().get(mart_suite_name(model))
 
 
+def _as_duckdb_reads(frame: pd.DataFrame) -> pd.DataFrame:
+    """A chunk read from PostgreSQL in the dtypes the DuckDB route gives: dates as timestamps (they compare with
+    `now`), numeric (Decimal) as float."""
+    for name in frame.columns:
+        values = frame[name].dropna()
+        if not pd.api.types.is_object_dtype(frame[name]) or values.empty:
+            continue
+        first = values.iloc[0]
+        if isinstance(first, (dt.date, dt.datetime)):
+            frame[name] = pd.to_datetime(frame[name])
+        elif isinstance(first, decimal.Decimal):
+            frame[name] = frame[name].astype("float64")
+    return frame
+
+
 def validate_mart(model: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetime | None = None,
                   docs_dir: Path | None = None, chunk_rows: int = landed.CHUNK_ROWS) -> gx_runner.SuiteOutcome:
     """Validate a mart in the working warehouse: the suite's query, fetched in chunks of Arrow record batches."""
@@ -137,9 +155,15 @@ def validate_mart(model: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetim
         raise SuiteError(f"no mart suite with a query for {model} in expectations/suites/")
     now = now or city_time(dt.datetime.now(dt.timezone.utc))
     parameters = {"now": now} if "now" in suite.parameters() else {}
-    con.execute("SET enable_progress_bar = false")
-    reader = con.sql(suite.query).to_arrow_reader(chunk_rows)
-    frames = (landed.vectorizable(batch.to_pandas(date_as_object=False)) for batch in reader)  # dates compare with `now`
+    if is_duckdb(con):
+        con.execute("SET enable_progress_bar = false")
+        reader = con.sql(suite.query).to_arrow_reader(chunk_rows)
+        frames = (landed.vectorizable(batch.to_pandas(date_as_object=False)) for batch in reader)  # dates compare with `now`
+    else:  # PostgreSQL through SQLAlchemy Core: the same query (portable SQL), in chunks
+        from sqlalchemy import text
+
+        frames = (landed.vectorizable(_as_duckdb_reads(chunk))
+                  for chunk in pd.read_sql_query(text(suite.query), con, chunksize=chunk_rows))
     run_name = f"{model}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
     return gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir,
                               shown_columns=mart_public_columns())

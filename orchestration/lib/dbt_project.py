@@ -86,11 +86,21 @@ def dbt_environment() -> dict[str, str]:
     return {"CITYSTAT_WORK_DB": str(work_db_path()), "CITYSTAT_LANDING_DIR": str(landing_dir())}
 
 
+def build_environment() -> dict[str, str]:
+    """dbt_environment, plus the postgres target and its connection (DBT_TARGET, CITYSTAT_PG_*) when the warehouse
+    is on PostgreSQL (CITYSTAT_WAREHOUSE_POSTGRES_URL)."""
+    from citystat.postgres_warehouse import configured_url, dbt_postgres_env
+
+    url = configured_url()
+    return {**dbt_environment(), **(dbt_postgres_env(url) if url else {})}
+
+
 @contextmanager
 def warehouse_environment() -> Iterator[None]:
-    """dbt reads its paths from the environment (profiles.yml, sources); set them for one invocation."""
-    saved = {key: os.environ.get(key) for key in dbt_environment()}
-    os.environ.update(dbt_environment())
+    """dbt reads its paths and target from the environment (profiles.yml, sources); set them for one invocation."""
+    environment = build_environment()
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
     try:
         yield
     finally:

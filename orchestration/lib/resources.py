@@ -65,6 +65,32 @@ class WarehouseResource(DuckDBResource):
             yield con
 
 
-def warehouse_resource() -> DuckDBResource:
-    """The Dagster resource metrics assets use (`warehouse`): a connection to the working warehouse."""
+class PostgresWarehouseResource(dg.ConfigurableResource):
+    """The warehouse on PostgreSQL (``CITYSTAT_WAREHOUSE_POSTGRES_URL``): a SQLAlchemy Core connection in one
+    transaction, committed when the step's block ends and rolled back when it raises. citystat.warehouse's
+    helpers take it where they take a DuckDB connection."""
+
+    url: str
+
+    @contextmanager
+    def get_connection(self):
+        import sqlalchemy as sa
+
+        from citystat.postgres_warehouse import sqlalchemy_url
+
+        engine = sa.create_engine(sqlalchemy_url(self.url), poolclass=sa.NullPool)
+        try:
+            with engine.begin() as con:
+                yield con
+        finally:
+            engine.dispose()
+
+
+def warehouse_resource() -> dg.ConfigurableResource:
+    """The Dagster resource metrics assets use (`warehouse`): a connection to the working warehouse, DuckDB's
+    file or, when ``CITYSTAT_WAREHOUSE_POSTGRES_URL`` is set, PostgreSQL (read when the definitions load)."""
+    from citystat.postgres_warehouse import POSTGRES_URL_ENV, configured_url
+
+    if configured_url():  # the URL itself (it holds the password) is read when a step runs, never shown in the UI
+        return PostgresWarehouseResource(url=dg.EnvVar(POSTGRES_URL_ENV))
     return WarehouseResource(database=str(work_db_path()))

@@ -223,5 +223,8 @@ def stat_meeting_briefings(warehouse: DuckDBResource) -> dg.MaterializeResult:
         "month": month, "briefings": len(paths), "folder": dg.MetadataValue.path(str(tables.briefing_dir() / month))})
 
 
+# On PostgreSQL: the KPI metrics up to the status, which read and write only through citystat.warehouse's portable
+# helpers. flags keeps a stateful log (sequence, row-by-row updates in DuckDB SQL) and the rest follow it: not yet.
+POSTGRES_METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status]
 METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, kpi_commentary, performance_memo,
                   stat_meeting_briefings]

@@ -1,6 +1,10 @@
-"""The `publish/snapshot` asset: the analysts' read-only snapshot (citystat.publish), swapped in atomically."""
+"""The `publish/snapshot` asset: the analysts' read-only snapshot (citystat.publish), swapped in atomically; on
+PostgreSQL the published_* schemas (citystat.postgres_warehouse.publish), swapped in one transaction."""
+import os
+
 import dagster as dg
 
+from citystat.postgres_warehouse import POSTGRES_URL_ENV, READER_ROLE_ENV, RUN_PUBLISHED_SCHEMAS, publish
 from citystat.publish import publish_snapshot
 from citystat.warehouse import WAREHOUSE_POOL, snapshot_path, work_db_path
 
@@ -29,3 +33,23 @@ def build_publish_asset(upstream: list):
         })
 
     return publish_snapshot_asset
+
+
+def build_postgres_publish_asset(upstream: list):
+    """`publish/snapshot` with the warehouse on PostgreSQL: published_marts, published_quality and published_metrics."""
+    @dg.asset(
+        key=["publish", "snapshot"],
+        group_name="publish",
+        pool=WAREHOUSE_POOL,
+        deps=upstream,
+        kinds={"postgres"},
+        description="The analysts' read-only schemas published_marts, published_quality and published_metrics, "
+                    "copied and swapped in one transaction (CITYSTAT_WAREHOUSE_POSTGRES_READER may read them).",
+    )
+    def publish_postgres_schemas(context) -> dg.MaterializeResult:
+        counts = publish(os.environ[POSTGRES_URL_ENV].strip(), RUN_PUBLISHED_SCHEMAS,
+                         reader=os.environ.get(READER_ROLE_ENV, "").strip() or None, progress=context.log.info)
+        return dg.MaterializeResult(metadata={
+            "tables": sum(counts.values()), **{f"tables_in_{schema}": n for schema, n in counts.items()}})
+
+    return publish_postgres_schemas
