@@ -1,5 +1,5 @@
-"""`citystat postgres build`: the landing batches into PostgreSQL and the dbt project built there (the warehouse on
-PostgreSQL; `citystat run` still builds DuckDB). Settings: CITYSTAT_WAREHOUSE_POSTGRES_URL (README)."""
+"""`citystat postgres build`: the landing batches into PostgreSQL and the dbt project built there, without the rest of
+the graph (`citystat run` builds there too when the setting is set). Settings: CITYSTAT_WAREHOUSE_POSTGRES_URL (README)."""
 from __future__ import annotations
 
 import datetime as dt

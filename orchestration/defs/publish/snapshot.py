@@ -1,25 +1,33 @@
-"""The `publish/snapshot` asset: the analysts' read-only snapshot (citystat.publish), swapped in atomically; on
-PostgreSQL the published_* schemas (citystat.postgres_warehouse.publish), swapped in one transaction."""
+"""The `publish/snapshot` asset: the analysts' read-only snapshot (citystat.publish), swapped in atomically; with the
+warehouse on PostgreSQL, the published_* schemas (citystat.postgres_warehouse.publish), swapped in one transaction."""
 import os
 
 import dagster as dg
 
-from citystat.postgres_warehouse import POSTGRES_URL_ENV, READER_ROLE_ENV, RUN_PUBLISHED_SCHEMAS, publish
+from citystat.postgres_warehouse import POSTGRES_URL_ENV, READER_ROLE_ENV, RUN_PUBLISHED_SCHEMAS, configured_url, publish
 from citystat.publish import publish_snapshot
 from citystat.warehouse import WAREHOUSE_POOL, snapshot_path, work_db_path
+
+DUCKDB_DESCRIPTION = "The analysts' read-only snapshot (schemas marts, metrics, inventory, quality), swapped in atomically."
+POSTGRES_DESCRIPTION = ("The analysts' read-only schemas published_marts, published_quality and published_metrics, "
+                        "copied and swapped in one transaction (CITYSTAT_WAREHOUSE_POSTGRES_READER may read them).")
 
 
 def build_publish_asset(upstream: list):
     """The `publish/snapshot` asset, downstream of every table it publishes (so lineage shows what analysts get)."""
+    on_postgres = configured_url() is not None
+
     @dg.asset(
         key=["publish", "snapshot"],
         group_name="publish",
         pool=WAREHOUSE_POOL,
         deps=upstream,
-        kinds={"duckdb"},
-        description="The analysts' read-only snapshot (schemas marts, metrics, inventory, quality), swapped in atomically.",
+        kinds={"postgres" if on_postgres else "duckdb"},
+        description=POSTGRES_DESCRIPTION if on_postgres else DUCKDB_DESCRIPTION,
     )
     def publish_snapshot_asset(context) -> dg.MaterializeResult:
+        if on_postgres:
+            return _publish_postgres(context)
         tables = publish_snapshot(work_db_path(), snapshot_path())
         by_schema: dict[str, int] = {}
         for table in tables:
@@ -35,21 +43,8 @@ def build_publish_asset(upstream: list):
     return publish_snapshot_asset
 
 
-def build_postgres_publish_asset(upstream: list):
-    """`publish/snapshot` with the warehouse on PostgreSQL: published_marts, published_quality and published_metrics."""
-    @dg.asset(
-        key=["publish", "snapshot"],
-        group_name="publish",
-        pool=WAREHOUSE_POOL,
-        deps=upstream,
-        kinds={"postgres"},
-        description="The analysts' read-only schemas published_marts, published_quality and published_metrics, "
-                    "copied and swapped in one transaction (CITYSTAT_WAREHOUSE_POSTGRES_READER may read them).",
-    )
-    def publish_postgres_schemas(context) -> dg.MaterializeResult:
-        counts = publish(os.environ[POSTGRES_URL_ENV].strip(), RUN_PUBLISHED_SCHEMAS,
-                         reader=os.environ.get(READER_ROLE_ENV, "").strip() or None, progress=context.log.info)
-        return dg.MaterializeResult(metadata={
-            "tables": sum(counts.values()), **{f"tables_in_{schema}": n for schema, n in counts.items()}})
-
-    return publish_postgres_schemas
+def _publish_postgres(context) -> dg.MaterializeResult:
+    counts = publish(os.environ[POSTGRES_URL_ENV].strip(), RUN_PUBLISHED_SCHEMAS,
+                     reader=os.environ.get(READER_ROLE_ENV, "").strip() or None, progress=context.log.info)
+    return dg.MaterializeResult(metadata={
+        "tables": sum(counts.values()), **{f"tables_in_{schema}": n for schema, n in counts.items()}})

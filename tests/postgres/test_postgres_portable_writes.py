@@ -1,0 +1,46 @@
+"""citystat.warehouse's helpers on a SQLAlchemy Core connection to a real PostgreSQL (the portable layer the metric
+assets use there): hostile names, values and comments round-trip unchanged, declared types hold, reruns replace."""
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from citystat.warehouse import MissingMartError, columns_of, has_table, read, require, scalar, write_table
+
+
+@pytest.mark.timeout(120)
+def test_write_read_and_comments_on_postgres(postgres_url):
+    import sqlalchemy as sa
+
+    from citystat.postgres_warehouse import sqlalchemy_url
+
+    engine = sa.create_engine(sqlalchemy_url(postgres_url), poolclass=sa.NullPool)
+    hostile = "x'); DROP TABLE metrics.t; -- :name %s %(x)s \\ ;"
+    frame = pd.DataFrame({'odd "name"': [hostile, None], "n": [1.0, float("nan")], "d": ["2026-01-31", None],
+                          "flag": [True, None], "k": [3.0, None]})
+    docs = {'odd "name"': "the resident's note: see %s and :param", "n": "a number", "d": "a day", "flag": "yes/no",
+            "k": "a count"}
+    with engine.begin() as con:
+        assert not has_table(con, "metrics.t")
+        with pytest.raises(MissingMartError, match="the memo needs metrics.t"):
+            require(con, "metrics.t", ["n"], "the memo")
+        assert write_table(con, "metrics.t", frame, "Bobby's table: 100% :done", docs,
+                           {"d": "DATE", "flag": "BOOLEAN", "k": "INTEGER"}) == 2
+    with engine.begin() as con:
+        assert has_table(con, "metrics.t") and columns_of(con, "metrics.t") == list(frame.columns)
+        back = read(con, 'SELECT * FROM metrics.t ORDER BY "odd ""name""" NULLS LAST')
+        assert back.iloc[0].tolist() == [hostile, 1.0, dt.date(2026, 1, 31), True, 3]
+        assert back.iloc[1].isna().all()
+        types = dict(con.execute(sa.text("select column_name, data_type from information_schema.columns "
+                                         "where table_schema = 'metrics' and table_name = 't'")).fetchall())
+        assert types == {'odd "name"': "text", "n": "double precision", "d": "date", "flag": "boolean", "k": "integer"}
+        assert scalar(con, "select obj_description('metrics.t'::regclass)") == "Bobby's table: 100% :done"
+        comments = dict(con.execute(sa.text(
+            "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a "
+            "where a.attrelid = 'metrics.t'::regclass and a.attnum > 0")).fetchall())
+        assert comments == docs
+        write_table(con, "metrics.t", frame.head(1), "again", docs, {"d": "DATE", "flag": "BOOLEAN", "k": "INTEGER"})
+        assert scalar(con, "select count(*) from metrics.t") == 1
+        with pytest.raises(ValueError, match="bound parameters are DuckDB-only"):
+            read(con, "select 1 where 1 = ?", [1])
+    engine.dispose()
