@@ -17,9 +17,11 @@ Measured in benchmarks/parallel_landing.py; figures in benchmarks/README.md.
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from typing import Callable, Iterator
 
@@ -84,9 +86,17 @@ class RunLandings:
         self._handler = _PerLanding(logging.INFO)
         for name in LANDING_LOGGERS:
             logging.getLogger(name).addHandler(self._handler)
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="landing")
-        self.futures: dict[str, Future] = {ref.name: self._pool.submit(self._land, ref) for ref in refs}
-        self._pool.shutdown(wait=False)  # the queued landings still run; no new ones are accepted
+        self._by_name: dict[str, Future] = {ref.name: Future() for ref in refs}
+        self.futures = dict(self._by_name)  # not yet taken by their steps
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        for ref in refs:
+            self._queue.put(ref)
+        # daemon threads (a ThreadPoolExecutor's are not): a run that is cancelled or crashes exits at once, as a
+        # one-at-a-time run would, instead of waiting out every landing's deadline while holding its dataset's lock
+        # (an unfinished batch is never committed; the next load tidies it away)
+        for number in range(min(threads, len(refs))):
+            threading.Thread(target=self._work, name=f"landing-{number}", daemon=True).start()
+        atexit.register(self._served.close)  # a run that ends before its landings still stops the served demo city
         # when the last landing ends: stop the shared demo city and stop collecting log records
         threading.Thread(target=self._close_when_done, name="landing-close", daemon=True).start()
 
@@ -97,15 +107,25 @@ class RunLandings:
                     demo_server(self.ingestion.data_path(), self.ingestion.log_dir() / "demo_city_server.log"))
             return self._served_base
 
-    def _land(self, ref: DatasetRef) -> Landed:
-        _current.records = self.records[ref.name]
-        try:
-            return land(ref, self.ingestion, self._demo_city)
-        finally:
-            _current.records = None
+    def _work(self) -> None:
+        while True:
+            try:
+                ref = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            future = self._by_name[ref.name]
+            if not future.set_running_or_notify_cancel():
+                continue
+            _current.records = self.records[ref.name]
+            try:
+                future.set_result(land(ref, self.ingestion, self._demo_city))
+            except BaseException as exc:  # noqa: BLE001 - the owning step reports it
+                future.set_exception(exc)
+            finally:
+                _current.records = None
 
     def _close_when_done(self) -> None:
-        for future in list(self.futures.values()):
+        for future in self._by_name.values():
             try:
                 future.exception()  # waits; the outcome itself is the owning step's to report
             except BaseException:  # noqa: BLE001 - cancelled
@@ -114,6 +134,7 @@ class RunLandings:
             logging.getLogger(name).removeHandler(self._handler)
         with self._served_lock:
             self._served.close()
+        atexit.unregister(self._served.close)
 
     def take(self, name: str) -> tuple[Future, list[logging.LogRecord]] | None:
         future = self.futures.pop(name, None)

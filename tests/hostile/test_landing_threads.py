@@ -88,3 +88,31 @@ def test_sources_land_side_by_side_and_each_fails_alone(server, tmp_path, monkey
     rows, failed = outcomes(result)
     assert rows == {"ce_vacant/cases": 3}, (rows, failed)
     assert sorted(failed) == ["raw__crm311__services", "raw__proc_portal__contracts", "raw__proc_portal__vendors"]
+
+
+LEFT_BEHIND = """
+import sys, time
+from data_inventory import load_inventory
+from orchestration.lib.landing_threads import RunLandings
+from orchestration.lib.resources import IngestionResource
+
+inventory = load_inventory()
+refs = [inventory.get("proc_portal", "vendors"), inventory.get("proc_portal", "contracts")]
+ingestion = IngestionResource(data_dir=sys.argv[1], warehouse_dir=sys.argv[2], http_timeout=3600.0,
+                              request_deadline=3600.0, asset_deadline=3600.0)
+landings = RunLandings(refs, ingestion, 2)
+time.sleep(2)  # both landings are waiting on the portal now
+print("leaving", flush=True)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_run_that_ends_before_its_landings_exits_at_once_and_commits_nothing(server, tmp_path, monkeypatch):
+    """A run cancelled (or crashed) while sources still extract: its process exits at once, as a one-at-a-time run
+    would, instead of waiting out the landings' deadlines (an hour here) while holding their datasets' locks."""
+    env = {**__import__("os").environ, "CITYSTAT_SODA_URL": f"{server}/hang/{uuid.uuid4().hex[:8]}"}
+    (tmp_path / "city").mkdir()
+    ended = subprocess.run([sys.executable, "-c", LEFT_BEHIND, str(tmp_path / "city"), str(tmp_path / "warehouse")],
+                           cwd=HERE.parents[1], env=env, capture_output=True, text=True, timeout=90)
+    assert ended.returncode == 0 and ended.stdout.strip() == "leaving", ended.stderr[-2000:]
+    assert not (tmp_path / "warehouse" / "landing" / "_loads.jsonl").exists()
