@@ -18,7 +18,7 @@ import dagster as dg
 import pytest
 
 from data_inventory import load_inventory
-from orchestration.defs.ingestion.assets import build_ingestion, raw_key
+from orchestration.defs.ingestion.assets import SOURCE_CHECK, build_ingestion, raw_key
 from orchestration.lib.landing_threads import LANDING_THREADS_ENV, landing_threads
 from orchestration.lib.resources import IngestionResource
 from hostile_table import record
@@ -60,9 +60,12 @@ def land_round(server: str, tmp: Path, monkeypatch, threads: str) -> dg.ExecuteI
 
 
 def outcomes(result: dg.ExecuteInProcessResult) -> tuple[dict[str, int], dict[str, str]]:
+    """Rows landed per dataset, and the sources that failed (their failed `source_reachable` check, by step key)."""
+    assert not [e for e in result.all_events if e.is_step_failure]  # a failed source fails its check, not its step
     rows = {"/".join(e.asset_key.path[1:]): e.materialization.metadata["rows"].value
             for e in result.get_asset_materialization_events()}
-    failed = {e.step_key: e.step_failure_data.error.message for e in result.all_events if e.is_step_failure}
+    failed = {"raw__" + "__".join(e.asset_key.path[1:]): e.description for e in result.get_asset_check_evaluations()
+              if e.check_name == SOURCE_CHECK and not e.passed}
     return rows, failed
 
 
@@ -73,7 +76,8 @@ def test_sources_land_side_by_side_and_each_fails_alone(server, tmp_path, monkey
 
     result = land_round(server, tmp_path / "threads", monkeypatch, "4")
     rows, failed = outcomes(result)
-    assert rows == {"proc_portal/vendors": ROWS, "proc_portal/contracts": ROWS, "ce_vacant/cases": 3}, (rows, failed)
+    assert rows == {"proc_portal/vendors": ROWS, "proc_portal/contracts": ROWS, "ce_vacant/cases": 3, "crm311/services": 0}, \
+        (rows, failed)
     assert list(failed) == ["raw__crm311__services"], failed
     message = failed["raw__crm311__services"]
     assert f"{server}/hang/" in message and "attempt" in message and "elapsed" in message, message
@@ -86,7 +90,8 @@ def test_sources_land_side_by_side_and_each_fails_alone(server, tmp_path, monkey
     # the control: one landing after another, the first SODA dataset waits for the second in vain
     result = land_round(server, tmp_path / "one_by_one", monkeypatch, "1")
     rows, failed = outcomes(result)
-    assert rows == {"ce_vacant/cases": 3}, (rows, failed)
+    assert rows == {"ce_vacant/cases": 3, "crm311/services": 0, "proc_portal/vendors": 0, "proc_portal/contracts": 0}, \
+        (rows, failed)
     assert sorted(failed) == ["raw__crm311__services", "raw__proc_portal__contracts", "raw__proc_portal__vendors"]
 
 

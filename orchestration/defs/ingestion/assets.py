@@ -28,6 +28,7 @@ FIELD_TYPES = {"string": "string", "integer": "int", "number": "float", "boolean
 SYSTEM_KINDS = {"spreadsheet": "excel", "desktop_database": "access", "paper": "paper", "file_drop": "csv", "api": "api"}
 DRIFT_CHECK = "schema_drift"
 FILES_CHECK = "readable_files"
+SOURCE_CHECK = "source_reachable"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -198,6 +199,27 @@ def plan_raw_refs(context: dg.AssetExecutionContext, refs_by_step: dict[str, Dat
     return [refs_by_step[step.key] for step in plan.get_steps_to_execute_in_topo_order() if step.key in refs_by_step]
 
 
+def source_failed(context: dg.AssetExecutionContext, ref: DatasetRef, ingestion: IngestionResource,
+                  error: SourceError | SourceUnavailable) -> dg.MaterializeResult:
+    """Only this source fails: nothing new lands (a batch is committed whole or not at all), its earlier batches stay
+    what the warehouse builds on, and the run's other sources go on to staging and publication. The step succeeds
+    with the same data version as before, so nothing downstream counts it as new data; the failed ERROR check
+    `source_reachable` names the dataset, where, the attempts and the time spent (`citystat run` exits 1)."""
+    context.log.error(str(error))
+    batches = ingestion.landing().entries(*ref.key)
+    metadata = {"dagster/row_count": 0, "rows": 0, "new_batch": False, "source_failed": True,
+                "latest_load_id": batches[-1]["load_id"] if batches else ""}
+    if isinstance(error, SourceUnavailable):
+        metadata.update(source=error.where, attempts=error.attempts, last_error=error.last_error)
+    check = dg.AssetCheckResult(check_name=SOURCE_CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                                description=str(error)[:2000], metadata={"dataset": ref.name})
+    skipped = [dg.AssetCheckResult(check_name=name, passed=True, severity=dg.AssetCheckSeverity.ERROR,
+                                   description=f"{ref.name}: no file was read (the source failed)")
+               for name in ((DRIFT_CHECK, FILES_CHECK) if is_file_drop(ref) else ())]
+    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(metadata["latest_load_id"] or "empty"),
+                                check_results=[check, *skipped])
+
+
 def build_raw_asset(ref: DatasetRef, refs_by_step: dict[str, DatasetRef]) -> dg.AssetsDefinition:
     """Land what is new in one inventory dataset as an immutable Parquet batch. ``refs_by_step``: every raw
     asset's dataset by step key (filled as they are built), so a step can start the run's other landings."""
@@ -216,15 +238,19 @@ def build_raw_asset(ref: DatasetRef, refs_by_step: dict[str, DatasetRef]) -> dg.
         owners=_owners(ref),
         tags=_tags(ref),
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=float(ds.freshness_hours))),
-        check_specs=[dg.AssetCheckSpec(DRIFT_CHECK, asset=raw_key(ref),
-                                       description=f"Every file dropped for {ref.name} has the inventory's columns; "
-                                                   "a file that does not stays unlanded in its folder."),
-                     dg.AssetCheckSpec(FILES_CHECK, asset=raw_key(ref),
-                                       description=f"Every file dropped for {ref.name} reads completely: a strict parse "
-                                                   "accounts for every line. A file that does not (unterminated quote, "
-                                                   "ragged row, bad bytes, empty) is set aside, named with its line and "
-                                                   "field, while the other files land.")]
-        if is_file_drop(ref) else None,
+        check_specs=[dg.AssetCheckSpec(SOURCE_CHECK, asset=raw_key(ref),
+                                       description=f"{ref.name}'s source answered within its deadline and retries. "
+                                                   "When it does not, nothing new lands, its earlier batches stay what "
+                                                   "the warehouse builds on, and the run's other sources go on.")]
+        + ([dg.AssetCheckSpec(DRIFT_CHECK, asset=raw_key(ref),
+                              description=f"Every file dropped for {ref.name} has the inventory's columns; "
+                                          "a file that does not stays unlanded in its folder."),
+            dg.AssetCheckSpec(FILES_CHECK, asset=raw_key(ref),
+                              description=f"Every file dropped for {ref.name} reads completely: a strict parse "
+                                          "accounts for every line. A file that does not (unterminated quote, "
+                                          "ragged row, bad bytes, empty) is set aside, named with its line and "
+                                          "field, while the other files land.")]
+           if is_file_drop(ref) else []),
     )
     def raw(context: dg.AssetExecutionContext, ingestion: IngestionResource):
         try:
@@ -236,20 +262,16 @@ def build_raw_asset(ref: DatasetRef, refs_by_step: dict[str, DatasetRef]) -> dg.
                 future, records = started
                 with records_replayed(records, lambda record: context.log.log(record.levelno, record.getMessage())):
                     spec, result = future.result()
-        except SourceUnavailable as exc:
-            raise dg.Failure(
-                description=str(exc),
-                metadata={"dataset": ref.name, "source": exc.where, "attempts": exc.attempts, "last_error": exc.last_error},
-                allow_retries=False,
-            ) from exc
-        except SourceError as exc:
-            raise dg.Failure(description=str(exc), metadata={"dataset": ref.name}, allow_retries=False) from exc
+        except (SourceUnavailable, SourceError) as exc:
+            yield source_failed(context, ref, ingestion, exc)
+            return
 
         metadata = _result_metadata(result, spec)
         context.log.info(
             f"{ref.name}: landed {result.rows} rows as {result.load_id}" if result.landed else f"{ref.name}: nothing new"
         )
-        check_results = []
+        check_results = [dg.AssetCheckResult(check_name=SOURCE_CHECK, passed=True, severity=dg.AssetCheckSeverity.ERROR,
+                                             description=f"{ref.name}: the source answered")]
         if is_file_drop(ref):
             # The good files land and flow on; a drifted file stays in its folder, unlanded, named by a failed check.
             drift = SchemaDrift(spec, result.rejected_files) if result.rejected_files else None
