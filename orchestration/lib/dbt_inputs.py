@@ -1,25 +1,41 @@
-"""What a `dbt build` reads, as one fingerprint: a daily run whose inputs did not change skips dbt and all below it.
+"""What a `dbt build` reads, and so what a daily run must rebuild: nothing, the part downstream of what landed, or all.
 
 The marts are a function of the landed batches (the landing ledger, which gets a line only when a load commits
-something new), the dbt project (its manifest: models, macros, seeds, tests) and the build's --vars (as-of date,
-reprocessing window). When all three equal what the last *successful* build recorded, building again would
-write the same tables, so the dbt step yields no model: Dagster then skips the steps downstream of it (mart GX
-suites, quality scores, metrics, publish) and the run's event log shows none of them ran.
+something new), the dbt project (its manifest and dbt_project.yml: models, macros, seeds, tests, vars) and the
+build's --vars (as-of date, reprocessing window). The last *successful* build records all three; a daily run
+compares against that record:
+
+* nothing changed: building again would write the same tables, so the dbt step yields no model and Dagster skips
+  every step downstream of it (mart GX suites, quality scores, metrics, publish);
+* the ledger only grew (and at most the as-of date moved): only the models and dbt tests downstream of the
+  sources that received a batch (plus, when the as-of date moved, of the models whose rules read it) are built;
+  every other model would rebuild to the same content, so it is not run (`selection` below);
+* anything else (no record, ledger rewritten, project edited, reprocess window, `--full-refresh`): all of it.
 
 Fail closed: the record is removed before a build starts and written only after it succeeded, so an
-interrupted or failed build, a missing work database or any changed input means a full `dbt build` next time.
+interrupted or failed build, a missing work database or any input it cannot account for means a full
+`dbt build` next time.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from citystat.landing import LEDGER_NAME
 from citystat.settings import landing_dir
 from citystat.warehouse import work_db_path
 
 RECORD_SUFFIX = ".dbt-inputs.json"
+# The one macro through which a model reads the as-of date (the "not in the future" quarantine rule).
+AS_OF_MACRO = "macro.citystat.as_of_limit"
+# Resource types a `dbt build` runs; each is either built (selected) or excluded on a selective build.
+BUILT_TYPES = ("model", "seed", "snapshot", "test")
+# Metadata of a model a selective daily build left out: reported (so the steps after dbt run), not rebuilt.
+UNCHANGED = "citystat/unchanged"
 
 
 def record_path() -> Path:
@@ -38,22 +54,134 @@ def _file_sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def fingerprint(manifest_path: Path, args: list[str]) -> dict[str, str | None]:
+def _ledger_lines() -> list[bytes] | None:
+    path = landing_dir() / LEDGER_NAME
+    return path.read_bytes().splitlines(keepends=True) if path.exists() else None
+
+
+def fingerprint(manifest_path: Path, args: list[str], variables: Mapping[str, str] | None = None) -> dict[str, Any]:
+    lines = _ledger_lines()
+    manifest_path = Path(manifest_path)
     return {
-        "ledger_sha256": _file_sha256(landing_dir() / LEDGER_NAME),
-        "manifest_sha256": _file_sha256(Path(manifest_path)),
+        "ledger_sha256": None if lines is None else hashlib.sha256(b"".join(lines)).hexdigest(),
+        "ledger_lines": None if lines is None else len(lines),
+        "manifest_sha256": _file_sha256(manifest_path),
+        "project_sha256": _file_sha256(manifest_path.parent.parent / "dbt_project.yml"),
         "args": json.dumps(args),
+        "vars": dict(variables or {}),
     }
+
+
+def _recorded() -> dict | None:
+    if not work_db_path().exists():
+        return None
+    try:
+        record = json.loads(record_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def unchanged_since_last_build(current: dict) -> bool:
     """True when the last successful build read exactly these inputs and its work database is still there."""
-    if not work_db_path().exists() or current["ledger_sha256"] is None:
-        return False
-    try:
-        return json.loads(record_path().read_text(encoding="utf-8")) == current
-    except (OSError, ValueError):
-        return False
+    return current["ledger_sha256"] is not None and _recorded() == current
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A selective daily build: the dbt nodes to build and why (the sources that landed, the as-of date)."""
+    unique_ids: frozenset[str]
+    sources: tuple[str, ...]
+    as_of_moved: bool
+
+    def exclude_args(self, manifest: Mapping[str, Any]) -> list[str]:
+        """`--exclude` of every buildable node not selected, by its full fqn (names alone can collide).
+
+        dagster-dbt always selects the whole project (`fqn:*`) when the whole asset runs and unions a runtime
+        `--select` with it, so a selective build is expressed as what to leave out."""
+        left_out = sorted(
+            "fqn:" + ".".join(node["fqn"])
+            for uid, node in manifest["nodes"].items()
+            if node["resource_type"] in BUILT_TYPES and uid not in self.unique_ids
+        )
+        # Unit tests check the SQL, not the data: the manifest is unchanged, so they would pass as they did.
+        return ["--exclude", *left_out, "resource_type:unit_test"] if left_out else ["--exclude", "resource_type:unit_test"]
+
+
+def selection(manifest: Mapping[str, Any], current: dict) -> Selection | None:
+    """The nodes a daily build must run given what changed since the last successful build, or None for all.
+
+    Only when the record shows the same project, the same --vars but the as-of date, and a ledger that only
+    grew: then the new ledger lines name the sources that changed, and the build is their descendants."""
+    record = _recorded()
+    if record is None or current["ledger_lines"] is None or not record.get("ledger_lines"):
+        return None
+    if (record.get("manifest_sha256"), record.get("project_sha256")) != (current["manifest_sha256"], current["project_sha256"]):
+        return None
+    recorded_vars, current_vars = dict(record.get("vars") or {}), dict(current["vars"])
+    if any(key.startswith("window_") for key in current_vars) or set(recorded_vars) != set(current_vars):
+        return None
+    as_of_moved = recorded_vars.pop("as_of", None) != current_vars.pop("as_of", None)
+    if recorded_vars != current_vars:
+        return None
+    lines = _ledger_lines()
+    count = record["ledger_lines"]
+    if lines is None or len(lines) < count or hashlib.sha256(b"".join(lines[:count])).hexdigest() != record.get("ledger_sha256"):
+        return None  # the ledger was rewritten or truncated, not appended to: nothing is known
+    landed = _landed_sources(lines[count:])
+    if landed is None:
+        return None
+    roots = {uid for uid in (f"source.citystat.{system}.{dataset}" for system, dataset in landed) if uid in manifest["sources"]}
+    if as_of_moved:
+        roots |= nodes_reading_as_of(manifest)
+    return Selection(frozenset(descendants(manifest, roots)), tuple(sorted(".".join(s) for s in landed)), as_of_moved)
+
+
+def _landed_sources(new_lines: Iterable[bytes]) -> set[tuple[str, str]] | None:
+    landed: set[tuple[str, str]] = set()
+    for line in new_lines:
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            landed.add((str(entry["system"]), str(entry["dataset"])))
+        except (ValueError, KeyError, TypeError):
+            return None  # a line it cannot read: it cannot tell what changed
+    return landed
+
+
+def nodes_reading_as_of(manifest: Mapping[str, Any]) -> set[str]:
+    """Nodes whose SQL reads the as-of date, through the macros they call (transitively)."""
+    macros = manifest["macros"]
+    reads: dict[str, bool] = {}
+
+    def macro_reads(name: str, seen: set[str]) -> bool:
+        if name == AS_OF_MACRO:
+            return True
+        if name in reads:
+            return reads[name]
+        if name in seen or name not in macros:
+            return False
+        seen.add(name)
+        reads[name] = any(macro_reads(m, seen) for m in macros[name].get("depends_on", {}).get("macros", []))
+        return reads[name]
+
+    return {uid for uid, node in manifest["nodes"].items()
+            if any(macro_reads(m, set()) for m in node.get("depends_on", {}).get("macros", []))
+            or "as_of" in (node.get("raw_code") or "")}
+
+
+def descendants(manifest: Mapping[str, Any], roots: set[str]) -> set[str]:
+    """The roots and everything downstream of them in the manifest's child map (models and their tests)."""
+    children = manifest["child_map"]
+    found, stack = set(), list(roots)
+    while stack:
+        uid = stack.pop()
+        if uid in found:
+            continue
+        found.add(uid)
+        stack.extend(children.get(uid, ()))
+    return found
 
 
 def forget() -> None:

@@ -68,15 +68,23 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
     """Seeds, staging (typed, deduplicated, PII dropped, bad rows quarantined), marts and kpi_values.
 
     Skipped, with everything downstream of it, when nothing it reads changed since the last successful build
-    (lib/dbt_inputs.py): a daily run that landed nothing new runs no model, no dbt test and no mart suite.
+    (lib/dbt_inputs.py): a daily run that landed nothing new runs no model, no dbt test and no mart suite. A
+    daily run that landed some batches builds and tests only what is downstream of their sources.
     """
     args = build_args(config)
-    inputs = dbt_inputs.fingerprint(dbt_project().manifest_path, args)
+    inputs = dbt_inputs.fingerprint(dbt_project().manifest_path, args, build_vars(config))
     if not config.full_refresh and dbt_inputs.unchanged_since_last_build(inputs):
         context.log.info("dbt skipped: no new landing batch, dbt project and --vars unchanged since the last "
                          "successful build (`citystat run --full-refresh` rebuilds anyway)")
         return
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
+    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
+    daily = None if config.full_refresh or not whole_project else dbt_inputs.selection(manifest, inputs)
+    if daily is not None:
+        args = [*args, *daily.exclude_args(manifest)]
+        context.log.info(f"dbt builds {len(daily.unique_ids)} nodes downstream of what landed since the last "
+                         f"successful build ({', '.join(daily.sources) or 'no source'}"
+                         f"{'; the as-of date moved' if daily.as_of_moved else ''}); the others are unchanged")
     dbt_inputs.forget()
     if url := configured_url():  # dbt-postgres reads tables, not Parquet: the landing batches first (COPY)
         try:
@@ -84,8 +92,18 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
         except psycopg.OperationalError as error:  # libpq's first line names host and port, never the password
             raise dg.Failure(f"PostgreSQL unreachable while loading the landing batches: "
                              f"{(str(error).splitlines() or ['?'])[0][:200]}") from None
+    built: set[str] = set()
     with warehouse_environment():
-        yield from dbt.cli(args, context=context).stream()
+        for event in dbt.cli(args, context=context).stream():
+            if isinstance(event, dg.Output):
+                built.add(event.output_name)
+            yield event
+    if daily is not None and built:
+        # Dagster skips a step when any asset it depends on yielded nothing: the models left unchanged are
+        # reported as outputs (not rebuilt) so that publish, metrics and the suites still run on what did change.
+        asset_outputs = set(context.assets_def.keys_by_output_name) & set(context.selected_output_names)
+        for output_name in sorted(asset_outputs - built):
+            yield dg.Output(None, output_name=output_name, metadata={dbt_inputs.UNCHANGED: True})
     if whole_project:  # a subset build does not bring the other models up to date
         dbt_inputs.remember(inputs)
 
