@@ -66,6 +66,10 @@ class SuiteOutcome:
     outcomes: list[ExpectationOutcome]
     seconds: float
     docs_path: Path | None = None
+    # A mart checked on its changed rows only (changed_rows.py): the table's rows, the changed ones, or why whole.
+    table_rows: int | None = None
+    changed_rows: int | None = None
+    whole_table_because: str = ""
 
     @property
     def failed(self) -> list[ExpectationOutcome]:

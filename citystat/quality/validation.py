@@ -17,7 +17,7 @@ import pandas as pd
 
 from data_inventory import DatasetRef, Inventory
 from citystat.landing import Landing
-from citystat.quality import gx_runner, landed
+from citystat.quality import changed_rows, gx_runner, landed
 from citystat.quality.suites import PARAMETER, Suite, SuiteError, all_suites, mart_suite_name, raw_suite_name
 from citystat.warehouse import is_duckdb
 
@@ -148,22 +148,34 @@ def _as_duckdb_reads(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_mart(model: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetime | None = None,
-                  docs_dir: Path | None = None, chunk_rows: int = landed.CHUNK_ROWS) -> gx_runner.SuiteOutcome:
-    """Validate a mart in the working warehouse: the suite's query, fetched in chunks of Arrow record batches."""
+                  docs_dir: Path | None = None, chunk_rows: int = landed.CHUNK_ROWS,
+                  changed_only: bool = False) -> gx_runner.SuiteOutcome:
+    """Validate a mart in the working warehouse: the suite's query, fetched in chunks of Arrow record batches.
+
+    ``changed_only`` (the pipeline's daily check): validate only the rows that changed since they last passed,
+    plus those a change can invalidate (citystat/quality/changed_rows.py); the outcome is the whole table's.
+    Needs a writable connection: the rows that passed are remembered in the work database. DuckDB only: on
+    PostgreSQL the whole table is validated."""
     suite = mart_suite(model)
     if suite is None or not suite.query:
         raise SuiteError(f"no mart suite with a query for {model} in expectations/suites/")
     now = now or city_time(dt.datetime.now(dt.timezone.utc))
     parameters = {"now": now} if "now" in suite.parameters() else {}
+    rows = None
     if is_duckdb(con):
         con.execute("SET enable_progress_bar = false")
-        reader = con.sql(suite.query).to_arrow_reader(chunk_rows)
+        rows = changed_rows.rows_to_check(con, model, suite) if changed_only else None
+        reader = con.sql(rows.query if rows else suite.query).to_arrow_reader(chunk_rows)
         frames = (landed.vectorizable(batch.to_pandas(date_as_object=False)) for batch in reader)  # dates compare with `now`
-    else:  # PostgreSQL through SQLAlchemy Core: the same query (portable SQL), in chunks
+    else:  # PostgreSQL through SQLAlchemy Core: the same query (portable SQL), in chunks; always the whole table
         from sqlalchemy import text
 
         frames = (landed.vectorizable(_as_duckdb_reads(chunk))
                   for chunk in pd.read_sql_query(text(suite.query), con, chunksize=chunk_rows))
     run_name = f"{model}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
-    return gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir,
-                              shown_columns=mart_public_columns())
+    outcome = gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir,
+                                 shown_columns=mart_public_columns())
+    if rows:
+        changed_rows.remember_passed(con, model, all_passed=not outcome.failed)
+        outcome.table_rows, outcome.changed_rows, outcome.whole_table_because = rows.total, rows.changed, rows.why_whole
+    return outcome

@@ -61,6 +61,12 @@ def outcome_result(outcome, dataset: str, asset_key: dg.AssetKey, load_ids: list
     }
     if load_ids:
         metadata["batches"] = dg.MetadataValue.json(load_ids)
+    if outcome.table_rows is not None:
+        metadata["table_rows"] = outcome.table_rows
+        if outcome.changed_rows is not None:
+            metadata["changed_rows"] = outcome.changed_rows
+        else:
+            metadata["whole_table_because"] = outcome.whole_table_because
     if outcome.docs_path:
         metadata["data_docs"] = dg.MetadataValue.url(outcome.docs_path.resolve().as_uri())
     record_outcome(outcome.suite, {"suite": outcome.suite, "dataset": dataset, "rows": outcome.rows,
@@ -171,7 +177,7 @@ def build_mart_suite_check(models: list[str]) -> dg.AssetChecksDefinition:
         with warehouse.get_connection() as con:
             for check_key in sorted(context.selected_asset_check_keys, key=str):
                 model = check_key.asset_key.path[-1]
-                outcome = validate_mart(model, con, docs_dir=data_docs_dir())
+                outcome = validate_mart(model, con, docs_dir=data_docs_dir(), changed_only=True)
                 if not outcome.success:
                     context.log.error(outcome.describe(f"marts.{model}"))
                 yield outcome_result(outcome, f"marts.{model}", check_key.asset_key)
