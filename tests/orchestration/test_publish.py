@@ -74,3 +74,35 @@ def test_reader_in_other_process_is_never_blocked(tmp_path):
 def test_publish_missing_work_db_is_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="work.duckdb"):
         publish_snapshot(tmp_path / "work.duckdb", tmp_path / "s.duckdb")
+
+
+def test_a_republish_rewrites_only_the_tables_whose_content_changed(tmp_path):
+    """The new snapshot starts from the previous file: equal tables are kept, changed ones rewritten, gone ones dropped."""
+    work, snap = tmp_path / "work.duckdb", tmp_path / "citystat.duckdb"
+    _make_work(work, 100_000)
+    con = duckdb.connect(str(work))
+    con.execute("CREATE TABLE marts.dim_y AS SELECT range AS id, 'y' || range AS label FROM range(1000)")
+    con.execute("CREATE SCHEMA metrics")
+    con.execute("CREATE TABLE metrics.gone AS SELECT 1 AS x")
+    con.close()
+    first = {(t.schema, t.name): t for t in publish_snapshot(work, snap)}
+    assert all(t.copied for t in first.values())
+    sizes = []
+    for day in range(1, 6):
+        con = duckdb.connect(str(work))
+        # a new day: the facts change (one row more), the dimension does not, and a table is dropped on day 1
+        con.execute(f"CREATE OR REPLACE TABLE marts.fct_x AS SELECT range AS id FROM range({100_000 + day})")
+        con.execute("COMMENT ON TABLE marts.fct_x IS 'facts'")
+        con.execute("DROP TABLE IF EXISTS metrics.gone")
+        con.close()
+        published = {(t.schema, t.name): t for t in publish_snapshot(work, snap)}
+        assert {key for key, t in published.items() if t.copied} == {("marts", "fct_x"), ("marts", "v_x")}
+        assert published[("marts", "dim_y")].rows == 1000 and published[("marts", "fct_x")].rows == 100_000 + day
+        sizes.append(snap.stat().st_size)
+    with duckdb.connect(str(snap), read_only=True) as reader:
+        assert reader.execute("SELECT count(*), max(id) FROM marts.fct_x").fetchall() == [(100_005, 100_004)]
+        assert reader.execute("SELECT count(*) FROM marts.dim_y WHERE label = 'y' || id").fetchall() == [(1000,)]
+        assert reader.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'fct_x'").fetchall() == [("facts",)]
+        assert reader.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'gone'").fetchall() == [(0,)]
+    assert sizes[-1] <= 2 * sizes[0], sizes  # freed blocks are reused: the file does not grow day after day
+    assert list(tmp_path.glob(".*.tmp")) == []
