@@ -32,10 +32,12 @@ def build_publish_asset(upstream: list):
         by_schema: dict[str, int] = {}
         for table in tables:
             by_schema[table.schema] = by_schema.get(table.schema, 0) + 1
-        context.log.info(f"published {len(tables)} tables to {snapshot_path()}")
+        rewritten = sum(t.copied for t in tables)
+        context.log.info(f"published {len(tables)} tables to {snapshot_path()} ({rewritten} rewritten, the others unchanged)")
         return dg.MaterializeResult(metadata={
             "path": dg.MetadataValue.path(str(snapshot_path())),
             "tables": len(tables),
+            "tables_rewritten": rewritten,
             **{f"tables_in_{schema}": n for schema, n in sorted(by_schema.items())},
             "empty_tables": dg.MetadataValue.text(", ".join(f"{t.schema}.{t.name}" for t in tables if t.rows == 0) or "none"),
         })
