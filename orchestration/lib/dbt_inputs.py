@@ -105,7 +105,8 @@ class Selection:
             if node["resource_type"] in BUILT_TYPES and uid not in self.unique_ids
         )
         # Unit tests check the SQL, not the data: the manifest is unchanged, so they would pass as they did.
-        return ["--exclude", *left_out, "resource_type:unit_test"] if left_out else ["--exclude", "resource_type:unit_test"]
+        # One space-separated value: dagster-dbt reads one value per --exclude flag.
+        return ["--exclude", " ".join([*left_out, "resource_type:unit_test"])]
 
 
 def selection(manifest: Mapping[str, Any], current: dict) -> Selection | None:
