@@ -9,6 +9,7 @@ those records (``citystat run --reprocess-from ... --reprocess-to ...``, or the 
 # No `from __future__ import annotations`: Dagster reads the compute functions' annotations at runtime.
 import datetime as dt
 import json
+from graphlib import TopologicalSorter
 from typing import Optional
 
 import dagster as dg
@@ -92,20 +93,29 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
         except psycopg.OperationalError as error:  # libpq's first line names host and port, never the password
             raise dg.Failure(f"PostgreSQL unreachable while loading the landing batches: "
                              f"{(str(error).splitlines() or ['?'])[0][:200]}") from None
-    built: set[str] = set()
+    if daily is not None and any(manifest["nodes"].get(uid, {}).get("resource_type") == "model" for uid in daily.unique_ids):
+        yield from unchanged_outputs(context, manifest, daily)  # none when no model changed: what follows is skipped
     with warehouse_environment():
-        for event in dbt.cli(args, context=context).stream():
-            if isinstance(event, dg.Output):
-                built.add(event.output_name)
-            yield event
-    if daily is not None and built:
-        # Dagster skips a step when any asset it depends on yielded nothing: the models left unchanged are
-        # reported as outputs (not rebuilt) so that publish, metrics and the suites still run on what did change.
-        asset_outputs = set(context.assets_def.keys_by_output_name) & set(context.selected_output_names)
-        for output_name in sorted(asset_outputs - built):
-            yield dg.Output(None, output_name=output_name, metadata={dbt_inputs.UNCHANGED: True})
+        yield from dbt.cli(args, context=context).stream()
     if whole_project:  # a subset build does not bring the other models up to date
         dbt_inputs.remember(inputs)
+
+
+def unchanged_outputs(context: dg.AssetExecutionContext, manifest: dict, daily: dbt_inputs.Selection):
+    """The models and seeds a selective build leaves out, reported as outputs that were not rebuilt.
+
+    Dagster skips a step when any asset it depends on yields nothing, so without these publish, metrics and the
+    suites would not run on what did change. What is left out is closed upstream (a model downstream of a
+    changed one is built), so yielding it first, parents before children, keeps the order Dagster requires."""
+    output_by_key = {key: name for name, key in context.assets_def.keys_by_output_name.items()
+                     if name in context.selected_output_names}
+    left_out = {uid: node for uid, node in manifest["nodes"].items()
+                if node["resource_type"] in ("model", "seed", "snapshot") and uid not in daily.unique_ids}
+    order = TopologicalSorter({uid: [p for p in manifest["parent_map"].get(uid, ()) if p in left_out] for uid in left_out})
+    for uid in order.static_order():
+        output_name = output_by_key.get(TRANSLATOR.get_asset_key(left_out[uid]))
+        if output_name is not None:
+            yield dg.Output(None, output_name=output_name, metadata={dbt_inputs.UNCHANGED: True})
 
 
 class DbtCli(DbtCliResource):
