@@ -166,7 +166,7 @@ def _unchanged_in_this_run(context, asset_key: dg.AssetKey) -> bool:
     from orchestration.lib.dbt_inputs import UNCHANGED
 
     event = context.instance.get_latest_materialization_event(asset_key)
-    if event is None or event.run_id != context.run_id or event.asset_materialization is None:
+    if event is None or event.run_id != context.op_execution_context.run_id or event.asset_materialization is None:
         return False
     return bool(getattr(event.asset_materialization.metadata.get(UNCHANGED), "value", False))
 
@@ -176,7 +176,7 @@ def _last_check_passed(context, check_key: dg.AssetCheckKey) -> bool:
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
 
     for record in context.instance.event_log_storage.get_asset_check_execution_history(check_key, limit=5):
-        if record.run_id == context.run_id or record.status == Status.PLANNED:
+        if record.run_id == context.op_execution_context.run_id or record.status == Status.PLANNED:
             continue
         return record.status == Status.SUCCEEDED
     return False
