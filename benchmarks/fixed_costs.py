@@ -144,7 +144,7 @@ def event_write_cost(work: Path, events: int) -> dict:
     home = work / "event_bench_home"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text(instance_config())
+    (home / "dagster.yaml").write_text(instance_config(home))
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
         from dagster._core.storage.dagster_run import DagsterRun
 

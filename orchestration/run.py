@@ -1,15 +1,18 @@
-"""`citystat run`: one run of the job `citystat_all`, launched through the Dagster instance the way the UI does.
+"""`citystat run`: one run of the job `citystat_all` in the Dagster instance, created the way the UI creates it.
 
-The code location is loaded as a workspace (a code server process, like `dagster dev`), the run is created
-from the remote job (so it carries the location/repository tags and shows on the job's page with its whole
-event log) and handed to the instance's run launcher directly (no queue, so no daemon is needed). The run
-worker is its own process; this module follows the run's event log until it ends.
+The code location is loaded once, in this process (Dagster's in-process code location; loading it takes ~14 s).
+The run is created from the remote job (so it carries the location/repository tags and shows on the job's page
+with its whole event log), then executed by a run worker forked from this process, which reuses the definitions
+already in memory instead of loading them a second time (a code server's run worker is a fresh interpreter that
+imports everything again). The worker runs Dagster's own run-worker routine (the "Started process for run"
+event with its pid, then the run); this module follows the run's event log until it ends.
 
 * Before launching, runs whose worker died are failed and their pool slots freed (lib/recovery.py).
 * The worker's output (Dagster's event log, dbt's log) goes to `<warehouse>/logs/run-<run_id>.log`, not the
   console: the caller gets progress callbacks and a summary (failed steps, failed checks, held-back assets).
-* SIGINT/SIGTERM terminate the run through the run launcher and wait for it to end (fail closed: a step that
-  was interrupted, a blocking check included, lets nothing downstream run).
+* SIGINT/SIGTERM mark the run CANCELING and wait for it to end; the worker interrupts itself when it sees that
+  status, which is also what "Terminate" in the UI does (fail closed: a step that was interrupted, a blocking
+  check included, lets nothing downstream run).
 """
 from __future__ import annotations
 
@@ -129,7 +132,7 @@ def run_config(request: RunRequest, dbt_selected: bool) -> dict:
 
 @contextlib.contextmanager
 def workspace(instance) -> Iterator:
-    """The code location loaded the way `dagster dev` loads it (a code server subprocess)."""
+    """The code location loaded the way `dagster dev` loads it (a code server subprocess): what the UI launches with."""
     from dagster._core.workspace.context import WorkspaceProcessContext
     from dagster._core.workspace.load_target import ModuleTarget
 
@@ -139,6 +142,16 @@ def workspace(instance) -> Iterator:
         request_context = context.create_request_context()
         location = request_context.get_code_location(LOCATION_NAME)  # raises with the load error if it failed
         yield request_context, location
+
+
+def in_process_location(instance):
+    """The code location loaded in this process, under the same location name as `dagster dev` shows it."""
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    target = LoadableTargetOrigin(executable_path=sys.executable, module_name="orchestration.definitions",
+                                  working_directory=str(project_root()))
+    return InProcessCodeLocationOrigin(target, location_name=LOCATION_NAME).create_location(instance)
 
 
 def create_run(instance, location, request: RunRequest, run_id: str, tags: dict):
@@ -165,6 +178,70 @@ def create_run(instance, location, request: RunRequest, run_id: str, tags: dict)
     )
     total = len(keys) if keys is not None else len(asset_graph.materializable_asset_keys)
     return run, total, keys if keys is not None else set(asset_graph.materializable_asset_keys)
+
+
+class RunWorker:
+    """The run's worker: a child forked from this process once the definitions are loaded, so it does not load them
+    again. It runs Dagster's run-worker routine (dagster._grpc.impl.start_run_in_subprocess: the pid event the
+    stale-run recovery reads, SIGINT/SIGTERM as execution interrupts, the run failed if it breaks) and interrupts
+    itself when the run is marked CANCELING (by this runner on Ctrl-C, or by "Terminate" in the UI)."""
+
+    POLL_SECONDS = 1.0
+
+    def __init__(self, instance, location, run):
+        import multiprocessing
+
+        from dagster._grpc.types import ExecuteExternalJobArgs
+        from dagster._serdes import serialize_value
+
+        repo_name = next(iter(location.get_repositories()))
+        recon_job = location._get_reconstructable_repository(repo_name).get_reconstructable_job(run.job_name)
+        recon_job.get_definition()  # in memory before the fork: the worker finds it there
+        args = serialize_value(ExecuteExternalJobArgs(job_origin=run.remote_job_origin, run_id=run.run_id,
+                                                      instance_ref=instance.get_ref()))
+        sys.stdout.flush()
+        self.process = multiprocessing.get_context("fork").Process(
+            target=_work, args=(args, recon_job, run.run_id, instance.get_ref()), name=f"citystat run worker {run.run_id}")
+
+    def start(self) -> None:
+        self.process.start()
+
+    @property
+    def exited(self) -> bool:
+        return not self.process.is_alive()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=10)
+
+
+def _work(serialized_args: str, recon_job, run_id: str, instance_ref) -> None:
+    """The forked worker's body (its stdout/stderr are the run's log file, as the parent's fds 1 and 2 are)."""
+    import multiprocessing
+    import queue
+    import threading
+
+    from dagster import DagsterInstance, DagsterRunStatus
+    from dagster._grpc.impl import start_run_in_subprocess
+
+    # Fresh file objects on fds 1/2: the parent's may be locked by its progress-bar thread at the fork.
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the process
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)  # not the parent's flag handler; Dagster installs its own below
+    termination = multiprocessing.get_context("fork").Event()
+
+    def watch_for_cancel() -> None:
+        with DagsterInstance.from_ref(instance_ref) as instance:
+            while not termination.wait(RunWorker.POLL_SECONDS):
+                run = instance.get_run_by_id(run_id)
+                if run is None or run.status == DagsterRunStatus.CANCELING:
+                    termination.set()  # Dagster's termination thread turns this into an execution interrupt
+                    return
+
+    threading.Thread(target=watch_for_cancel, name="cancel-watcher", daemon=True).start()
+    start_run_in_subprocess(serialized_args, recon_job, queue.SimpleQueue(), termination)
 
 
 # ---------------------------------------------------------------------------------------------------- output
@@ -242,8 +319,8 @@ class _Interrupts:
 
 
 def follow(instance, run_id: str, outcome: RunOutcome, interrupts: _Interrupts,
-           on_event: Callable[[str, str], None]) -> None:
-    """Read the run's event log until the run ends; terminate it through the instance on an interrupt."""
+           on_event: Callable[[str, str], None], worker: RunWorker) -> None:
+    """Read the run's event log until the run ends; on an interrupt mark it CANCELING (the worker stops itself)."""
     from dagster import DagsterEventType
 
     from orchestration.lib.recovery import fail_if_worker_gone
@@ -254,10 +331,9 @@ def follow(instance, run_id: str, outcome: RunOutcome, interrupts: _Interrupts,
             terminate_sent, outcome.interrupted = True, True
             deadline = time.monotonic() + TERMINATE_WAIT_SECONDS
             on_event("interrupt", "terminating the run")
-            if not instance.run_launcher.terminate(run_id):
-                run = instance.get_run_by_id(run_id)
-                if run is not None and not run.is_finished:  # no code server to ask: fail it so nothing waits on it
-                    instance.report_run_canceled(run, "citystat run was interrupted and could not reach the run worker")
+            run = instance.get_run_by_id(run_id)
+            if run is not None and not run.is_finished:
+                instance.report_run_canceling(run, "citystat run was interrupted")
         connection = instance.get_records_for_run(run_id, cursor=cursor, limit=1000)
         cursor = connection.cursor
         for record in connection.records:
@@ -297,11 +373,17 @@ def follow(instance, run_id: str, outcome: RunOutcome, interrupts: _Interrupts,
             outcome.status = run.status.value
             return
         if deadline is not None and time.monotonic() > deadline:  # the worker does not answer: fail closed
+            worker.kill()
             instance.report_run_failed(run, "citystat run was interrupted and the run did not stop in time")
             continue
         if time.monotonic() > next_health_check:  # a killed worker never writes its run's end
             next_health_check = time.monotonic() + 5
             if reason := fail_if_worker_gone(instance, run_id):
+                on_event("worker_gone", reason)
+                continue
+            if worker.exited and not instance.get_run_by_id(run_id).is_finished:  # died before its pid event
+                reason = f"its worker process exited with code {worker.process.exitcode} before the run ended"
+                instance.report_run_failed(run, f"Marked failed by citystat run: {reason}.")
                 on_event("worker_gone", reason)
                 continue
         time.sleep(0.5)
@@ -340,11 +422,14 @@ def execute(request: RunRequest, on_event: Callable[[str, str], None] = lambda k
 
 
 def _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_launch) -> RunOutcome:
+    from dagster import DagsterEvent, DagsterEventType
+
     from orchestration.lib.recovery import recover_stale_runs
 
     create_storage(instance)  # before the code server opens the same instance (see create_storage)
     recovered = recover_stale_runs(instance)
-    with _Interrupts() as interrupts, workspace(instance) as (context, location):
+    with _Interrupts() as interrupts:
+        location = in_process_location(instance)
         run, total, keys = create_run(instance, location, request, run_id, tags)
         outcome = RunOutcome(run_id=run_id, status=run.status.value, log_path=log_path, total_assets=total,
                              recovered=recovered)
@@ -353,7 +438,17 @@ def _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_l
             instance.report_run_canceled(run, "citystat run was interrupted before the run started")
             outcome.interrupted, outcome.status = True, "CANCELED"
             return outcome
-        instance.launch_run(run_id, context)
-        follow(instance, run_id, outcome, interrupts, on_event)
+        instance.report_dagster_event(DagsterEvent(event_type_value=DagsterEventType.PIPELINE_STARTING.value,
+                                                   job_name=run.job_name), run_id=run_id)  # as instance.launch_run does
+        try:
+            worker = RunWorker(instance, location, run)
+            worker.start()
+        except Exception:  # as instance.launch_run does when its launcher fails: the run must not stay STARTING
+            instance.report_run_failed(instance.get_run_by_id(run_id), "citystat run could not start the run worker")
+            raise
+        try:
+            follow(instance, run_id, outcome, interrupts, on_event, worker)
+        finally:
+            worker.process.join(timeout=30)  # reap it; the run has ended, so it is exiting
     outcome.held_back = sorted(k.to_user_string() for k in keys if k.to_user_string() not in outcome.materialized)
     return outcome

@@ -12,6 +12,7 @@ its dagster.yaml.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -43,6 +44,19 @@ storage:
 """
 
 
+# Without PostgreSQL: Dagster's SQLite event log in its usual place, minus two fixed costs (lib/event_log.py).
+# The path is written out (not `env: DAGSTER_HOME`) so that reading an instance by its folder needs no variable.
+SQLITE_EVENT_LOG = """\
+event_log_storage:
+  module: orchestration.lib.event_log
+  class: CityStatSqliteEventLogStorage
+  config:
+    base_dir: {events_dir}
+"""
+# Dagster hands the ~520 events it writes when a run is created to the storage as one batch only when this is > 0.
+EVENT_BATCH_SIZE = "1000"
+
+
 def _dagster_postgres_driver() -> None:
     """dagster-postgres 0.29 speaks psycopg2 (its `NOTIFY ..., %(id)s` fails under psycopg 3, SQLAlchemy 2.1's default
     driver for a bare postgresql:// URL): name the driver in this process and the runs it starts. The README tells
@@ -52,9 +66,11 @@ def _dagster_postgres_driver() -> None:
         os.environ[POSTGRES_URL_ENV] = "postgresql+psycopg2://" + url.split("://", 1)[1]
 
 
-def instance_config() -> str:
-    """The dagster.yaml for the current environment: PostgreSQL storage when CITYSTAT_DAGSTER_POSTGRES_URL is set."""
-    return INSTANCE_CONFIG + (POSTGRES_STORAGE if os.environ.get(POSTGRES_URL_ENV, "").strip() else "")
+def instance_config(home: Path) -> str:
+    """The dagster.yaml for DAGSTER_HOME `home`: PostgreSQL storage when CITYSTAT_DAGSTER_POSTGRES_URL is set."""
+    if os.environ.get(POSTGRES_URL_ENV, "").strip():
+        return INSTANCE_CONFIG + POSTGRES_STORAGE
+    return INSTANCE_CONFIG + SQLITE_EVENT_LOG.format(events_dir=json.dumps(str(home.resolve() / "history" / "runs") + "/"))
 
 
 def dagster_home() -> Path:
@@ -66,10 +82,11 @@ def dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     _dagster_postgres_driver()
-    wanted = instance_config()
+    wanted = instance_config(home)
     if not config.exists() or (config.read_text().startswith(MARKER) and config.read_text() != wanted):
         config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
     return home
 
 

@@ -27,8 +27,9 @@ PUBLIC_SITE_KEY = dg.AssetKey(["publish", "public_site"])
 )
 def open_data_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     results = run_exports()
-    for result in results:
-        (context.log.warning if result.status == "held" else context.log.info)(describe(result))
+    if results:  # one log event for every export (each event is a write to the run's event log)
+        held = any(r.status == "held" for r in results)
+        (context.log.warning if held else context.log.info)("\n".join(describe(r) for r in results))
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(open_data_dir())),
         "released": sum(r.status == "released" for r in results),
