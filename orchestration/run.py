@@ -426,7 +426,7 @@ def _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_l
 
     from orchestration.lib.recovery import recover_stale_runs
 
-    create_storage(instance)  # before the code server opens the same instance (see create_storage)
+    create_storage(instance)  # before the run worker opens the same instance (see create_storage)
     recovered = recover_stale_runs(instance)
     with _Interrupts() as interrupts:
         location = in_process_location(instance)
