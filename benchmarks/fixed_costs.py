@@ -4,12 +4,12 @@
     .venv/bin/python benchmarks/fixed_costs.py --scale 0.1 --work /tmp/fc --repeat 5
 
 1. Start-ups, each in a fresh interpreter (median of --repeat): bare Python, the `citystat` CLI import, Dagster,
-   Great Expectations, dbt, and the code location (orchestration.definitions: what the code server and the run
-   worker each load); `dbt parse` of the project with a warm partial-parse cache and from scratch.
+   Great Expectations, dbt, and the code location (orchestration.definitions: what `citystat run` loads once, its
+   forked run worker reusing it); `dbt parse` of the project with a warm partial-parse cache and from scratch.
 2. A real small city (generated first, not measured) run twice with `citystat run --no-dashboards`: the full
    build, then the same command with no new data (the run that is all fixed cost). From each run's own
-   Dagster records: command start -> run created (CLI, code server, code location), run launched -> run
-   worker started, the steps' own time, the time between and around steps (the executor and its event writes),
+   Dagster records: command start -> run created (CLI, code location, the run's planned events), run launched ->
+   run worker started, the steps' own time, the time between and around steps (the executor and its event writes),
    run end -> command exit; the run's event count and the size of the SQLite event log and index.
 3. The cost of one event-log write on this instance's SQLite storage: --events engine events written into a
    scratch run of a scratch instance, so the event count above converts into seconds.
@@ -120,8 +120,8 @@ def run_breakdown(env: dict, label: str) -> dict:
     in_steps = sum(end - start for start, end in steps.values())
     figures = {
         "label": label, "exit_code": result.returncode, "run_id": run_id, "wall_seconds": round(ended - started, 2),
-        "command start -> run created (CLI, code server, code location)": round(record.create_timestamp.timestamp() - started, 2),
-        "run launched -> run worker started (worker process, code location again)":
+        "command start -> run created (CLI, code location)": round(record.create_timestamp.timestamp() - started, 2),
+        "run launched -> run worker started (worker process)":
             round(run_start - at.get(DagsterEventType.RUN_STARTING, record.create_timestamp.timestamp()), 2),
         "steps' own time": round(in_steps, 2),
         "between and around steps (executor, event writes)": round((run_end - run_start) - in_steps, 2),
