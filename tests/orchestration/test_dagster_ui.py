@@ -16,12 +16,12 @@ import pytest
 from dagster_dev import DagsterDev
 from pipeline_helpers import mart_digest, pipeline_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1500)]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(3000)]
 
 CHROMIUM = os.environ.get("CITYSTAT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-RUN_TIMEOUT_SECONDS = 1200
+RUN_TIMEOUT_SECONDS = 2400  # the run includes the Evidence build (minutes on a loaded 2-core machine)
 
 RUNS_QUERY = """{ runsOrError(limit: 50) { ... on Runs { results { runId status jobName
   assetSelection { path } tags { key value } } } } }"""
