@@ -51,6 +51,7 @@ def _instance(home, project_config: bool, monkeypatch):
     monkeypatch.delenv("CITYSTAT_DAGSTER_POSTGRES_URL", raising=False)
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     if project_config:
+        monkeypatch.setenv("CITYSTAT_FAST_EVENT_LOG", "1")
         dagster_home()  # writes the project's dagster.yaml, sets DAGSTER_EVENT_BATCH_SIZE
     else:
         home.mkdir(parents=True)
