@@ -54,6 +54,30 @@ def _file_sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
+# What a `dbt parse` writes anew each time without any change to the project: the run's metadata (invocation id,
+# generated_at) and each node's parse time. Left out of the manifest's fingerprint, so a parse alone (make install,
+# a test, the UI) does not make the next run rebuild everything.
+_PARSE_STAMPS = ("created_at",)
+
+
+def _without_parse_stamps(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_parse_stamps(v) for k, v in value.items() if k not in _PARSE_STAMPS}
+    if isinstance(value, list):
+        return [_without_parse_stamps(v) for v in value]
+    return value
+
+
+def manifest_sha256(path: Path) -> str | None:
+    """The manifest's content (models, macros, seeds, tests, their checksums and config) without its parse stamps."""
+    if not path.exists():
+        return None
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.pop("metadata", None)
+    canonical = json.dumps(_without_parse_stamps(manifest), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def _ledger_lines() -> list[bytes] | None:
     path = landing_dir() / LEDGER_NAME
     return path.read_bytes().splitlines(keepends=True) if path.exists() else None
@@ -65,7 +89,7 @@ def fingerprint(manifest_path: Path, args: list[str], variables: Mapping[str, st
     return {
         "ledger_sha256": None if lines is None else hashlib.sha256(b"".join(lines)).hexdigest(),
         "ledger_lines": None if lines is None else len(lines),
-        "manifest_sha256": _file_sha256(manifest_path),
+        "manifest_sha256": manifest_sha256(manifest_path),
         "project_sha256": _file_sha256(manifest_path.parent.parent / "dbt_project.yml"),
         "args": json.dumps(args),
         "vars": dict(variables or {}),

@@ -1,0 +1,35 @@
+"""The dbt project's fingerprint (orchestration/lib/dbt_inputs.py) follows the project, not the parse: two real
+`dbt parse` runs of the same project give the same fingerprint although their manifest files differ (invocation id,
+generated_at, every node's created_at), and an edited model changes it."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from orchestration.lib.dbt_inputs import manifest_sha256
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_environment, dbt_executable
+
+
+def parse(project_dir, target):
+    subprocess.run([dbt_executable(), "parse", "--quiet", "--no-partial-parse", "--project-dir", str(project_dir),
+                    "--profiles-dir", str(project_dir), "--target-path", str(target)],
+                   cwd=project_dir, env={**__import__("os").environ, **dbt_environment()}, check=True,
+                   capture_output=True, text=True, timeout=300)
+    return target / "manifest.json"
+
+
+@pytest.mark.timeout(600)
+def test_a_parse_alone_keeps_the_fingerprint_and_an_edited_model_changes_it(tmp_path):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    first, second = parse(project, tmp_path / "a"), parse(project, tmp_path / "b")
+    assert first.read_bytes() != second.read_bytes()  # what hashing the file did: every parse looked like a change
+    assert json.loads(first.read_text())["metadata"]["invocation_id"] != json.loads(second.read_text())["metadata"]["invocation_id"]
+    assert manifest_sha256(first) == manifest_sha256(second)
+
+    model = next((project / "models").rglob("fct_service_requests.sql"))
+    model.write_text(model.read_text() + "\n-- an edit\n")
+    assert manifest_sha256(parse(project, tmp_path / "c")) != manifest_sha256(first)
