@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from citystat.settings import project_root, warehouse_dir
-from orchestration.lib.instance import create_storage, dagster_home
+from orchestration.lib.instance import dagster_home, open_instance
 
 JOB_NAME = "citystat_all"
 LOCATION_NAME = "citystat"  # as in pyproject's [tool.dagster], so `dagster dev` shows the same location
@@ -398,7 +398,6 @@ def execute(request: RunRequest, on_event: Callable[[str, str], None] = lambda k
     Raises UnknownSelection before anything runs when --select names nothing.
     """
     dagster_home()
-    from dagster import DagsterInstance
     from dagster._core.utils import make_new_run_id
 
     from orchestration.lib.recovery import BOOT_ID_TAG, boot_id
@@ -408,7 +407,7 @@ def execute(request: RunRequest, on_event: Callable[[str, str], None] = lambda k
     tags = {"citystat/entry": "citystat run"}
     if boot_id():
         tags[BOOT_ID_TAG] = boot_id()
-    with DagsterInstance.get() as instance, output_to(log_path):
+    with open_instance() as instance, output_to(log_path):
         try:
             outcome = _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_launch)
         except UnknownSelection:
@@ -426,7 +425,6 @@ def _launch_and_follow(instance, request, run_id, log_path, tags, on_event, on_l
 
     from orchestration.lib.recovery import recover_stale_runs
 
-    create_storage(instance)  # before the run worker opens the same instance (see create_storage)
     recovered = recover_stale_runs(instance)
     with _Interrupts() as interrupts:
         location = in_process_location(instance)

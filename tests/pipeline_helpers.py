@@ -53,15 +53,10 @@ def start_citystat(env: dict, *args: str, log: Path) -> subprocess.Popen:
 
 
 def open_instance(env: dict):
-    """The Dagster instance a `citystat` run with `env` uses (read from the test process)."""
-    from dagster import DagsterInstance
-    from dagster._core.instance.ref import InstanceRef
+    """The Dagster instance a `citystat run` with `env` uses (read from the test process, under the same lock)."""
+    from orchestration.lib.instance import open_instance as open_locked
 
-    from orchestration.lib.instance import create_storage
-
-    instance = DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
-    create_storage(instance)  # a run starting at the same moment must not race the schema migration with us
-    return instance
+    return open_locked(env["DAGSTER_HOME"])
 
 
 def wait_for_step_start(env: dict, step_key: str, proc: subprocess.Popen, timeout: float = 600):
