@@ -13,7 +13,7 @@ from citystat.connectors.base import SourceError
 from citystat.ingestion import source_spec
 from data_inventory import load_inventory
 from hostile_table import record
-from orchestration.defs.ingestion.assets import build_ingestion, raw_key
+from orchestration.defs.ingestion.assets import SOURCE_CHECK, build_ingestion, raw_key
 from orchestration.lib.resources import IngestionResource
 from test_hostile_dagster import BAD, write_drops
 
@@ -63,9 +63,11 @@ def test_the_raw_asset_refuses_an_escaping_env_folder_and_reads_nothing_there(tm
     (asset,) = [a for a in build_ingestion().raw_assets if raw_key(ref) in a.keys]
     resource = IngestionResource(data_dir=str(city), warehouse_dir=str(tmp_path / "warehouse"))
     result = dg.materialize([asset], resources={"ingestion": resource}, raise_on_error=False)
-    assert not result.success
-    (failure,) = result.get_step_failure_events()
-    message = failure.step_failure_data.error.message
+    # only this source fails (its source_reachable check, ERROR); the step does not, so a run's other sources go on
+    assert result.success and not result.get_step_failure_events()
+    (failed,) = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    message = failed.description
+    assert failed.check_name == SOURCE_CHECK and failed.severity == dg.AssetCheckSeverity.ERROR
     assert "$CITYSTAT_CE_DROPS is outside the data directory" in message and SECRET not in message, message
     landing = tmp_path / "warehouse" / "landing"
     assert not landing.exists() or not list(landing.rglob("*.parquet"))
@@ -75,5 +77,5 @@ def test_the_raw_asset_refuses_an_escaping_env_folder_and_reads_nothing_there(tm
     assert result.success
     ledger = [json.loads(line) for line in (landing / "_loads.jsonl").read_text().splitlines()]
     assert ledger[-1]["rows"] == ledger[-1]["source_rows"] == 3 and ledger[-1]["set_aside"][0]["file"] == BAD
-    record("env_drop_folder_outside_roots", "inv", "refused; asset fails, 0 read", 7, 7,
+    record("env_drop_folder_outside_roots", "inv", "refused; check fails, 0 read", 7, 7,
            "$CITYSTAT_CE_DROPS outside the data directory: no file read; inside a configured root 3 land + 4 set aside")
