@@ -29,16 +29,22 @@ PLANTED_TEXT = {
 
 
 
-# The dashboards' compiled JavaScript (dashboards/_app/immutable) is built from npm packages and the repo's page
-# source, never from warehouse data: its number runs look like phone numbers and Evidence's support address like a
-# resident's. The site's data is scanned where it lives: the prerendered pages and the data files beside them.
-COMPILED_CODE = ("dashboards", "_app", "immutable")
+# The dashboards' compiled JavaScript (_app/immutable of the site, `dashboards` -> one release in
+# `dashboards.releases/`) is built from npm packages and the repo's page source, never from warehouse data: its number
+# runs look like phone numbers and Evidence's support address like a resident's. The site's data is scanned where it
+# lives: the prerendered pages and the data files beside them.
+COMPILED_CODE = ("_app", "immutable")
+
+
+def _is_compiled_site_code(parts: tuple[str, ...]) -> bool:
+    site = parts[1:] if parts[:1] == ("dashboards",) else parts[2:] if parts[:1] == ("dashboards.releases",) else None
+    return site is not None and site[:2] == COMPILED_CODE
 
 
 def _published_files(warehouse):
     for path in sorted(warehouse.rglob("*")):
         parts = path.relative_to(warehouse).parts
-        if parts[:3] == COMPILED_CODE and path.suffix.lower() == ".js":
+        if _is_compiled_site_code(parts) and path.suffix.lower() == ".js":
             continue
         if path.is_file() and parts[0] not in ("landing", "logs") and path.suffix.lower() in TEXT_SUFFIXES | DATA_SUFFIXES:
             yield path
