@@ -130,20 +130,6 @@ def run_config(request: RunRequest, dbt_selected: bool) -> dict:
 # ---------------------------------------------------------------------------------------------------- launching
 
 
-@contextlib.contextmanager
-def workspace(instance) -> Iterator:
-    """The code location loaded the way `dagster dev` loads it (a code server subprocess): what the UI launches with."""
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import ModuleTarget
-
-    target = ModuleTarget(module_name="orchestration.definitions", attribute=None,
-                          working_directory=str(project_root()), location_name=LOCATION_NAME)
-    with WorkspaceProcessContext(instance, target) as context:
-        request_context = context.create_request_context()
-        location = request_context.get_code_location(LOCATION_NAME)  # raises with the load error if it failed
-        yield request_context, location
-
-
 def in_process_location(instance):
     """The code location loaded in this process, under the same location name as `dagster dev` shows it."""
     from dagster._core.remote_origin import InProcessCodeLocationOrigin

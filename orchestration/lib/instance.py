@@ -1,8 +1,8 @@
 """The persistent Dagster instance every entry point shares (`citystat run`, `make ui`, tests): DAGSTER_HOME and
 its dagster.yaml.
 
-* SQLite storage under DAGSTER_HOME (Dagster's default; the event log through lib/event_log.py, which writes an
-  event in ~3 ms instead of ~33): no server to run. With CITYSTAT_DAGSTER_POSTGRES_URL set
+* SQLite storage under DAGSTER_HOME (Dagster's default; with CITYSTAT_FAST_EVENT_LOG=1 the event log goes through
+  lib/event_log.py, which writes an event in ~3 ms instead of ~33): no server to run. With CITYSTAT_DAGSTER_POSTGRES_URL set
   (postgresql://user:password@host:port/db), run, event-log and schedule storage live in that PostgreSQL database
   instead (dagster-postgres): what a deployment with a daemon and several code servers needs. dagster.yaml names
   the variable, never its value, so no password is written to disk.
