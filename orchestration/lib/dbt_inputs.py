@@ -68,13 +68,10 @@ def _without_parse_stamps(value: Any) -> Any:
     return value
 
 
-def manifest_sha256(path: Path) -> str | None:
+def manifest_sha256(manifest: Mapping[str, Any]) -> str:
     """The manifest's content (models, macros, seeds, tests, their checksums and config) without its parse stamps."""
-    if not path.exists():
-        return None
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest.pop("metadata", None)
-    canonical = json.dumps(_without_parse_stamps(manifest), sort_keys=True, separators=(",", ":"))
+    content = {key: value for key, value in manifest.items() if key != "metadata"}
+    canonical = json.dumps(_without_parse_stamps(content), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -83,14 +80,16 @@ def _ledger_lines() -> list[bytes] | None:
     return path.read_bytes().splitlines(keepends=True) if path.exists() else None
 
 
-def fingerprint(manifest_path: Path, args: list[str], variables: Mapping[str, str] | None = None) -> dict[str, Any]:
+def fingerprint(manifest: Mapping[str, Any], project_file: Path, args: list[str],
+                variables: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What a build reads: the ledger, the manifest (loaded once by the caller, which also selects from it), the
+    project's dbt_project.yml, the args and --vars."""
     lines = _ledger_lines()
-    manifest_path = Path(manifest_path)
     return {
         "ledger_sha256": None if lines is None else hashlib.sha256(b"".join(lines)).hexdigest(),
         "ledger_lines": None if lines is None else len(lines),
-        "manifest_sha256": manifest_sha256(manifest_path),
-        "project_sha256": _file_sha256(manifest_path.parent.parent / "dbt_project.yml"),
+        "manifest_sha256": manifest_sha256(manifest),
+        "project_sha256": _file_sha256(Path(project_file)),
         "args": json.dumps(args),
         "vars": dict(variables or {}),
     }

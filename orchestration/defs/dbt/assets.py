@@ -73,13 +73,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
     daily run that landed some batches builds and tests only what is downstream of their sources.
     """
     args = build_args(config)
-    inputs = dbt_inputs.fingerprint(dbt_project().manifest_path, args, build_vars(config))
+    manifest_path = dbt_project().manifest_path  # written by dbt_project() when stale: it exists here
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    inputs = dbt_inputs.fingerprint(manifest, manifest_path.parent.parent / "dbt_project.yml", args, build_vars(config))
     if not config.full_refresh and dbt_inputs.unchanged_since_last_build(inputs):
         context.log.info("dbt skipped: no new landing batch, dbt project and --vars unchanged since the last "
                          "successful build (`citystat run --full-refresh` rebuilds anyway)")
         return
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
-    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
     daily = None if config.full_refresh or not whole_project else dbt_inputs.selection(manifest, inputs)
     if daily is not None:
         args = [*args, *daily.exclude_args(manifest)]
