@@ -19,6 +19,7 @@ WAREHOUSE_DIR_ENV = "CITYSTAT_WAREHOUSE_DIR"
 DEFAULT_DATA_DIR = "var/demo_city"
 DEFAULT_WAREHOUSE_DIR = "warehouse"
 AS_OF_ENV = "CITYSTAT_AS_OF"
+ASSET_DEADLINE_ENV = "CITYSTAT_ASSET_DEADLINE"  # seconds one extraction may take (orchestration/lib/resources.py)
 AS_OF_FILE = "generation.json"  # a data folder may state its as-of date (the demo city writes it)
 
 
