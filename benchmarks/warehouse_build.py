@@ -46,7 +46,7 @@ RESULTS = ROOT / "benchmarks" / "out" / "warehouse.json"
 DBT_PROJECT = ROOT / "dbt_project"
 DBT_TARGET = DBT_PROJECT / "target"
 CITYSTAT = [sys.executable, "-m", "citystat.cli"]
-GOALS = {"full_over_floor": 2.0, "incremental_over_full": 0.05, "peak_memory_mb": 4096}
+GOALS = {"full_over_floor": 3.0, "incremental_over_full": 0.05, "peak_memory_mb": 4096}
 SCRATCH = ("warehouse", "dagster_home", "city-advanced", "floor.duckdb", "dbt_only.duckdb", "dbt_only_target")
 # The facts and KPIs the floor computes, compared with the pipeline's marts of the same name.
 FLOOR_TABLES = ("fct_service_requests", "fct_work_orders", "fct_fire_incidents", "fct_expenditures",
@@ -146,6 +146,8 @@ def pipeline_env(city: Path, base: Path, as_of: str) -> dict:
     env.update(CITYSTAT_DATA_DIR=str(city), CITYSTAT_WAREHOUSE_DIR=str(base / "warehouse"),
                DAGSTER_HOME=str(base / "dagster_home"), CITYSTAT_AS_OF=as_of,
                COLUMNS="200", TERM="dumb", PYTHONUNBUFFERED="1")  # the runner's summary lines unwrapped
+    # a large city's first load pages millions of rows over Open311: longer than a daily run's 300 s deadline
+    env["CITYSTAT_ASSET_DEADLINE"] = os.environ.get("CITYSTAT_ASSET_DEADLINE", "14400")
     return env
 
 
@@ -345,7 +347,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
 
 
-def bench_scale(scale: float, work: Path, city: Path | None, incremental: bool, dbt_only: bool, keep: bool) -> dict:
+def bench_scale(scale: float, work: Path, city: Path | None, increments: int, dbt_only: bool, keep: bool) -> dict:
     base = work / f"scale-{scale:g}"
     for leftover in SCRATCH:
         path = base / leftover
@@ -371,13 +373,16 @@ def bench_scale(scale: float, work: Path, city: Path | None, incremental: bool, 
     result["agreement"] = agreement(base / "floor.duckdb", base / "warehouse" / "citystat.duckdb")
     if dbt_only:
         phase("dbt_only", "dbt alone (dbt build on the same landing, no Dagster)", lambda: run_dbt_only(base, as_of))
-    if incremental:
+    if increments:
         advanced = base / "city-advanced"
+        shutil.rmtree(advanced, ignore_errors=True)
         shutil.copytree(city, advanced)
+    for day in range(1, increments + 1):
+        name = "incremental" if day == 1 else f"incremental_{day}"  # day 1 keeps the name earlier figures used
         subprocess.run([*CITYSTAT, "demo-city", "advance", "--data", str(advanced), "--days", "1"],
                        cwd=ROOT, check=True, capture_output=True)
-        phase("incremental", "incremental (advance --days 1, citystat run --no-dashboards)",
-              lambda: citystat_run(advanced, base, city_as_of(advanced), "incremental") | {"as_of": city_as_of(advanced)})
+        phase(name, f"incremental day {day} (advance --days 1, citystat run --no-dashboards)",
+              lambda: citystat_run(advanced, base, city_as_of(advanced), name) | {"as_of": city_as_of(advanced)})
     result["disk_mb"] = {"landing": _disk_mb(base / "warehouse" / "landing"),
                          "work_db": _disk_mb(base / "warehouse" / "work.duckdb"),
                          "snapshot": _disk_mb(base / "warehouse" / "citystat.duckdb"),
@@ -451,6 +456,8 @@ def main() -> None:
     parser.add_argument("--city", action="append", default=[], metavar="SCALE=DIR",
                         help="use an already generated city for a scale (read only; the incremental step copies it)")
     parser.add_argument("--no-incremental", action="store_true", help="skip the advance + incremental run")
+    parser.add_argument("--increments", type=int, default=1, metavar="N",
+                        help="days of increments after the full build, each `advance --days 1` then a run (default 1)")
     parser.add_argument("--no-dbt-only", action="store_true", help="skip the plain `dbt build` without Dagster")
     parser.add_argument("--keep", action="store_true", help="keep the warehouses and the floor database")
     args = parser.parse_args()
@@ -459,7 +466,7 @@ def main() -> None:
     results = []
     for scale in args.scales:
         print(f"scale {scale:g}", flush=True)
-        result = bench_scale(scale, args.work.resolve(), cities.get(scale), not args.no_incremental,
+        result = bench_scale(scale, args.work.resolve(), cities.get(scale), 0 if args.no_incremental else args.increments,
                              not args.no_dbt_only, args.keep)
         results.append(result)
         print_table([result])
