@@ -14,6 +14,7 @@ import os
 import re
 import uuid
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -137,16 +138,82 @@ def require(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str] |
         raise MissingMartError(f"{needed_for} needs column(s) {', '.join(missing)} in {qualified}")
 
 
-def read(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
-    """The rows of ``sql`` as a DataFrame. Bound parameters (``?``) are DuckDB's; SQL meant for both engines
-    takes none (its values are names of tables the code chose)."""
+def read(con: duckdb.DuckDBPyConnection, sql: str, params: list | Mapping | None = None) -> pd.DataFrame:
+    """The rows of ``sql`` as a DataFrame. Parameters: a mapping for ``:name`` placeholders (both engines, see
+    ``execute``); a list for DuckDB's ``?`` (DuckDB only)."""
     if not is_duckdb(con):
-        if params:
-            raise ValueError("read(): bound parameters are DuckDB-only; portable SQL takes none")
+        if params is not None and not isinstance(params, Mapping):
+            raise ValueError("read(): positional parameters (?) are DuckDB-only; portable SQL names them (:name)")
         from sqlalchemy import text
 
-        return pd.read_sql_query(text(sql), con)
+        return pd.read_sql_query(text(sql), con, params=_bindable(params) if params else None)
+    if isinstance(params, Mapping):
+        return con.execute(_duckdb_named(sql), _bindable(params)).df()
     return con.execute(sql, params or []).df()
+
+
+# ---- statements with named parameters, on either engine ---------------------------------------------------------
+# Portable SQL names its parameters ``:name`` (SQLAlchemy's text()); on DuckDB the same placeholders become
+# ``$name`` by SQLAlchemy's own rule for finding them, so one statement text serves both engines.
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])")  # sqlalchemy.sql.elements.TextClause._bind_params_regex
+
+
+def _duckdb_named(sql: str) -> str:
+    return _NAMED_PARAMETER.sub(r"$\1", sql).replace("\\:", ":")
+
+
+def _bindable(params: Mapping) -> dict:
+    """Parameter values as plain Python (numpy scalars, pandas timestamps and NaT are not every driver's)."""
+    import numpy as np
+
+    def plain(value):
+        if value is None or value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.to_pydatetime()
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+    return {name: plain(value) for name, value in params.items()}
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping | None = None) -> None:
+    """Run one statement with ``:name`` parameters on either engine."""
+    if is_duckdb(con):
+        con.execute(_duckdb_named(sql), _bindable(params or {}))
+    else:
+        from sqlalchemy import text
+
+        con.execute(text(sql), _bindable(params or {}))
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping | None = None) -> list[dict]:
+    """The rows of ``sql`` (``:name`` parameters) as dicts of plain Python values, on either engine."""
+    if is_duckdb(con):
+        cursor = con.execute(_duckdb_named(sql), _bindable(params or {}))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    from sqlalchemy import text
+
+    return [dict(row) for row in con.execute(text(sql), _bindable(params or {})).mappings().all()]
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """All or nothing: a DuckDB transaction; on PostgreSQL a savepoint inside the step's own transaction (which
+    commits when the step ends), so a failure here leaves the tables as they were."""
+    if not is_duckdb(con):
+        with con.begin_nested():
+            yield
+        return
+    con.begin()
+    try:
+        yield
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str):

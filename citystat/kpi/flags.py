@@ -23,6 +23,7 @@ import pandas as pd
 from citystat.kpi.periods import parse_period
 from citystat.kpi.problems import Problem, ValidationError, where
 from citystat.kpi.status import SAME_PERIOD_LAST_YEAR
+from citystat.warehouse import execute, fetch, read, transaction
 
 STATUSES = ("open", "acknowledged", "escalated", "resolved", "condition cleared")
 # an open flag nobody acted on is escalated by the engine once it has been open this long (two monthly meetings)
@@ -45,12 +46,12 @@ CREATE TABLE IF NOT EXISTS metrics.flags (
     period VARCHAR NOT NULL,
     kind VARCHAR NOT NULL,                -- red | worsened | moved
     critical BOOLEAN NOT NULL,
-    value DOUBLE,
+    value DOUBLE PRECISION,
     baseline_period VARCHAR,              -- the period compared with (swings)
-    baseline_value DOUBLE,
-    target DOUBLE,
-    relative_change DOUBLE,
-    threshold DOUBLE,
+    baseline_value DOUBLE PRECISION,
+    target DOUBLE PRECISION,
+    relative_change DOUBLE PRECISION,
+    threshold DOUBLE PRECISION,
     rag_status VARCHAR,
     message VARCHAR NOT NULL,
     status VARCHAR NOT NULL,              -- of the latest action
@@ -123,7 +124,10 @@ def action_id(flag: str, acted_at: dt.datetime, actor: str, action: str, status:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_SCHEMA)
+    """The schema, sequence and tables (SQL DuckDB and PostgreSQL both speak), one statement at a time."""
+    for statement in _SCHEMA.split(";\n"):
+        if statement.strip():
+            execute(con, statement)
 
 
 # ---- detection and recovery: pure functions over the status engine's output -------------------------------
@@ -267,24 +271,30 @@ def _insert_action(con, flag: str, acted_at: dt.datetime, actor: str, action: st
     """Append one action unless the identical action is already logged; True when it was new."""
     acted_at = acted_at.replace(microsecond=0)
     ident = action_id(flag, acted_at, actor, action, status)
-    if con.execute("SELECT 1 FROM metrics.flag_actions WHERE action_id = ?", [ident]).fetchone():
+    if fetch(con, "SELECT 1 FROM metrics.flag_actions WHERE action_id = :ident", {"ident": ident}):
         return False
-    con.execute("INSERT INTO metrics.flag_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, nextval('metrics.flag_action_seq'))",
-                [ident, flag, acted_at, actor, action, status, source, dt.datetime.now()])
+    execute(con, """INSERT INTO metrics.flag_actions (action_id, flag_id, acted_at, actor, action, status, source,
+                                                      recorded_at, seq)
+                    VALUES (:ident, :flag, :acted_at, :actor, :action, :status, :source, :recorded_at,
+                            nextval('metrics.flag_action_seq'))""",
+            {"ident": ident, "flag": flag, "acted_at": acted_at, "actor": actor, "action": action, "status": status,
+             "source": source, "recorded_at": dt.datetime.now()})
     return True
 
 
 def _refresh_status(con, flag_ids: list[str] | None = None) -> None:
     """flags.status/updated_at = the latest action (by acted_at, then the order recorded)."""
-    where_clause = "" if flag_ids is None else "AND f.flag_id IN (SELECT unnest(?))"
-    params = [] if flag_ids is None else [flag_ids]
-    con.execute(f"""
+    if flag_ids is not None and not flag_ids:
+        return
+    params = {f"flag_{i}": flag for i, flag in enumerate(flag_ids or [])}
+    where_clause = "" if flag_ids is None else f"AND f.flag_id IN ({', '.join(':' + name for name in params)})"
+    execute(con, f"""
         UPDATE metrics.flags f SET status = latest.status, updated_at = latest.acted_at
         FROM (
             SELECT flag_id, status, acted_at FROM (
                 SELECT flag_id, status, acted_at,
                        row_number() OVER (PARTITION BY flag_id ORDER BY acted_at DESC, seq DESC) AS rn
-                FROM metrics.flag_actions) WHERE rn = 1
+                FROM metrics.flag_actions) ranked WHERE rn = 1
         ) latest
         WHERE f.flag_id = latest.flag_id {where_clause}
     """, params)
@@ -327,33 +337,31 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
         rows.sort(key=lambda r: parse_period(r["period"]))
     evaluated_keys = {(r["kpi_id"], r["period"]) for r in evaluated[["kpi_id", "period"]].to_dict("records")}
 
-    con.begin()
-    try:
-        cursor = con.execute("""SELECT flag_id, kpi_id, period, kind, baseline_value, threshold, status,
-                                       recovered_period, condition_present, comparison_basis, cleared_period
-                                FROM metrics.flags WHERE kind <> ?""", [MANUAL])  # people close manual flags
-        names = [d[0] for d in cursor.description]
-        stored = {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+    with transaction(con):
+        stored = {row["flag_id"]: row for row in fetch(con, """
+            SELECT flag_id, kpi_id, period, kind, baseline_value, threshold, status,
+                   recovered_period, condition_present, comparison_basis, cleared_period
+            FROM metrics.flags WHERE kind <> :manual""", {"manual": MANUAL})}  # people close manual flags
         for flag in stored.values():
             if (flag["kpi_id"], flag["period"]) in evaluated_keys and flag["flag_id"] not in detected_ids and flag["condition_present"]:
-                con.execute("UPDATE metrics.flags SET condition_present = false, last_evaluated_at = ? WHERE flag_id = ?",
-                            [now, flag["flag_id"]])
+                execute(con, "UPDATE metrics.flags SET condition_present = false, last_evaluated_at = :now WHERE flag_id = :flag_id",
+                        {"now": now, "flag_id": flag["flag_id"]})
                 flag["condition_present"] = False
                 result.condition_gone.append(flag["flag_id"])
         for flag in detected:
-            values = [flag[c] for c in _FLAG_COLUMNS]
+            values = {c: flag[c] for c in _FLAG_COLUMNS}
             if flag["flag_id"] in stored:
-                con.execute(f"""UPDATE metrics.flags SET {', '.join(f'{c} = ?' for c in _FLAG_COLUMNS[1:])},
-                                condition_present = true, last_evaluated_at = ? WHERE flag_id = ?""",
-                            values[1:] + [now, flag["flag_id"]])
+                execute(con, f"""UPDATE metrics.flags SET {', '.join(f'{c} = :{c}' for c in _FLAG_COLUMNS[1:])},
+                                 condition_present = true, last_evaluated_at = :now WHERE flag_id = :flag_id""",
+                        {**values, "now": now})
                 result.updated += 1
                 continue
             if flag["kind"] == "red" and _spell_already_flagged(flag, stored.values(), rows_by_kpi.get(flag["kpi_id"], [])):
                 continue
-            con.execute(f"""INSERT INTO metrics.flags ({', '.join(_FLAG_COLUMNS)}, status, raised_at, updated_at,
-                            condition_present, last_evaluated_at, recovered_period)
-                            VALUES ({', '.join('?' * len(_FLAG_COLUMNS))}, 'open', ?, ?, true, ?, NULL)""",
-                        values + [now, now, now])
+            execute(con, f"""INSERT INTO metrics.flags ({', '.join(_FLAG_COLUMNS)}, status, raised_at, updated_at,
+                             condition_present, last_evaluated_at, recovered_period)
+                             VALUES ({', '.join(':' + c for c in _FLAG_COLUMNS)}, 'open', :now, :now, true, :now, NULL)""",
+                    {**values, "now": now})
             _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR, f"raised: {flag['message']}", "open", "engine")
             result.raised.append(flag["flag_id"])
             stored[flag["flag_id"]] = {**flag, "status": "open", "recovered_period": None, "condition_present": True,
@@ -369,7 +377,8 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
             if recovery_period is None:
                 cleared = find_clearing(candidate, later)
                 if cleared is not None and flag.get("cleared_period") is None:
-                    con.execute("UPDATE metrics.flags SET cleared_period = ? WHERE flag_id = ?", [cleared, flag["flag_id"]])
+                    execute(con, "UPDATE metrics.flags SET cleared_period = :cleared WHERE flag_id = :flag_id",
+                            {"cleared": cleared, "flag_id": flag["flag_id"]})
                     flag["cleared_period"] = cleared
                     if flag["status"] not in ("resolved", CLEARED):
                         _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR,
@@ -378,7 +387,8 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
                         flag["status"] = CLEARED
                         result.cleared.append(flag["flag_id"])
                 continue
-            con.execute("UPDATE metrics.flags SET recovered_period = ? WHERE flag_id = ?", [recovery_period, flag["flag_id"]])
+            execute(con, "UPDATE metrics.flags SET recovered_period = :recovered WHERE flag_id = :flag_id",
+                    {"recovered": recovery_period, "flag_id": flag["flag_id"]})
             flag["recovered_period"] = recovery_period
             if flag["status"] != "resolved":  # a person may already have resolved it; the log keeps their word
                 _insert_action(con, flag["flag_id"], now, SYSTEM_ACTOR,
@@ -389,15 +399,15 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
 
         # age every flag against the data's as-of date, and escalate those nobody acted on
         as_of = as_of or max((period_end(r["period"]) for r in evaluated.to_dict("records")), default=now.date())
-        current = con.execute("""SELECT flag_id, period, recovered_period, cleared_period, status, condition_present
-                                 FROM metrics.flags""").fetchall()
-        acted = {row[0] for row in con.execute(
-            "SELECT DISTINCT flag_id FROM metrics.flag_actions WHERE source <> 'engine' OR status = 'escalated'").fetchall()}
+        current = [tuple(row.values()) for row in fetch(
+            con, "SELECT flag_id, period, recovered_period, cleared_period, status, condition_present FROM metrics.flags")]
+        acted = {row["flag_id"] for row in fetch(
+            con, "SELECT DISTINCT flag_id FROM metrics.flag_actions WHERE source <> 'engine' OR status = 'escalated'")}
         for fid, period, recovered_p, cleared_p, status_now, present in current:
             closed = recovered_p or cleared_p
             age = days_open(period, as_of, closed)
-            con.execute("UPDATE metrics.flags SET opened_on = ?, closed_on = ?, days_open = ? WHERE flag_id = ?",
-                        [period_end(period), period_end(closed) if closed else None, age, fid])
+            execute(con, "UPDATE metrics.flags SET opened_on = :opened, closed_on = :closed, days_open = :age WHERE flag_id = :fid",
+                    {"opened": period_end(period), "closed": period_end(closed) if closed else None, "age": age, "fid": fid})
             if (status_now == "open" and closed is None and present and fid not in acted
                     and age > escalate_after_days):
                 _insert_action(con, fid, now, SYSTEM_ACTOR,
@@ -405,10 +415,6 @@ def sync_flags(con: duckdb.DuckDBPyConnection, evaluated: pd.DataFrame, now: dt.
                 result.escalated.append(fid)
         _refresh_status(con)
         _refresh_status(con)
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
     return result
 
 
@@ -422,42 +428,39 @@ def record_action(con: duckdb.DuckDBPyConnection, flag: str, actor: str, action:
         raise FlagError("actor (who acted) is required")
     if not action.strip():
         raise FlagError("action (what was done) is required")
-    if not con.execute("SELECT 1 FROM metrics.flags WHERE flag_id = ?", [flag]).fetchone():
+    if not fetch(con, "SELECT 1 FROM metrics.flags WHERE flag_id = :flag", {"flag": flag}):
         raise FlagError(f"no flag {flag!r} (see `citystat flags list`)")
-    con.begin()
-    try:
+    with transaction(con):
         added = _insert_action(con, flag, acted_at or _now(), actor.strip(), action.strip(), status, source)
         _refresh_status(con, [flag])
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
     return added
 
 
 def list_flags(con: duckdb.DuckDBPyConnection, status: str | None = None, kpi_id: str | None = None,
                department_code: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
     ensure_schema(con)
-    clauses, params = [], []
+    clauses, params = [], {}
     if status:
-        clauses.append("status = ?")
-        params.append(status)
+        clauses.append("status = :status")
+        params["status"] = status
     elif not include_resolved:
         clauses.append("status <> 'resolved'")
     if kpi_id:
-        clauses.append("kpi_id = ?")
-        params.append(kpi_id)
+        clauses.append("kpi_id = :kpi_id")
+        params["kpi_id"] = kpi_id
     if department_code:
-        clauses.append("department_code = ?")
-        params.append(department_code)
+        clauses.append("department_code = :department_code")
+        params["department_code"] = department_code
     where_sql = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    return con.execute(f"SELECT * FROM metrics.flags {where_sql} ORDER BY period DESC, critical DESC, flag_id", params).df()
+    frame = read(con, f"SELECT * FROM metrics.flags {where_sql}", params)
+    # ordered here, not by ORDER BY: PostgreSQL's text order follows the database's collation, DuckDB's the code points
+    return frame.sort_values(["period", "critical", "flag_id"], ascending=[False, False, True]).reset_index(drop=True)
 
 
 def flag_history(con: duckdb.DuckDBPyConnection, flag: str) -> pd.DataFrame:
     ensure_schema(con)
-    return con.execute("""SELECT acted_at, actor, action, status, source FROM metrics.flag_actions
-                          WHERE flag_id = ? ORDER BY acted_at, seq""", [flag]).df()
+    return read(con, """SELECT acted_at, actor, action, status, source FROM metrics.flag_actions
+                        WHERE flag_id = :flag ORDER BY acted_at, seq""", {"flag": flag})
 
 
 # ---- the office's CSV ----------------------------------------------------------------------------------------
@@ -465,11 +468,11 @@ def flag_history(con: duckdb.DuckDBPyConnection, flag: str) -> pd.DataFrame:
 def export_actions(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     """Write the whole action log (one row per action, oldest first) in the import format; returns rows written."""
     ensure_schema(con)
-    rows = con.execute("""
-        SELECT a.flag_id, f.kpi_id, f.period, f.kind, strftime(a.acted_at, '%Y-%m-%d %H:%M:%S'),
-               a.actor, a.action, a.status, a.source
+    rows = [(r["flag_id"], r["kpi_id"], r["period"], r["kind"], r["acted_at"].strftime("%Y-%m-%d %H:%M:%S"),
+             r["actor"], r["action"], r["status"], r["source"]) for r in fetch(con, """
+        SELECT a.flag_id, f.kpi_id, f.period, f.kind, a.acted_at, a.actor, a.action, a.status, a.source
         FROM metrics.flag_actions a JOIN metrics.flags f USING (flag_id)
-        ORDER BY a.acted_at, a.seq""").fetchall()
+        ORDER BY a.acted_at, a.seq""")]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -492,7 +495,8 @@ def read_action_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[dict]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: file not found")
-    known = {r[0]: r[1:] for r in con.execute("SELECT flag_id, kpi_id, period, kind FROM metrics.flags").fetchall()}
+    known = {r["flag_id"]: (r["kpi_id"], r["period"], r["kind"])
+             for r in fetch(con, "SELECT flag_id, kpi_id, period, kind FROM metrics.flags")}
     problems: list[Problem] = []
     actions = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -543,16 +547,11 @@ def import_actions(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int
     """Validate the whole file, then append its new actions in one transaction; returns (added, already_logged)."""
     actions = read_action_csv(con, path)
     added = 0
-    con.begin()
-    try:
+    with transaction(con):
         for a in actions:
             added += _insert_action(con, a["flag_id"], a["acted_at"], a["actor"], a["action"], a["status"],
                                     a["source"] if a["source"] in SOURCES else "csv")
         _refresh_status(con, sorted({a["flag_id"] for a in actions}) or None)
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
     return added, len(actions) - added
 
 
@@ -588,24 +587,27 @@ def import_workbench_actions(con: duckdb.DuckDBPyConnection, actions: pd.DataFra
     now = (now or _now()).replace(microsecond=0)
     result = WorkbenchResult()
     rows = [{k: _clean(v) for k, v in r.items()} for r in actions.sort_values(["acted_at", "id"]).to_dict("records")]
-    con.begin()
-    try:
-        known = {r[0] for r in con.execute("SELECT flag_id FROM metrics.flags").fetchall()}
+    with transaction(con):
+        known = {r["flag_id"] for r in fetch(con, "SELECT flag_id FROM metrics.flags")}
         for r in rows:
             if r["kind"] == "raise" and r["flag_id"] not in known and r["flag_id"] == flag_id(r["kpi_id"], r["period"], MANUAL):
-                status_row = con.execute("""SELECT kpi_name, value, target, rag_status, critical FROM (
-                    SELECT kpi_name, value, target, status AS rag_status, critical FROM metrics.kpi_status
-                    WHERE kpi_id = ? AND period = ?)""", [r["kpi_id"], r["period"]]).fetchone() or (None,) * 5
-                con.execute("""INSERT INTO metrics.flags (flag_id, kpi_id, kpi_name, department_code, period, kind,
-                                   critical, value, target, rag_status, message, status, raised_at, updated_at,
-                                   condition_present, last_evaluated_at)
-                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, true, ?)""",
-                            [r["flag_id"], r["kpi_id"], status_row[0], r["department_code"], r["period"], MANUAL,
-                             bool(status_row[4]), status_row[1], status_row[2], status_row[3],
-                             f"raised by hand: {r['reason']}", r["acted_at"], r["acted_at"], now])
+                found = fetch(con, """SELECT kpi_name, value, target, status AS rag_status, critical FROM metrics.kpi_status
+                                      WHERE kpi_id = :kpi_id AND period = :period""",
+                              {"kpi_id": r["kpi_id"], "period": r["period"]})
+                status_row = tuple(found[0].values()) if found else (None,) * 5
+                execute(con, """INSERT INTO metrics.flags (flag_id, kpi_id, kpi_name, department_code, period, kind,
+                                    critical, value, target, rag_status, message, status, raised_at, updated_at,
+                                    condition_present, last_evaluated_at)
+                                VALUES (:flag_id, :kpi_id, :kpi_name, :department_code, :period, :kind, :critical, :value,
+                                        :target, :rag_status, :message, 'open', :acted_at, :acted_at, true, :now)""",
+                        {"flag_id": r["flag_id"], "kpi_id": r["kpi_id"], "kpi_name": status_row[0],
+                         "department_code": r["department_code"], "period": r["period"], "kind": MANUAL,
+                         "critical": bool(status_row[4]), "value": status_row[1], "target": status_row[2],
+                         "rag_status": status_row[3], "message": f"raised by hand: {r['reason']}",
+                         "acted_at": r["acted_at"], "now": now})
                 if as_of is not None:
-                    con.execute("UPDATE metrics.flags SET opened_on = ?, days_open = ? WHERE flag_id = ?",
-                                [period_end(r["period"]), days_open(r["period"], as_of), r["flag_id"]])
+                    execute(con, "UPDATE metrics.flags SET opened_on = :opened, days_open = :age WHERE flag_id = :flag_id",
+                            {"opened": period_end(r["period"]), "age": days_open(r["period"], as_of), "flag_id": r["flag_id"]})
                 known.add(r["flag_id"])
                 result.manual_raised.append(r["flag_id"])
             if r["flag_id"] not in known:
@@ -617,15 +619,12 @@ def import_workbench_actions(con: duckdb.DuckDBPyConnection, actions: pd.DataFra
             result.added += _insert_action(con, r["flag_id"], pd.Timestamp(r["acted_at"]).to_pydatetime(), r["actor"],
                                            text, r["status"], "workbench")
             if r["kind"] == "commit":
-                con.execute("""UPDATE metrics.flags SET commitment = ?, commitment_owner = ?, commitment_due = ?,
-                               follow_up = NULL WHERE flag_id = ?""",
-                            [r.get("action"), r.get("owner"), r.get("due_date"), r["flag_id"]])
+                execute(con, """UPDATE metrics.flags SET commitment = :action, commitment_owner = :owner,
+                                commitment_due = :due, follow_up = NULL WHERE flag_id = :flag_id""",
+                        {"action": r.get("action"), "owner": r.get("owner"), "due": r.get("due_date"), "flag_id": r["flag_id"]})
             elif r["kind"] == "follow_up":
-                con.execute("UPDATE metrics.flags SET follow_up = ? WHERE flag_id = ?", [r.get("follow_up"), r["flag_id"]])
+                execute(con, "UPDATE metrics.flags SET follow_up = :follow_up WHERE flag_id = :flag_id",
+                        {"follow_up": r.get("follow_up"), "flag_id": r["flag_id"]})
         _refresh_status(con)
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
     result.unknown_flags = sorted(set(result.unknown_flags))
     return result

@@ -477,10 +477,16 @@ def kpis_without_recent_values(table: pd.DataFrame, registry: Registry, as_of: d
     return sorted(set(registry.kpis) - set(recent["kpi_id"]))
 
 
+def _in_order(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows sorted by text columns here rather than by ORDER BY: PostgreSQL orders text by the database's collation,
+    DuckDB (and Python) by code point."""
+    return frame.sort_values(columns, kind="stable").reset_index(drop=True)
+
+
 def read_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """metrics.kpi_status in the status engine's own shape (``name`` for the KPI's name)."""
     require(con, "metrics.kpi_status", STATUS_TABLE_COLUMNS, "the KPI metrics")
-    frame = con.execute("SELECT * FROM metrics.kpi_status ORDER BY kpi_id, period").df()
+    frame = _in_order(read(con, "SELECT * FROM metrics.kpi_status"), ["kpi_id", "period"])
     frame = frame.rename(columns={"kpi_name": "name"})
     # nullable columns back to plain Python values (the engine tests `is None`)
     for column in ("met", "previous_period", "change_direction", "department_code", "target_basis"):
@@ -521,7 +527,7 @@ def write_flags(con: duckdb.DuckDBPyConnection, actions_csv: Path | None = None,
     result = FlagsResult(sync=flags.sync_flags(con, read_status(con), now=now, as_of=as_of), actions_csv=path)
     if has_table(con, WORKBENCH_ACTIONS):  # commitments, follow-ups, manual flags and dismissals from the workbench
         result.workbench = flags.import_workbench_actions(
-            con, con.execute(f"SELECT {', '.join(WORKBENCH_ACTION_COLUMNS)} FROM {WORKBENCH_ACTIONS}").df(), as_of, now)
+            con, read(con, f"SELECT {', '.join(WORKBENCH_ACTION_COLUMNS)} FROM {WORKBENCH_ACTIONS}"), as_of, now)
     if path.exists():
         try:
             result.imported, result.already_logged = flags.import_actions(con, path)
@@ -543,9 +549,12 @@ COMMENTARY_COLUMNS = ["kpi_id", "department_code", "period", "comment", "author"
 def write_kpi_commentary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """metrics.kpi_commentary: the latest line written in the workbench per KPI and month (empty without one)."""
     if has_table(con, WORKBENCH_COMMENTARY):
-        table = con.execute(f"""SELECT {', '.join(COMMENTARY_COLUMNS)} FROM {WORKBENCH_COMMENTARY}
-                                QUALIFY row_number() OVER (PARTITION BY kpi_id, period ORDER BY written_at DESC, id DESC) = 1
-                                ORDER BY kpi_id, period""").df()
+        columns = ", ".join(COMMENTARY_COLUMNS)
+        table = _in_order(read(con, f"""
+            SELECT {columns} FROM (
+                SELECT {columns}, row_number() OVER (PARTITION BY kpi_id, period ORDER BY written_at DESC, id DESC) AS latest
+                FROM {WORKBENCH_COMMENTARY}) ranked
+            WHERE latest = 1"""), ["kpi_id", "period"])
     else:
         table = pd.DataFrame(columns=COMMENTARY_COLUMNS)
     _write(con, "kpi_commentary", table, {"written_at": "TIMESTAMP", **{c: "VARCHAR" for c in COMMENTARY_COLUMNS[:5]}})
@@ -554,16 +563,16 @@ def write_kpi_commentary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def flag_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Flags in all, those not resolved, and actions logged."""
-    total, unresolved = con.execute("SELECT count(*), count(*) FILTER (WHERE status <> 'resolved') FROM metrics.flags").fetchone()
-    actions = con.execute("SELECT count(*) FROM metrics.flag_actions").fetchone()[0]
-    return {"flags": total, "unresolved": unresolved, "actions": actions}
+    return {"flags": scalar(con, "SELECT count(*) FROM metrics.flags"),
+            "unresolved": scalar(con, "SELECT count(*) FROM metrics.flags WHERE status <> 'resolved'"),
+            "actions": scalar(con, "SELECT count(*) FROM metrics.flag_actions")}
 
 
 # ---- goals -----------------------------------------------------------------------------------------------------
 
 def read_goals(con: duckdb.DuckDBPyConnection) -> list[dict]:
     require(con, GOALS, goals.GOAL_COLUMNS, "metrics.goal_progress")
-    frame = con.execute(f"SELECT {', '.join(goals.GOAL_COLUMNS)} FROM {GOALS} ORDER BY goal_id").df()
+    frame = _in_order(read(con, f"SELECT {', '.join(goals.GOAL_COLUMNS)} FROM {GOALS}"), ["goal_id"])
     return goals.read_goals(frame, GOALS)
 
 
@@ -589,7 +598,7 @@ def write_goal_progress(con: duckdb.DuckDBPyConnection, registry: Registry, as_o
 def read_goal_progress(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
     if not has_table(con, "metrics.goal_progress"):
         return None
-    frame = con.execute("SELECT * FROM metrics.goal_progress ORDER BY goal_id").df()
+    frame = _in_order(read(con, "SELECT * FROM metrics.goal_progress"), ["goal_id"])
     return frame.astype(object).where(frame.notna(), None)
 
 
@@ -606,11 +615,11 @@ WITH closed AS (
     UNION ALL SELECT CASE service_code WHEN 'POTHOLE' THEN 'pw_potholes_within_sla_pct' ELSE 'pw_streetlights_within_sla_pct' END,
                      'pw', closed_date, closed_on_time FROM closed WHERE service_code IN ('POTHOLE', 'STREETLIGHT')
 )
-SELECT kpi_id, department_code, strftime(closed_date, '%Y-%m-%d') AS period,
-       count_if(closed_on_time)::DOUBLE AS numerator, count(closed_on_time)::DOUBLE AS denominator,
-       100.0 * count_if(closed_on_time) / nullif(count(closed_on_time), 0) AS value
+SELECT kpi_id, department_code, closed_date AS period,
+       CAST(sum(CASE WHEN closed_on_time THEN 1 ELSE 0 END) AS DOUBLE PRECISION) AS numerator,
+       CAST(count(closed_on_time) AS DOUBLE PRECISION) AS denominator
 FROM by_kpi WHERE closed_date IS NOT NULL
-GROUP BY ALL ORDER BY kpi_id, period
+GROUP BY 1, 2, 3
 """
 
 
@@ -618,7 +627,10 @@ def read_daily_values(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.
     """Daily values of the registry KPIs measurable per day (see _DAILY_ON_TIME_SQL)."""
     require(con, SERVICE_REQUESTS, ["department_code", "service_code", "closed_at", "closed_date", "closed_on_time"],
             "metrics.cityscore (day and week)")
-    frame = con.execute(_DAILY_ON_TIME_SQL).df()
+    frame = read(con, _DAILY_ON_TIME_SQL)  # SQL both engines speak: the day formatted, the share divided here
+    frame["period"] = pd.to_datetime(frame["period"]).dt.strftime("%Y-%m-%d")
+    frame["value"] = 100.0 * frame["numerator"] / frame["denominator"].where(frame["denominator"] != 0)
+    frame = _in_order(frame, ["kpi_id", "period"])[["kpi_id", "department_code", "period", "numerator", "denominator", "value"]]
     return frame[frame["kpi_id"].isin(registry.kpis)].reset_index(drop=True)
 
 
@@ -667,8 +679,7 @@ def write_memo(con: duckdb.DuckDBPyConnection, month: str | None = None, out_dir
     """The month's memo (default: the latest month closed on the as-of date) as Markdown and HTML files."""
     month = month or memo_month_for(data_as_of(con))
     flag_table = flags.list_flags(con, include_resolved=True) if has_table(con, "metrics.flags") else None
-    commentary = con.execute("SELECT * FROM metrics.kpi_commentary").df() \
-        if has_table(con, "metrics.kpi_commentary") else None
+    commentary = read(con, "SELECT * FROM metrics.kpi_commentary") if has_table(con, "metrics.kpi_commentary") else None
     result = memo.build_memo(month, read_status(con), flag_table, read_goal_progress(con), top_movers=top_movers,
                              extra_sections=extra_sections or (), commentary=commentary)
     md_path, html_path = result.write(out_dir or memo_dir())

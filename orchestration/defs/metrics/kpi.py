@@ -223,8 +223,8 @@ def stat_meeting_briefings(warehouse: DuckDBResource) -> dg.MaterializeResult:
         "month": month, "briefings": len(paths), "folder": dg.MetadataValue.path(str(tables.briefing_dir() / month))})
 
 
-# On PostgreSQL: the KPI metrics up to the status, which read and write only through citystat.warehouse's portable
-# helpers. flags keeps a stateful log (sequence, row-by-row updates in DuckDB SQL) and the rest follow it: not yet.
-POSTGRES_METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status]
+# On PostgreSQL: the KPI metrics that read and write only through citystat.warehouse's portable helpers. The memo
+# and the briefings are not yet: they read the budget, evaluation and inventory tables, which are DuckDB-only.
+POSTGRES_METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, kpi_commentary]
 METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, kpi_commentary, performance_memo,
                   stat_meeting_briefings]
