@@ -41,6 +41,6 @@ def test_write_read_and_comments_on_postgres(postgres_url):
         assert comments == docs
         write_table(con, "metrics.t", frame.head(1), "again", docs, {"d": "DATE", "flag": "BOOLEAN", "k": "INTEGER"})
         assert scalar(con, "select count(*) from metrics.t") == 1
-        with pytest.raises(ValueError, match="bound parameters are DuckDB-only"):
+        with pytest.raises(ValueError, match=r"positional parameters \(\?\) are DuckDB-only"):
             read(con, "select 1 where 1 = ?", [1])
     engine.dispose()

@@ -25,7 +25,32 @@ NOT_ON_POSTGRES = {
 }
 # Which landing run a row came from: differ by construction, since the PostgreSQL run lands the city again.
 LANDING_RUN_COLUMNS = {"_load_id", "_extracted_at", "_landing_file"}
-PORTED_METRICS = {"kpi_registry", "kpi_series", "kpi_submission_problems", "kpi_status"}
+PORTED_METRICS = {"kpi_registry", "kpi_series", "kpi_submission_problems", "kpi_status", "flags", "flag_actions",
+                  "goal_progress", "cityscore", "kpi_commentary"}
+# The flag log is stamped with the clock of the run that wrote it (citystat.kpi.flags: `now` of the sync), and the two
+# runs ran at different times. Only values that came from that clock are replaced by a marker: a timestamp equal to
+# one of the run's engine action times or evaluation times (raised_at, updated_at, last_evaluated_at, acted_at), the
+# id of an engine action (a hash of its acted_at), and recorded_at (the wall clock at each insert). Everything else,
+# the workbench's actions with their own times and ids and the sequence order included, must be equal.
+RUN_CLOCK = "<the run's clock>"
+
+
+FLAG_LOG = ("flags", "flag_actions")
+
+
+def _run_clock(con, schema: str) -> set:
+    return {r[0] for r in con.execute(
+        f'select acted_at from "{schema}".flag_actions where source = \'engine\' '
+        f'union select last_evaluated_at from "{schema}".flags').fetchall()}
+
+
+def _without_run_clock(name: str, columns: list[str], rows: list[tuple], clock: set) -> list[tuple]:
+    if name not in FLAG_LOG:
+        return rows
+    engine = [row[columns.index("source")] == "engine" if name == "flag_actions" else False for row in rows]
+    return [tuple(RUN_CLOCK if (c == "recorded_at" and v is not None) or (c == "action_id" and by_engine)
+                  or (isinstance(v, dt.datetime) and v in clock) else v for c, v in zip(columns, row))
+            for row, by_engine in zip(rows, engine)]
 
 
 def _value(v):
@@ -59,9 +84,12 @@ def _difference(duck, duck_schema: str, pg, pg_schema: str, name: str) -> str | 
     pg_columns = _columns(pg, pg_schema, name, "%s")
     if pg_columns != columns:
         return f"columns differ: DuckDB {columns}, PostgreSQL {pg_columns}"
-    select = ", ".join(f'"{c}"' for c in columns if c not in LANDING_RUN_COLUMNS)
-    duck_rows = _sorted_rows(duck.execute(f'SELECT {select} FROM "{duck_schema}"."{name}"').fetchall())
-    pg_rows = _sorted_rows(pg.execute(f'select {select} from "{pg_schema}"."{name}"').fetchall())
+    kept = [c for c in columns if c not in LANDING_RUN_COLUMNS]
+    select = ", ".join(f'"{c}"' for c in kept)
+    duck_rows, pg_rows = (
+        _sorted_rows(_without_run_clock(name, kept, con.execute(f'select {select} from "{schema}"."{name}"').fetchall(),
+                                        _run_clock(con, schema) if name in FLAG_LOG else set()))
+        for con, schema in ((duck, duck_schema), (pg, pg_schema)))
     if duck_rows == pg_rows:
         return None
     first = next((d, p) for d, p in zip(duck_rows, pg_rows) if d != p) if len(duck_rows) == len(pg_rows) else None
