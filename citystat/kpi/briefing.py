@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from citystat.release_folders import write_whole
-from citystat.warehouse import require
+from citystat.warehouse import fetch, has_table, read, require
 
 MAX_KPIS, MIN_KPIS = 6, 3
 TREND_MONTHS = 12
@@ -97,13 +97,15 @@ def previous_month(period: str) -> str:
     return f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
 
 
-def _read(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
-    return con.execute(sql, params).df()
+def _read(con: duckdb.DuckDBPyConnection, sql: str, params: dict, order: list[str]) -> pd.DataFrame:
+    """Rows sorted here, not by ORDER BY: PostgreSQL orders text by the database's collation, DuckDB by code point."""
+    return read(con, sql, params).sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def departments_with_kpis(con: duckdb.DuckDBPyConnection) -> list[str]:
     require(con, "metrics.kpi_status", ["department_code"], "the stat-meeting briefings")
-    return [r[0] for r in con.execute("SELECT DISTINCT department_code FROM metrics.kpi_status ORDER BY 1").fetchall()]
+    codes = [r["department_code"] for r in fetch(con, "SELECT DISTINCT department_code FROM metrics.kpi_status")]
+    return sorted(codes, key=lambda code: (code is None, code or ""))  # code point order, NULL last (DuckDB's)
 
 
 def chosen_kpis(latest: pd.DataFrame, open_flag_kpis: set[str]) -> pd.DataFrame:
@@ -133,29 +135,31 @@ def build_briefing(con: duckdb.DuckDBPyConnection, department_code: str, month: 
             "the stat-meeting briefing")
     require(con, "metrics.flag_actions", ["flag_id", "acted_at", "actor", "action", "status", "source", "seq"],
             "the stat-meeting briefing")
-    names = dict(con.execute("SELECT department_code, department_name FROM inventory.departments").fetchall()) \
-        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'inventory' "
-                       "AND table_name = 'departments'").fetchone()[0] else {}
+    names = {r["department_code"]: r["department_name"] for r in fetch(
+        con, "SELECT department_code, department_name FROM inventory.departments")} \
+        if has_table(con, "inventory.departments") else {}
     history = _read(con, """
         SELECT kpi_id, kpi_name, period, unit, value, target, status, status_reason, score, critical, desired_direction
-        FROM metrics.kpi_status WHERE department_code = ? AND period <= ? ORDER BY kpi_id, period""",
-                    [department_code, month])
+        FROM metrics.kpi_status WHERE department_code = :department AND period <= :month""",
+                    {"department": department_code, "month": month}, ["kpi_id", "period"])
     if history.empty:
         raise BriefingError(f"department {department_code!r} has no KPI values up to {month} in metrics.kpi_status")
     latest = history.groupby("kpi_id", as_index=False).tail(1)
     flags = _read(con, """
         SELECT flag_id, kpi_id, kpi_name, period, kind, message, status, days_open
-        FROM metrics.flags WHERE department_code = ? AND period <= ? ORDER BY period, kpi_name""",
-                  [department_code, month])
+        FROM metrics.flags WHERE department_code = :department AND period <= :month""",
+                  {"department": department_code, "month": month}, ["period", "kpi_name"])
     open_flags = flags[~flags["status"].isin(_CLOSED)]
     chosen = chosen_kpis(latest, set(open_flags["kpi_id"]))
     commitments = _read(con, """
-        SELECT f.kpi_name, f.period, f.status AS flag_status, f.commitment, f.commitment_owner, f.commitment_due,
-               f.follow_up, a.acted_at, a.actor, a.action
-        FROM metrics.flag_actions a JOIN metrics.flags f USING (flag_id)
-        WHERE f.department_code = ? AND f.period <= ? AND a.source <> ?
-        QUALIFY row_number() OVER (PARTITION BY a.flag_id ORDER BY a.acted_at DESC, a.seq DESC) = 1
-        ORDER BY a.acted_at, f.kpi_name""", [department_code, previous_month(month), ENGINE_SOURCE])
+        SELECT kpi_name, period, flag_status, commitment, commitment_owner, commitment_due, follow_up, acted_at, actor, action
+        FROM (SELECT f.kpi_name, f.period, f.status AS flag_status, f.commitment, f.commitment_owner, f.commitment_due,
+                     f.follow_up, a.acted_at, a.actor, a.action,
+                     row_number() OVER (PARTITION BY a.flag_id ORDER BY a.acted_at DESC, a.seq DESC) AS latest
+              FROM metrics.flag_actions a JOIN metrics.flags f USING (flag_id)
+              WHERE f.department_code = :department AND f.period <= :month AND a.source <> :engine) ranked
+        WHERE latest = 1""", {"department": department_code, "month": previous_month(month), "engine": ENGINE_SOURCE},
+                        ["acted_at", "kpi_name"])
     name = names.get(department_code, department_code)
     body = _render(name, month, chosen, history, open_flags, commitments)
     return Briefing(department_code, name, month, list(chosen["kpi_id"]), len(open_flags), len(commitments), body)
