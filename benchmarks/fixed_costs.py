@@ -89,14 +89,17 @@ def _sqlite_sizes(home: Path, run_id: str) -> dict[str, int]:
             "all of DAGSTER_HOME": sum(p.stat().st_size for p in home.rglob("*") if p.is_file())}
 
 
-def run_breakdown(env: dict, label: str) -> dict:
-    """One `citystat run --no-dashboards`, timed from outside and taken apart from the run's own records."""
+def run_breakdown(env: dict, label: str, log: Path | None = None) -> dict:
+    """One `citystat run --no-dashboards`, timed from outside and taken apart from the run's own records;
+    its console output goes to `log` when given."""
     from dagster import DagsterEventType, DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
     started = time.time()
     result = subprocess.run([*CITYSTAT, "run", "--no-dashboards"], cwd=ROOT, env=env, capture_output=True, text=True)
     ended = time.time()
+    if log is not None:
+        log.write_text(result.stdout + result.stderr)
     with DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"])) as instance:
         record = instance.get_run_records(limit=1)[0]
         run_id = record.dagster_run.run_id
