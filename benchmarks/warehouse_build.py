@@ -53,9 +53,10 @@ FLOOR_TABLES = ("fct_service_requests", "fct_work_orders", "fct_fire_incidents",
                 "fct_budget_lines", "fct_positions", "kpi_values")
 
 # The runner's summary: "failed step <step>: <root cause>", "failed check (<severity>) <asset>:<check>: <description>",
-# and the last line "<mark>: run <id> ended <status>; <n>/<total> assets materialized, ...".
+# and the last line "<mark>: run <id> ended <status>; <n>/<total> assets materialized, ..." (pipeline_cli's marks).
 FAILURE_LINE = re.compile(r"^failed (step \S+|check \(ERROR\) \S+): (.*)$", re.M)
-RUN_LINE = re.compile(r"^(ok|FAILED|interrupted): run (\S+) ended (\w+); (\d+)/(\d+) assets materialized", re.M)
+RUN_LINE = re.compile(r"^(ok|FAILED|interrupted|blocking checks failed): run (\S+) ended (\w+); (\d+)/(\d+) assets materialized",
+                      re.M)
 
 FLOOR_CHILD = """
 import json, sys, time, duckdb
