@@ -10,6 +10,8 @@ pool, so only one process holds the write lock at a time; readers use the publis
 """
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import os
 import re
 import uuid
@@ -139,17 +141,34 @@ def require(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str] |
 
 
 def read(con: duckdb.DuckDBPyConnection, sql: str, params: list | Mapping | None = None) -> pd.DataFrame:
-    """The rows of ``sql`` as a DataFrame. Parameters: a mapping for ``:name`` placeholders (both engines, see
-    ``execute``); a list for DuckDB's ``?`` (DuckDB only)."""
+    """The rows of ``sql`` as a DataFrame, in the dtypes DuckDB gives on either engine (``as_duckdb_dtypes``).
+    Parameters: a mapping for ``:name`` placeholders (both engines, see ``execute``); a list for DuckDB's ``?``
+    (DuckDB only)."""
     if not is_duckdb(con):
         if params is not None and not isinstance(params, Mapping):
             raise ValueError("read(): positional parameters (?) are DuckDB-only; portable SQL names them (:name)")
         from sqlalchemy import text
 
-        return pd.read_sql_query(text(sql), con, params=_bindable(params) if params else None)
+        statement = text(sql) if params else _text(sql)
+        return as_duckdb_dtypes(pd.read_sql_query(statement, con, params=_bindable(params) if params else None))
     if isinstance(params, Mapping):
         return con.execute(_duckdb_named(sql), _bindable(params)).df()
     return con.execute(sql, params or []).df()
+
+
+def as_duckdb_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame read from PostgreSQL in the dtypes DuckDB's ``.df()`` gives, so code after a read is one path:
+    dates as timestamps (psycopg gives ``datetime.date`` objects), numeric (``Decimal``) as float."""
+    for name in frame.columns:
+        values = frame[name].dropna()
+        if not pd.api.types.is_object_dtype(frame[name]) or values.empty:
+            continue
+        first = values.iloc[0]
+        if isinstance(first, (dt.date, dt.datetime)):
+            frame[name] = pd.to_datetime(frame[name])
+        elif isinstance(first, decimal.Decimal):
+            frame[name] = frame[name].astype("float64")
+    return frame
 
 
 # ---- statements with named parameters, on either engine ---------------------------------------------------------
@@ -219,11 +238,28 @@ def transaction(con: duckdb.DuckDBPyConnection):
 def scalar(con: duckdb.DuckDBPyConnection, sql: str):
     """The first column of the first row of ``sql`` (None when there is no row)."""
     if not is_duckdb(con):
-        from sqlalchemy import text
-
-        return con.execute(text(sql)).scalar()
+        return con.execute(_text(sql)).scalar()
     rows = con.execute(sql).fetchall()  # fetchall: see has_table
     return rows[0][0] if rows else None
+
+
+# ---- SQL fragments whose spelling differs by engine (the dbt project's twins: macros/warehouse_sql.sql) ---------
+# Portable SQL is preferred (``CAST(b AS DATE) - CAST(a AS DATE)`` for date_diff, ``substr(CAST(d AS VARCHAR), 1, 7)``
+# for a month, ``DOUBLE PRECISION``); these are the aggregates PostgreSQL 15 lacks. Their arguments are SQL the code
+# wrote (column names), never values.
+
+def value_at_max(con, value: str, order_by: str) -> str:
+    """The aggregate giving ``value`` on the row where ``order_by`` is largest, rows where either is NULL ignored
+    (DuckDB's ``arg_max``)."""
+    if is_duckdb(con):
+        return f"arg_max({value}, {order_by})"
+    return f"(array_agg({value} ORDER BY {order_by} DESC) FILTER (WHERE {order_by} IS NOT NULL AND {value} IS NOT NULL))[1]"
+
+
+def any_value_of(con, value: str) -> str:
+    """The aggregate giving one of the group's values of ``value`` (meant for a per-group constant; PostgreSQL 15
+    has no ``any_value``: ``min`` there)."""
+    return f"any_value({value})" if is_duckdb(con) else f"min({value})"
 
 
 # ---- writing: a DataFrame replaces a documented table ----------------------------------------------------------
@@ -247,14 +283,19 @@ def comment_table(con: duckdb.DuckDBPyConnection, qualified: str, description: s
 
 
 def _execute(con, statement: str) -> None:
-    """One statement with no parameters, on either engine (SQLAlchemy's text() would read ``:word`` in a
-    comment as a parameter: colons are escaped for it)."""
+    """One statement with no parameters, on either engine."""
     if is_duckdb(con):
         con.execute(statement)
     else:
-        from sqlalchemy import text
+        con.execute(_text(statement))
 
-        con.execute(text(statement.replace(":", "\\:")))
+
+def _text(sql: str):
+    """``sql`` (no parameters) as a SQLAlchemy ``text()``: its colons escaped, since text() would read ``:word`` in
+    a literal or a comment as a bound parameter (``::`` casts are given back unchanged)."""
+    from sqlalchemy import text
+
+    return text(sql.replace(":", "\\:"))
 
 
 def write_table(con: duckdb.DuckDBPyConnection, qualified: str, frame: pd.DataFrame, description: str,

@@ -2,8 +2,8 @@
 
 A thin assembly of the integrations under ``defs/``: ingestion (from the inventory), dbt, quality, metrics,
 evaluations, publish, open data, and the automation that ties them into one graph (jobs, run recovery). With the
-warehouse on PostgreSQL (CITYSTAT_WAREHOUSE_POSTGRES_URL) the graph holds what runs there: no evaluations,
-open data or dashboards yet, and the metrics, quality assets and checks listed by their modules. Loading reads the inventory
+warehouse on PostgreSQL (CITYSTAT_WAREHOUSE_POSTGRES_URL) the graph holds what runs there: no open data or
+dashboards yet, and the metrics, evaluations and quality assets and checks listed by their modules. Loading reads the inventory
 YAML and the dbt manifest only: no dbt parse (unless the manifest is stale), no network, no data files.
 """
 import dagster as dg
@@ -21,10 +21,9 @@ from orchestration.defs.quality.definitions import build_defs as quality
 
 
 def build_definitions() -> dg.Definitions:
-    if configured_url():  # the warehouse on PostgreSQL: the part of the graph ported to it (docs/postgres_warehouse.md)
-        warehouse = dg.Definitions.merge(ingestion(), dbt(), quality(), metrics())
-        return dg.Definitions.merge(warehouse, publish(warehouse), automation())
     warehouse = dg.Definitions.merge(ingestion(), dbt(), quality(), metrics(), evaluations())
+    if configured_url():  # the warehouse on PostgreSQL: the part of the graph ported to it (docs/postgres_warehouse.md)
+        return dg.Definitions.merge(warehouse, publish(warehouse), automation())
     return dg.Definitions.merge(warehouse, publish(warehouse), open_data(), automation())
 
 

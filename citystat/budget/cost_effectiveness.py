@@ -21,7 +21,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from citystat.warehouse import read, require
+from citystat.warehouse import any_value_of, read, require, value_at_max
 from citystat.budget.outcomes import OutcomeData, outcome_index
 from citystat.budget.peers import ABOVE, MIN_PEERS
 
@@ -71,8 +71,8 @@ def read_budget(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     require(con, BUDGET_MART, ("fiscal_year", "department_code", "program_code", "program_name", "adopted_amount",
                                "revised_amount"), "metrics.programme_cost_effectiveness")
     return read(con, f"""
-        SELECT program_code, fiscal_year, arg_max(program_name, revised_amount) AS program_name,
-               arg_max(department_code, revised_amount) AS department_code,
+        SELECT program_code, fiscal_year, {value_at_max(con, "program_name", "revised_amount")} AS program_name,
+               {value_at_max(con, "department_code", "revised_amount")} AS department_code,
                sum(adopted_amount) AS adopted_budget, sum(revised_amount) AS revised_budget
         FROM {BUDGET_MART} WHERE program_code IS NOT NULL GROUP BY program_code, fiscal_year""")
 
@@ -83,8 +83,8 @@ def read_spending(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             "metrics.programme_cost_effectiveness")
     return read(con, f"""
         WITH months AS (SELECT fiscal_year, count(DISTINCT fiscal_period) AS months_posted FROM {LEDGER_MART} GROUP BY 1)
-        SELECT l.program_code, l.fiscal_year, any_value(l.department_code) AS ledger_department_code,
-               sum(l.amount) AS actual_spending, any_value(m.months_posted) AS months_posted
+        SELECT l.program_code, l.fiscal_year, {any_value_of(con, "l.department_code")} AS ledger_department_code,
+               sum(l.amount) AS actual_spending, {any_value_of(con, "m.months_posted")} AS months_posted
         FROM {LEDGER_MART} l JOIN months m USING (fiscal_year)
         WHERE l.program_code IS NOT NULL GROUP BY l.program_code, l.fiscal_year""")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from citystat.warehouse import has_table, read, require
+from citystat.warehouse import has_table, read, require, value_at_max
 from citystat.kpi.periods import month, parse_period
 from citystat.kpi.problems import Problem, ValidationError, where
 from citystat.kpi.registry import Registry, shipped_kpis_the_city_lacks
@@ -67,17 +67,19 @@ def read_sites(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     join = "LEFT JOIN marts.dim_program p ON p.program_code = l.program_code" if with_programmes else ""
     frame = read(con, f"""
         WITH latest AS (
-            SELECT site_id, arg_max(site_name, month_start) AS site_name, arg_max(program_code, month_start) AS program_code,
-                   arg_max(service_area, month_start) AS service_area
+            SELECT site_id, {value_at_max(con, "site_name", "month_start")} AS site_name,
+                   {value_at_max(con, "program_code", "month_start")} AS program_code,
+                   {value_at_max(con, "service_area", "month_start")} AS service_area
             FROM {SITE_MART} GROUP BY site_id
         )
         SELECT m.site_id, l.site_name, l.program_code, {department} AS department_code, l.service_area,
-               strftime(m.month_start, '%Y-%m') AS period, m.capacity, m.enrollment, m.outcome_measure,
+               substr(CAST(m.month_start AS VARCHAR), 1, 7) AS period, m.capacity, m.enrollment, m.outcome_measure,
                m.outcome_target, m.outcome_value, m.monthly_cost
         FROM {SITE_MART} m JOIN latest l USING (site_id)
         {join}
-        WHERE m.month_start IS NOT NULL AND m.site_id IS NOT NULL
-        ORDER BY m.site_id, period""")
+        WHERE m.month_start IS NOT NULL AND m.site_id IS NOT NULL""")
+    # ordered here: PostgreSQL's ORDER BY sorts text by the database's collation, DuckDB's by code point
+    frame = frame.sort_values(["site_id", "period"], kind="stable", ignore_index=True)
     return frame.astype({"capacity": "float64", "enrollment": "float64", "outcome_target": "float64",
                          "outcome_value": "float64", "monthly_cost": "float64"})
 
@@ -105,9 +107,10 @@ def read_kpi_values(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.Da
     for table in (KPI_MART, SUBMISSIONS_MART):
         if has_table(con, table):
             require(con, table, KPI_COLUMNS, "the budget metrics (outcome KPIs)")
-            parts.append(f"SELECT kpi_id, department_code, strftime(period_month, '%Y-%m') AS period, "
-                         f"CAST(numerator AS DOUBLE) AS numerator, CAST(denominator AS DOUBLE) AS denominator, "
-                         f"CAST(value AS DOUBLE) AS value FROM {table} WHERE period_month IS NOT NULL")
+            parts.append(f"SELECT kpi_id, department_code, substr(CAST(period_month AS VARCHAR), 1, 7) AS period, "
+                         f"CAST(numerator AS DOUBLE PRECISION) AS numerator, "
+                         f"CAST(denominator AS DOUBLE PRECISION) AS denominator, "
+                         f"CAST(value AS DOUBLE PRECISION) AS value FROM {table} WHERE period_month IS NOT NULL")
     if not parts:
         return pd.DataFrame(columns=["kpi_id", "department_code", "period", "numerator", "denominator", "value"])
     frame = read(con, " UNION ALL ".join(parts))

@@ -48,11 +48,14 @@ def vacant_positions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                                   "vacant_since", "annual_salary"), "metrics.vacant_positions")
     frame = read(con, f"""
         SELECT snapshot_date, department_code, program_code, position_id, title, vacant_since,
-               date_diff('day', vacant_since, snapshot_date) AS days_vacant, CAST(annual_salary AS DOUBLE) AS annual_salary
+               CAST(snapshot_date AS DATE) - CAST(vacant_since AS DATE) AS days_vacant,
+               CAST(annual_salary AS DOUBLE PRECISION) AS annual_salary
         FROM {POSITIONS_MART}
-        WHERE status = 'vacant' AND snapshot_date = (SELECT max(snapshot_date) FROM {POSITIONS_MART})
-        ORDER BY days_vacant DESC NULLS LAST, position_id""")
+        WHERE status = 'vacant' AND snapshot_date = (SELECT max(snapshot_date) FROM {POSITIONS_MART})""")
+    # ordered here (longest vacant first): PostgreSQL's ORDER BY sorts text by collation, DuckDB's by code point
     frame["days_vacant"] = frame["days_vacant"].astype("Int64")
+    frame = frame.sort_values(["days_vacant", "position_id"], ascending=[False, True], na_position="last",
+                              kind="stable", ignore_index=True)
     frame["vacancy_band"] = frame["days_vacant"].map(band)
     return frame[VACANCY_COLUMNS]
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from citystat.warehouse import columns_of, has_table, quote_identifier, quote_literal, quote_table, read
+
 # Columns each input must have (mart names: fct_contracts, fct_contract_milestones, fct_paving_segments,
 # fct_service_requests). Anything else in the frames is ignored.
 CONTRACT_COLUMNS = {
@@ -181,27 +183,25 @@ def _check_values(contracts: pd.DataFrame, milestones: pd.DataFrame, segments: p
 
 
 def read_marts(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> ContractData:
-    """Read the inputs from a warehouse (working or snapshot). 311 requests are optional: without
-    ``fct_service_requests`` the complaint metrics are left empty."""
-    tables = {name for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? "
-        "UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = ?", [schema, schema]).fetchall()}
+    """Read the inputs from a warehouse (working or snapshot, DuckDB or PostgreSQL: citystat.warehouse's
+    helpers). 311 requests are optional: without ``fct_service_requests`` the complaint metrics are left empty."""
     frames = {}
     for key, mart in MARTS.items():
-        if mart not in tables:
+        qualified = f"{schema}.{mart}"
+        if not has_table(con, qualified):
             if key == "requests":
                 frames[key] = None
                 continue
-            raise ContractDataError(f"{schema}.{mart} does not exist in this warehouse: build the marts first (dbt build)")
+            raise ContractDataError(f"{qualified} does not exist in this warehouse: build the marts first (dbt build)")
         columns = {"contracts": CONTRACT_COLUMNS, "milestones": MILESTONE_COLUMNS, "segments": SEGMENT_COLUMNS,
                    "requests": REQUEST_COLUMNS}[key]
-        have = {r[0] for r in con.execute(f'DESCRIBE "{schema}"."{mart}"').fetchall()}
+        have = set(columns_of(con, qualified))
         missing = [c for c in columns if c not in have]
         if missing:
-            raise ContractDataError(f"{schema}.{mart}: missing column(s) {', '.join(missing)}")
-        select = ", ".join(f'"{c}"' for c in columns)
+            raise ContractDataError(f"{qualified}: missing column(s) {', '.join(missing)}")
+        select = ", ".join(quote_identifier(c) for c in columns)
         where = ""
         if key == "requests":
-            where = " WHERE service_code IN (" + ", ".join(f"'{c}'" for c in WORK_ZONE_SERVICE_CODES) + ")"
-        frames[key] = con.execute(f'SELECT {select} FROM "{schema}"."{mart}"{where}').df()
+            where = " WHERE service_code IN (" + ", ".join(quote_literal(c) for c in WORK_ZONE_SERVICE_CODES) + ")"
+        frames[key] = read(con, f"SELECT {select} FROM {quote_table(qualified)}{where}")
     return ContractData.from_frames(**frames)

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from citystat.contracts.grading import COMPONENTS
-from citystat.warehouse import write_table
+from citystat.warehouse import read, write_table
 
 SCHEMA = "metrics"
 
@@ -239,7 +239,7 @@ def write_contract_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.Da
 
 def read_table(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
     """A contract metrics table back as a DataFrame (DATE columns as Timestamps)."""
-    frame = con.execute(f"SELECT * FROM {SCHEMA}.{name}").df()
+    frame = read(con, f"SELECT * FROM {SCHEMA}.{name}")
     for column, sql_type, _ in TABLES[name][1]:
         if sql_type == "DATE":
             frame[column] = pd.to_datetime(frame[column])

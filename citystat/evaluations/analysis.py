@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from citystat.evaluations.registry import Evaluation, Outcome
-from citystat.warehouse import has_table, quote_identifier, quote_table, require
+from citystat.warehouse import has_table, quote_identifier, quote_table, read, require
 
 ALPHA = 0.05
 POWER = 0.8
@@ -97,17 +97,20 @@ def outcome_records(con: duckdb.DuckDBPyConnection, evaluation: Evaluation, outc
     a = evaluation.assignment
     columns = [a.unit_column, outcome.date_column, outcome.column, *outcome.where]
     require(con, outcome.dataset, columns, f"evaluation {evaluation.evaluation_id} ({outcome.name})")
-    where = [f"cast({quote_identifier(outcome.date_column)} as date) between ? and ?",
-             f"cast({quote_identifier(a.unit_column)} as varchar) in ({', '.join('?' for _ in a.units)})"]
-    params: list = [first, last, *a.units]
-    for column, value in outcome.where.items():
-        where.append(f"{quote_identifier(column)} = ?")
-        params.append(value)
+    # the registry's values reach the query as named parameters (both engines: citystat.warehouse.read)
+    params: dict = {"first": first, "last": last, **{f"unit_{i}": unit for i, unit in enumerate(a.units)}}
+    where = [f"cast({quote_identifier(outcome.date_column)} as date) between :first and :last",
+             f"cast({quote_identifier(a.unit_column)} as varchar) in ({', '.join(f':unit_{i}' for i in range(len(a.units)))})"]
+    for i, (column, value) in enumerate(outcome.where.items()):
+        where.append(f"{quote_identifier(column)} = :where_{i}")
+        params[f"where_{i}"] = value
+    # y as stored (PostgreSQL casts no boolean to a double) and made a number here, as DuckDB's cast did
     sql = (f"select cast({quote_identifier(a.unit_column)} as varchar) as unit_value, "
-           f"cast({quote_identifier(outcome.date_column)} as date) as day, "
-           f"cast({quote_identifier(outcome.column)} as double) as y "
+           f"cast({quote_identifier(outcome.date_column)} as date) as day, {quote_identifier(outcome.column)} as y "
            f"from {quote_table(outcome.dataset)} where {' and '.join(where)}")
-    frame = con.execute(sql, params).df()
+    frame = read(con, sql, params)
+    frame["y"] = pd.to_numeric(frame["y"].map(lambda v: None if v is None or v is pd.NA or v != v else float(v)),
+                               errors="raise").astype("float64")
     if outcome.cap is not None:
         frame["y"] = frame["y"].clip(upper=float(outcome.cap))
     frame["day"] = pd.to_datetime(frame["day"]).dt.date

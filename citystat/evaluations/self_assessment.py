@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from citystat.warehouse import columns_of, has_table, quote_table
+from citystat.warehouse import columns_of, fetch, has_table, quote_table, scalar
 
 MET, PARTLY, NOT_MET, CANNOT = "met", "partly met", "not met", "cannot judge"
 TABLE = "metrics.wwc_self_assessment"
@@ -45,13 +45,13 @@ class _Evidence:
     def rows(self, table: str, where: str = "") -> int | None:
         if not has_table(self.con, table):
             return None
-        return int(self.con.execute(f"select count(*) from {quote_table(table)} {('where ' + where) if where else ''}").fetchall()[0][0])
+        return int(scalar(self.con, f"select count(*) from {quote_table(table)} {('where ' + where) if where else ''}"))
 
     def has(self, table: str, *columns: str) -> bool:
         return has_table(self.con, table) and all(c in columns_of(self.con, table) for c in columns)
 
     def value(self, sql: str):
-        return self.con.execute(sql).fetchall()[0][0]  # fetchall: DuckDB refuses new work while a result is unread
+        return scalar(self.con, sql)
 
 
 def _missing(table: str) -> Call:
@@ -72,7 +72,7 @@ def _inventory_kept(e: _Evidence) -> Call:
     t = "inventory.criterion"
     if not e.has(t, "part", "met"):
         return _missing(t)
-    parts = e.con.execute(f"select part, met from {quote_table(t)}").fetchall()
+    parts = [(r["part"], r["met"]) for r in fetch(e.con, f"select part, met from {quote_table(t)}")]
     met = sum(bool(m) for _, m in parts)
     missing = ", ".join(p for p, m in parts if not m)
     detail = f"{met}/{len(parts)} parts met" + (f" (not met: {missing})" if missing else "") + "; 3 of 4 meets it"
@@ -110,7 +110,7 @@ def _catalog_online(e: _Evidence) -> Call:
     t = "inventory.criterion"
     if not e.has(t, "part", "met", "detail"):
         return _missing(t)
-    found = e.con.execute(f"select met, detail from {quote_table(t)} where part = 'published online'").fetchall()
+    found = [(r["met"], r["detail"]) for r in fetch(e.con, f"select met, detail from {quote_table(t)} where part = 'published online'")]
     row = found[0] if found else None
     if row is None:
         return Call(NOT_MET, "the inventory criterion has no 'published online' part")

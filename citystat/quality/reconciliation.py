@@ -18,14 +18,18 @@ staged and quarantined fails it too. Rows are matched on their landing identity
 """
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
 
 from data_inventory import DatasetRef
 from citystat.landing import Landing
-from citystat.quality.landed import batch_files, field_sql, present_columns, text_sql, typed_sql
-from citystat.warehouse import quote_identifier, quote_literal
+from citystat.quality.landed import batch_files, connect, field_sql, present_columns, text_sql, typed_sql
+from citystat.warehouse import is_duckdb, quote_identifier, quote_literal, quote_table, read
 
 # Primary-key fields staging stores under another name/type: field -> SQL over the base model's row.
 STAGED_KEY_EXPRESSIONS = {
@@ -158,8 +162,15 @@ def _entity_key_expressions(ref: DatasetRef) -> tuple[dict[str, str], dict[str, 
     return landed, staged
 
 
+def _base_keys(ref: DatasetRef) -> list[str]:
+    """The primary key as SQL over the base model's row, one expression per key field."""
+    staged_overrides = {**_entity_key_expressions(ref)[1], **STAGED_KEY_EXPRESSIONS.get(ref.key, {})}
+    return [staged_overrides.get(k, k) for k in ref.dataset.primary_key]
+
+
 def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection) -> Reconciliation:
-    """Account for every landed row of ``ref`` in the working warehouse ``con`` (read only)."""
+    """Account for every landed row of ``ref`` in the working warehouse ``con`` (read only): DuckDB, or PostgreSQL
+    through SQLAlchemy (staging's identities mirrored into an in-memory DuckDB, the query unchanged)."""
     entries = landing.entries(*ref.key)
     ledger_rows = {e["load_id"]: int(e.get("rows") or 0) for e in entries}
     source_rows = {e["load_id"]: int(e["source_rows"]) for e in entries if e.get("source_rows") is not None}
@@ -169,14 +180,15 @@ def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection)
     if not files:
         return Reconciliation(ref.name, [], ledger_rows, source_rows, uncounted)
     names = model_names(ref)
+    if not is_duckdb(con):  # PostgreSQL: the same query, in DuckDB, on what staging holds there
+        with _staging_mirror(con, names, _base_keys(ref)) as local:
+            return reconcile(ref, landing, local)
     types = {f.name: f.type for f in ref.dataset.fields}
     present = present_columns(con, files)
-    landed_overrides, staged_overrides = _entity_key_expressions(ref)
-    landed_overrides = {**landed_overrides, **LANDED_KEY_EXPRESSIONS.get(ref.key, {})}
-    staged_overrides = {**staged_overrides, **STAGED_KEY_EXPRESSIONS.get(ref.key, {})}
+    landed_overrides = {**_entity_key_expressions(ref)[0], **LANDED_KEY_EXPRESSIONS.get(ref.key, {})}
     pk = list(ref.dataset.primary_key)
     raw_keys = [landed_overrides.get(k) or (typed_sql(k, types[k]) if k in present else "NULL") for k in pk]
-    base_keys = [staged_overrides.get(k, k) for k in pk]
+    base_keys = _base_keys(ref)
     key_match = " AND ".join(f"b.k{i} = r.k{i}" for i in range(len(pk)))
     source = f"read_parquet({[str(f) for f in files]!r}, union_by_name = true)"
     same_row = "{a}._load_id = {b}._load_id AND {a}._row_number = {b}._row_number AND {a}._source_file IS NOT DISTINCT FROM {b}._source_file"
@@ -211,3 +223,50 @@ def reconcile(ref: DatasetRef, landing: Landing, con: duckdb.DuckDBPyConnection)
     batches = [BatchReconciliation(load_id, raw, staged, quarantined, superseded, unexplained, both, list(examples or []))
                for load_id, raw, staged, quarantined, superseded, unexplained, both, examples in con.execute(sql).fetchall()]
     return Reconciliation(ref.name, batches, ledger_rows, source_rows, uncounted)
+
+
+_IDENTITY = ("_load_id", "_source_file", "_row_number")
+_TOKEN = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)')
+
+
+@contextmanager
+def _staging_mirror(con, names: dict[str, str], base_keys: list[str]):
+    """An in-memory DuckDB holding, under the same names, what the reconciliation reads of the warehouse on
+    PostgreSQL (SQLAlchemy ``con``): the staged and quarantined rows' landing identity and the base model's key
+    columns, typed as PostgreSQL types them. The landed side is the batches' Parquet, as on DuckDB: the query is
+    one, and it also accounts for the loader's COPY of the landing."""
+    local = connect()
+    try:
+        mentioned = {quoted.replace('""', '"') if quoted else bare for quoted, bare in _TOKEN.findall(" ".join(base_keys))}
+        for kind, wanted in (("staged", set(_IDENTITY)), ("quarantine", set(_IDENTITY)), ("base", mentioned)):
+            qualified = names[kind]
+            types = _duckdb_types(con, qualified)
+            columns = [c for c in types if c in wanted]
+            select = ", ".join(quote_identifier(c) for c in columns)
+            frame = read(con, f"SELECT {'DISTINCT ' if kind != 'base' else ''}{select} FROM {quote_table(qualified)}")
+            schema = qualified.partition(".")[0]
+            local.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
+            local.register("_mirrored", frame)
+            local.execute(f"CREATE TABLE {quote_table(qualified)} AS SELECT "
+                          + ", ".join(f"CAST({quote_identifier(c)} AS {types[c]}) AS {quote_identifier(c)}" for c in columns)
+                          + " FROM _mirrored")
+            local.unregister("_mirrored")
+        yield local
+    finally:
+        local.close()
+
+
+def _duckdb_types(con, qualified: str) -> dict[str, str]:
+    """Column -> the DuckDB type holding its PostgreSQL values (by the Python type psycopg returns)."""
+    from sqlalchemy import inspect
+
+    schema, _, table = qualified.partition(".")
+    kinds = {str: "VARCHAR", int: "BIGINT", float: "DOUBLE", bool: "BOOLEAN", dt.date: "DATE", dt.datetime: "TIMESTAMP"}
+    types = {}
+    for column in inspect(con).get_columns(table, schema=schema):
+        try:
+            python = column["type"].python_type
+        except NotImplementedError:
+            python = str
+        types[column["name"]] = "DOUBLE" if python is decimal.Decimal else kinds.get(python, "VARCHAR")
+    return types

@@ -24,7 +24,7 @@ from citystat.quality.freshness import check_freshness
 from citystat.quality.reconciliation import model_names, reconcile
 from citystat.quality.suites import raw_suite_name
 from citystat.quality.volume import check_volume
-from citystat.warehouse import has_table, write_table
+from citystat.warehouse import has_table, quote_table, scalar, write_table
 
 TABLE = "quality.dataset_scores"
 DESCRIPTION = ("Quality score per inventoried dataset: GX pass rate, freshness, quarantine share, missing exports, "
@@ -81,8 +81,8 @@ def compute_scores(inventory: Inventory, landing: Landing, data_dir: Path, con: 
             continue
         names = model_names(ref)
         staged_ok = has_table(con, names["staged"]) and has_table(con, names["quarantine"])
-        staged = con.execute(f"SELECT count(*) FROM {names['staged']}").fetchone()[0] if staged_ok else None
-        quarantined = con.execute(f"SELECT count(*) FROM {names['quarantine']}").fetchone()[0] if staged_ok else None
+        staged = scalar(con, f"SELECT count(*) FROM {quote_table(names['staged'])}") if staged_ok else None
+        quarantined = scalar(con, f"SELECT count(*) FROM {quote_table(names['quarantine'])}") if staged_ok else None
         share = quarantined / (staged + quarantined) if staged_ok and (staged + quarantined) else (0.0 if staged_ok else None)
         checked = _latest_check(raw_suite_name(*ref.key), checks_dir)
         pass_rate = checked.get("pass_rate")

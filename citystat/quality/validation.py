@@ -8,7 +8,6 @@ Run-time parameters a suite names are resolved here:
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,7 @@ from data_inventory import DatasetRef, Inventory
 from citystat.landing import Landing
 from citystat.quality import changed_rows, gx_runner, landed
 from citystat.quality.suites import PARAMETER, Suite, SuiteError, all_suites, mart_suite_name, raw_suite_name
-from citystat.warehouse import is_duckdb
+from citystat.warehouse import as_duckdb_dtypes, is_duckdb
 
 
 def city_time(instant: dt.datetime) -> dt.datetime:
@@ -132,21 +131,6 @@ def mart_suite(model: str) -> Suite | None:
     return all_suites().get(mart_suite_name(model))
 
 
-def _as_duckdb_reads(frame: pd.DataFrame) -> pd.DataFrame:
-    """A chunk read from PostgreSQL in the dtypes the DuckDB route gives: dates as timestamps (they compare with
-    `now`), numeric (Decimal) as float."""
-    for name in frame.columns:
-        values = frame[name].dropna()
-        if not pd.api.types.is_object_dtype(frame[name]) or values.empty:
-            continue
-        first = values.iloc[0]
-        if isinstance(first, (dt.date, dt.datetime)):
-            frame[name] = pd.to_datetime(frame[name])
-        elif isinstance(first, decimal.Decimal):
-            frame[name] = frame[name].astype("float64")
-    return frame
-
-
 def validate_mart(model: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetime | None = None,
                   docs_dir: Path | None = None, chunk_rows: int = landed.CHUNK_ROWS,
                   changed_only: bool = False) -> gx_runner.SuiteOutcome:
@@ -170,7 +154,7 @@ def validate_mart(model: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetim
     else:  # PostgreSQL through SQLAlchemy Core: the same query (portable SQL), in chunks; always the whole table
         from sqlalchemy import text
 
-        frames = (landed.vectorizable(_as_duckdb_reads(chunk))
+        frames = (landed.vectorizable(as_duckdb_dtypes(chunk))
                   for chunk in pd.read_sql_query(text(suite.query), con, chunksize=chunk_rows))
     run_name = f"{model}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
     outcome = gx_runner.validate(suite, frames, parameters, run_name=run_name, docs_dir=docs_dir,

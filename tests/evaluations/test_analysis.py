@@ -196,3 +196,27 @@ def test_a_phased_rollout_uses_period_fixed_effects(tmp_path):
     assert r["effect"] == pytest.approx(-3.0)
     assert r["method"] == "OLS, cluster-robust SE by unit with period fixed effects"
     assert out.balance.empty and r["units_treated"] is None
+
+
+@pytest.mark.timeout(120)
+def test_registry_values_reach_the_outcome_query_as_literals(tmp_path):
+    """Units and `where` values from the registry are literals (sql_value): quotes, colons and SQL in them are text."""
+    from citystat.evaluations.analysis import outcome_records
+
+    con = duckdb.connect(str(tmp_path / "hand.duckdb"))
+    hostile_unit, hostile_kind = "o'brien: x", "it's :kind'; drop table marts.cases; --"
+    rows = [(hostile_unit, "2026-02-03", 2.0, hostile_kind), (hostile_unit, "2026-02-04", 4.0, "other"),
+            ("b", "2026-02-05", 3.0, hostile_kind), ("c", "2026-02-06", 9.0, hostile_kind)]
+    con.execute("create schema marts")
+    frame = pd.DataFrame(rows, columns=["inspector", "opened_on", "days", "kind"])
+    frame["opened_on"] = pd.to_datetime(frame["opened_on"])
+    con.register("cases_frame", frame)
+    con.execute("create table marts.cases as select * from cases_frame")
+    (evaluation,) = parse(HAND_REGISTRY)
+    evaluation = dataclasses.replace(evaluation, assignment=dataclasses.replace(evaluation.assignment, units=(hostile_unit, "b")))
+    outcome = dataclasses.replace(evaluation.outcomes[0], where={"kind": hostile_kind})
+    got = outcome_records(con, evaluation, outcome, dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    # c is not a unit; the 'other' row fails the where
+    assert sorted(got.itertuples(index=False, name=None)) == [("b", dt.date(2026, 2, 5), 3.0),
+                                                              (hostile_unit, dt.date(2026, 2, 3), 2.0)]
+    assert con.execute("select count(*) from marts.cases").fetchone()[0] == 4

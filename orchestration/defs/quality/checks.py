@@ -268,10 +268,8 @@ def build_source_health_check(refs: list[DatasetRef]) -> dg.AssetChecksDefinitio
 SOURCE_HEALTH_JOB = "source_health_checks"
 
 
-def build_quality_checks(inventory: Inventory | None = None, asset_keys: Iterable[dg.AssetKey] | None = None,
-                         reconciliation: bool = True) -> list:
-    """Every quality check whose target asset exists (``asset_keys``; default: assume all exist); the staging
-    reconciliation unless ``reconciliation`` is False."""
+def build_quality_checks(inventory: Inventory | None = None, asset_keys: Iterable[dg.AssetKey] | None = None) -> list:
+    """Every quality check whose target asset exists (``asset_keys``; default: assume all exist)."""
     inventory = inventory or load_inventory()
     present = None if asset_keys is None else set(asset_keys)
 
@@ -283,7 +281,7 @@ def build_quality_checks(inventory: Inventory | None = None, asset_keys: Iterabl
     checks: list = [build_raw_suite_check(ref, inventory) for ref in refs
                     if raw_suite_name(*ref.key) in suites and exists(raw_key(ref))]
     staged = [ref for ref in refs if exists(staging_key(ref))]
-    if staged and reconciliation:
+    if staged:
         checks.append(build_reconciliation_check(staged))
     models = [m for m in mart_models() if exists(mart_key(m))]
     if models:

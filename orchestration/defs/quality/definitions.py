@@ -2,8 +2,6 @@
 source health), the per-dataset quality score, and the morning source-health job and schedule."""
 import dagster as dg
 
-from citystat.postgres_warehouse import configured_url
-
 from data_inventory import load_inventory
 from orchestration.defs.quality.checks import build_quality_checks, source_health_job
 from orchestration.defs.quality.scores import build_dataset_scores_asset
@@ -12,13 +10,10 @@ from orchestration.lib.automation import automated
 
 def build_defs() -> dg.Definitions:
     inventory = load_inventory()
-    on_postgres = configured_url() is not None
-    checks = build_quality_checks(inventory, reconciliation=not on_postgres)
+    checks = build_quality_checks(inventory)
     job = source_health_job(checks)
     return dg.Definitions(
-        # dataset_scores and the staging reconciliation read the landing Parquet and the warehouse in one DuckDB
-        # query: not on PostgreSQL yet (docs/postgres_warehouse.md)
-        assets=automated([] if on_postgres else [build_dataset_scores_asset(inventory)]),
+        assets=automated([build_dataset_scores_asset(inventory)]),
         asset_checks=checks,
         jobs=[job],
         schedules=[dg.ScheduleDefinition(
