@@ -199,8 +199,9 @@ def test_a_phased_rollout_uses_period_fixed_effects(tmp_path):
 
 
 @pytest.mark.timeout(120)
-def test_registry_values_reach_the_outcome_query_as_literals(tmp_path):
-    """Units and `where` values from the registry are literals (sql_value): quotes, colons and SQL in them are text."""
+def test_registry_values_reach_the_outcome_query_as_parameters(tmp_path):
+    """Units and `where` values from the registry reach the query as bound parameters: quotes, colons and SQL in them
+    are text."""
     from citystat.evaluations.analysis import outcome_records
 
     con = duckdb.connect(str(tmp_path / "hand.duckdb"))
