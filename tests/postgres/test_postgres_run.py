@@ -29,8 +29,8 @@ PORTED_METRICS = {"kpi_registry", "kpi_series", "kpi_submission_problems", "kpi_
                   "contract_performance", "contract_payments", "contract_grades", "contract_allocations",
                   "vendor_scorecards", "programme_cost_effectiveness", "peer_benchmarks", "failing_programmes",
                   "repurposing_candidates", "budget_scenario", "vacant_positions",
-                  # evaluations (citystat/evaluations; the self-assessment waits for the inventory catalog)
-                  "evaluation_results", "evaluation_balance", "evaluation_assignments"}
+                  # evaluations and the self-assessment (citystat/evaluations; it reads the inventory catalog)
+                  "evaluation_results", "evaluation_balance", "evaluation_assignments", "wwc_self_assessment"}
 # quality.dataset_scores' times (when the run landed, checked and computed) are the run's clock through and through:
 # left out; its other columns are compared.
 RUN_TIME_COLUMNS = {"dataset_scores": {"last_checked_at", "last_landed_at", "age_hours", "computed_at"}}

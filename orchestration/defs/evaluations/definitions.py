@@ -12,7 +12,6 @@ from dagster_duckdb import DuckDBResource
 from citystat.evaluations import self_assessment
 from citystat.evaluations.registry import load_registry
 from citystat.evaluations.tables import ASSIGNMENTS, BALANCE, RESULTS, write_evaluation_tables
-from citystat.postgres_warehouse import configured_url
 from citystat.warehouse import WAREHOUSE_POOL
 from orchestration.lib.automation import automated
 
@@ -101,6 +100,5 @@ EVALUATION_ASSETS = [evaluations, wwc_self_assessment]
 
 
 def build_defs() -> dg.Definitions:
-    # the `warehouse` resource comes with the metrics definitions (one resource object per key in the merge). On
-    # PostgreSQL the self-assessment waits for the inventory catalog and the flags (docs/postgres_warehouse.md).
-    return dg.Definitions(assets=automated([evaluations] if configured_url() else EVALUATION_ASSETS))
+    # the `warehouse` resource comes with the metrics definitions (one resource object per key in the merge)
+    return dg.Definitions(assets=automated(EVALUATION_ASSETS))

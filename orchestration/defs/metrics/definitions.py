@@ -14,7 +14,7 @@ from orchestration.lib.resources import warehouse_resource
 def build_defs() -> dg.Definitions:
     assets = [*METRICS_ASSETS, *CONTRACT_ASSETS, *BUDGET_ASSETS, *INVENTORY_ASSETS]
     if configured_url():  # the metrics ported to the portable layer (citystat.warehouse's helpers) so far
-        assets = [*POSTGRES_METRICS_ASSETS, *CONTRACT_ASSETS, *BUDGET_ASSETS]
+        assets = [*POSTGRES_METRICS_ASSETS, *CONTRACT_ASSETS, *BUDGET_ASSETS, *INVENTORY_ASSETS]
     return dg.Definitions(
         assets=automated(assets),
         resources={"warehouse": warehouse_resource()},
