@@ -1,5 +1,6 @@
 """Helpers for tests that run the real `citystat` command line on a small demo city (see the `pipeline` fixture)."""
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,6 +16,13 @@ def pipeline_env(tmp: Path) -> dict:
     env.update(CITYSTAT_DATA_DIR=str(tmp / "city"), CITYSTAT_WAREHOUSE_DIR=str(tmp / "warehouse"),
                DAGSTER_HOME=str(tmp / "dagster_home"), CITYSTAT_AS_OF="2026-10-31")
     return env
+
+
+def copy_of_pipeline(source: Path, copy: Path) -> dict:
+    """A copy of a pipeline folder (city, warehouse, Dagster instance) for a test to change, and the env to run it.
+    Lock files stay behind: they belong to the processes of the original."""
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("*.lock"))
+    return pipeline_env(copy)
 
 
 def citystat(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:

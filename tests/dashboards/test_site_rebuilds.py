@@ -6,12 +6,10 @@ changed row in a table the pages read builds it again, and the new value is in t
 """
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
 
-from pipeline_helpers import citystat, open_instance, pipeline_env
+from pipeline_helpers import citystat, copy_of_pipeline, open_instance
 
 pytestmark = [pytest.mark.slow]
 
@@ -31,8 +29,7 @@ def _site_metadata(env: dict) -> dict:
 @pytest.mark.timeout(1500)
 def test_unchanged_tables_keep_the_site_and_a_changed_table_builds_it(built_site, pipeline, tmp_path):
     copy = tmp_path / "copy"
-    shutil.copytree(pipeline.tmp, copy, ignore=shutil.ignore_patterns("*.lock"))
-    env = pipeline_env(copy)
+    env = copy_of_pipeline(pipeline.tmp, copy)
     site = copy / "warehouse" / "dashboards"
     assert (site / "index.html").is_file() and (copy / "warehouse" / "dashboards.inputs.json").is_file()
     sentinel = site / "sentinel-from-the-test.txt"  # a rebuild replaces the folder whole, so this would go

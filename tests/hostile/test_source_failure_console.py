@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import socket
 
 import pytest
 
-from pipeline_helpers import citystat, open_instance, pipeline_env
+from pipeline_helpers import citystat, copy_of_pipeline, open_instance, pipeline_env
 
 
 def refused_url() -> str:
@@ -43,8 +42,7 @@ def test_a_dead_source_holds_back_no_other_source_from_the_snapshot(pipeline, tm
     """A day of new data in every system, the procurement portal down: the portal's three datasets land nothing
     and say so, every other system's new batches land, dbt builds them and the snapshot is published (exit 1)."""
     copy = tmp_path / "copy"
-    shutil.copytree(pipeline.tmp, copy, ignore=shutil.ignore_patterns("*.lock"))
-    env = pipeline_env(copy)
+    env = copy_of_pipeline(pipeline.tmp, copy)
     ledger = copy / "warehouse" / "landing" / "_loads.jsonl"
     before = [json.loads(line) for line in ledger.read_text(encoding="utf-8").splitlines()]
     citystat(env, "demo-city", "advance", "--data", str(copy / "city"), "--days", "1")

@@ -6,13 +6,12 @@ the very same landed batches; B then rebuilds everything with `citystat run --fu
 table in the incremental staging layer, the marts and the metrics must match row for row (as
 multisets: order is not part of a table's meaning).
 """
-import shutil
 
 import duckdb
 import pytest
 
 from citystat.warehouse_compare import table_differences
-from pipeline_helpers import citystat, pipeline_env
+from pipeline_helpers import citystat, copy_of_pipeline
 
 COMPARED_SCHEMAS = ("staging", "marts", "metrics")
 # Not derived from the data: `last_evaluated_at` is the wall-clock time of the run that evaluated a flag, and
@@ -24,8 +23,7 @@ LOCATION_COLUMNS = "_landing_file"
 @pytest.mark.timeout(1200)
 def test_a_daily_run_after_advance_equals_a_full_refresh(pipeline, tmp_path):
     daily, rebuilt = tmp_path / "daily", tmp_path / "rebuilt"
-    shutil.copytree(pipeline.tmp, daily, ignore=shutil.ignore_patterns("*.lock"))
-    env = pipeline_env(daily)
+    env = copy_of_pipeline(pipeline.tmp, daily)
     ledger = daily / "warehouse" / "landing" / "_loads.jsonl"
     batches_before = len(ledger.read_text(encoding="utf-8").splitlines())
     citystat(env, "demo-city", "advance", "--data", str(daily / "city"), "--days", "1")
@@ -34,8 +32,7 @@ def test_a_daily_run_after_advance_equals_a_full_refresh(pipeline, tmp_path):
     # The day landed new batches, so the daily run had new rows to merge (else the comparison proves nothing).
     assert len(ledger.read_text(encoding="utf-8").splitlines()) > batches_before
 
-    shutil.copytree(daily, rebuilt, ignore=shutil.ignore_patterns("*.lock"))
-    result = citystat(pipeline_env(rebuilt), "run", "--full-refresh", "--no-dashboards", check=False)
+    result = citystat(copy_of_pipeline(daily, rebuilt), "run", "--full-refresh", "--no-dashboards", check=False)
     assert result.returncode in (0, 1), result.stdout[-3000:]
 
     incremental, full_refresh = daily / "warehouse" / "work.duckdb", rebuilt / "warehouse" / "work.duckdb"

@@ -3,14 +3,13 @@
 Works on a copy of the shared scale-0.1 pipeline (tests/conftest.py), so the other tests see it unchanged.
 """
 import json
-import shutil
 
 import pytest
 
 from dagster import AssetKey
 
 from orchestration.lib.dbt_inputs import UNCHANGED
-from pipeline_helpers import citystat, open_instance, pipeline_env
+from pipeline_helpers import citystat, copy_of_pipeline, open_instance
 
 DBT_STEP = "dbt_models"
 MART_SUITES_STEP = "mart_gx_suites"
@@ -45,8 +44,7 @@ def _first_run_events(env: dict):
 @pytest.mark.timeout(900)
 def test_a_run_with_no_new_data_runs_no_dbt_model_and_no_mart_suite(pipeline, tmp_path):
     copy = tmp_path / "copy"
-    shutil.copytree(pipeline.tmp, copy, ignore=shutil.ignore_patterns("*.lock"))
-    env = pipeline_env(copy)
+    env = copy_of_pipeline(pipeline.tmp, copy)
 
     # The shared run built the marts: its dbt step materialized models (otherwise the skip below proves nothing).
     first_run, of, kind = _first_run_events(env)
@@ -75,8 +73,7 @@ def test_a_new_landing_batch_builds_only_what_is_downstream_of_its_source(pipeli
     """A day of new activity lands batches for some sources: dbt builds and tests the models downstream of those
     sources, reports the others unchanged (so metrics and publish still run), and the mart suites run."""
     copy = tmp_path / "copy"
-    shutil.copytree(pipeline.tmp, copy, ignore=shutil.ignore_patterns("*.lock"))
-    env = pipeline_env(copy)
+    env = copy_of_pipeline(pipeline.tmp, copy)
     ledger = copy / "warehouse" / "landing" / "_loads.jsonl"
     batches_before = len(ledger.read_text(encoding="utf-8").splitlines())
     first_run, of, kind = _first_run_events(env)

@@ -3,12 +3,11 @@
 Real processes on the shared demo city or copies of it (tmp paths for the warehouse, the city and DAGSTER_HOME).
 """
 import os
-import shutil
 import signal
 
 import pytest
 
-from pipeline_helpers import citystat, mart_digest, open_instance, pipeline_env, start_citystat, wait_for_step_start
+from pipeline_helpers import citystat, copy_of_pipeline, mart_digest, open_instance, pipeline_env, start_citystat, wait_for_step_start
 
 pytestmark = pytest.mark.slow
 
@@ -41,8 +40,7 @@ def test_unknown_selection_is_refused_with_the_valid_choices(tmp_path):
 @pytest.mark.timeout(1200)
 def test_sigint_during_a_blocking_check_fails_closed(pipeline, tmp_path):
     copy = tmp_path / "copy"  # the shared demo city after its run: a published snapshot to keep intact
-    shutil.copytree(pipeline.tmp, copy, ignore=shutil.ignore_patterns("*.lock"))
-    env = pipeline_env(copy)
+    env = copy_of_pipeline(pipeline.tmp, copy)
     snapshot = copy / "warehouse" / "citystat.duckdb"
     before = (snapshot.stat().st_mtime_ns, mart_digest(snapshot))
 

@@ -11,7 +11,6 @@ metrics.kpi_commentary, the quarantine, the memo, the briefing, and the snapshot
 source queries run on it; no site build, which costs minutes)."""
 import datetime as dt
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import duckdb
 import pytest
 
 from workbench_helpers import CHROMIUM, CHROMIUM_ARGS, create_users, serving, sign_in
-from pipeline_helpers import citystat, pipeline_env
+from pipeline_helpers import citystat, copy_of_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 XSS = "<script>alert('x')</script><img src=x onerror=alert('y')>[click](javascript:alert('z'))"
@@ -35,8 +34,7 @@ RAW = ("<script>", "<img", 'href="javascript:')  # none of these may reach a ren
 def _run_copy(pipeline, tmp_path) -> tuple[Path, dict]:
     assert pipeline.first_run.returncode in (0, 1), pipeline.first_run.stderr[-2000:]
     copy = tmp_path / "copy"
-    shutil.copytree(pipeline.tmp, copy, ignore=shutil.ignore_patterns("*.lock"))
-    return copy, pipeline_env(copy)
+    return copy, copy_of_pipeline(pipeline.tmp, copy)
 
 
 def _record_in_browser(base: str, flag: str, shots: Path) -> list[str]:
