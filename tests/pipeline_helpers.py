@@ -1,4 +1,5 @@
 """Helpers for tests that run the real `citystat` command line on a small demo city (see the `pipeline` fixture)."""
+import json
 import os
 import shutil
 import subprocess
@@ -23,6 +24,11 @@ def copy_of_pipeline(source: Path, copy: Path) -> dict:
     Lock files stay behind: they belong to the processes of the original."""
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("*.lock"))
     return pipeline_env(copy)
+
+
+def advanced_as_of(tmp: Path) -> str:
+    """The as-of date the pipeline folder's demo city states (moved by `demo-city advance`)."""
+    return json.loads((tmp / "city" / "generation.json").read_text(encoding="utf-8"))["as_of"]
 
 
 def citystat(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -8,8 +8,9 @@ compares against that record:
 * nothing changed: building again would write the same tables, so the dbt step yields no model and Dagster skips
   every step downstream of it (mart GX suites, quality scores, metrics, publish);
 * the ledger only grew (and at most the as-of date moved): only the models and dbt tests downstream of the
-  sources that received a batch (plus, when the as-of date moved, of the models whose rules read it) are built;
-  every other model would rebuild to the same content, so it is not run (`selection` below);
+  sources that received a batch (plus, when the as-of date moved, of the quarantine models whose "not in the
+  future" rule now lets a row through, `as_of_readers_changed`) are built; every other model would rebuild to
+  the same content, so it is not run (`selection` below);
 * anything else (no record, ledger rewritten, project edited, reprocess window, `--full-refresh`): all of it.
 
 Fail closed: the record is removed before a build starts and written only after it succeeded, so an
@@ -18,20 +19,28 @@ interrupted or failed build, a missing work database or any input it cannot acco
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from citystat.landing import LEDGER_NAME
+from citystat.postgres_warehouse import configured_url
 from citystat.settings import landing_dir
-from citystat.warehouse import work_db_path
+from citystat.warehouse import has_table, quote_identifier, quote_table, work_db_path
 
 RECORD_SUFFIX = ".dbt-inputs.json"
 # The one macro through which a model reads the as-of date (the "not in the future" quarantine rule).
 AS_OF_MACRO = "macro.citystat.as_of_limit"
+# The quarantine rule that calls it, `rule_not_future('<column>')`: rows dated on or after the day after as-of.
+FUTURE_RULE_MACRO = "macro.citystat.rule_not_future"
+FUTURE_RULE_CALL = re.compile(r"""rule_not_future\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\)""")
 # Resource types a `dbt build` runs; each is either built (selected) or excluded on a selective build.
 BUILT_TYPES = ("model", "seed", "snapshot", "test")
 # Metadata of a model a selective daily build left out: reported (so the steps after dbt run), not rebuilt.
@@ -145,7 +154,8 @@ def selection(manifest: Mapping[str, Any], current: dict) -> Selection | None:
     recorded_vars, current_vars = dict(record.get("vars") or {}), dict(current["vars"])
     if any(key.startswith("window_") for key in current_vars) or set(recorded_vars) != set(current_vars):
         return None
-    as_of_moved = recorded_vars.pop("as_of", None) != current_vars.pop("as_of", None)
+    old_as_of, new_as_of = recorded_vars.pop("as_of", None), current_vars.pop("as_of", None)
+    as_of_moved = old_as_of != new_as_of
     if recorded_vars != current_vars:
         return None
     lines = _ledger_lines()
@@ -157,7 +167,7 @@ def selection(manifest: Mapping[str, Any], current: dict) -> Selection | None:
         return None
     roots = {uid for uid in (f"source.citystat.{system}.{dataset}" for system, dataset in landed) if uid in manifest["sources"]}
     if as_of_moved:
-        roots |= nodes_reading_as_of(manifest)
+        roots |= as_of_readers_changed(manifest, old_as_of, new_as_of)
     return Selection(frozenset(descendants(manifest, roots)), tuple(sorted(".".join(s) for s in landed)), as_of_moved)
 
 
@@ -174,8 +184,8 @@ def _landed_sources(new_lines: Iterable[bytes]) -> set[tuple[str, str]] | None:
     return landed
 
 
-def nodes_reading_as_of(manifest: Mapping[str, Any]) -> set[str]:
-    """Nodes whose SQL reads the as-of date, through the macros they call (transitively)."""
+def macros_reading_as_of(manifest: Mapping[str, Any]) -> set[str]:
+    """Macros that read the as-of date, themselves or through the macros they call."""
     macros = manifest["macros"]
     reads: dict[str, bool] = {}
 
@@ -190,9 +200,63 @@ def nodes_reading_as_of(manifest: Mapping[str, Any]) -> set[str]:
         reads[name] = any(macro_reads(m, seen) for m in macros[name].get("depends_on", {}).get("macros", []))
         return reads[name]
 
+    return {name for name in [*macros, AS_OF_MACRO] if macro_reads(name, set())}
+
+
+def nodes_reading_as_of(manifest: Mapping[str, Any]) -> set[str]:
+    """Nodes whose SQL reads the as-of date, through the macros they call (transitively)."""
+    readers = macros_reading_as_of(manifest)
     return {uid for uid, node in manifest["nodes"].items()
-            if any(macro_reads(m, set()) for m in node.get("depends_on", {}).get("macros", []))
-            or "as_of" in (node.get("raw_code") or "")}
+            if readers & set(node.get("depends_on", {}).get("macros", [])) or "as_of" in (node.get("raw_code") or "")}
+
+
+def as_of_readers_changed(manifest: Mapping[str, Any], old: str | None, new: str | None) -> set[str]:
+    """The nodes reading the as-of date whose content can differ now that it moved from `old` to `new`.
+
+    Moving forward only lets rows out of the "not in the future" quarantine (a limit that grows quarantines no
+    row it passed before), so a quarantine model changes only if it holds a `future_date` row whose offending
+    column lies before the new limit; its rows of newly landed batches are covered by their source. Every reader
+    the check cannot account for counts as changed: a date moved back or unreadable, the PostgreSQL warehouse,
+    a missing table, a node that reads the as-of date otherwise than through that rule."""
+    readers = nodes_reading_as_of(manifest)
+    try:
+        limit = dt.date.fromisoformat(str(new)) + dt.timedelta(days=1)
+        forward = dt.date.fromisoformat(str(old)) <= dt.date.fromisoformat(str(new))
+    except ValueError:
+        return readers
+    if not forward or configured_url() or not work_db_path().exists():
+        return readers
+    reading_macros = macros_reading_as_of(manifest)
+    try:
+        con = duckdb.connect(str(work_db_path()), read_only=True)
+    except duckdb.Error:
+        return readers
+    try:
+        return {uid for uid in readers if not _releases_no_row(con, manifest["nodes"][uid], reading_macros, limit)}
+    except duckdb.Error:
+        return readers
+    finally:
+        con.close()
+
+
+def _releases_no_row(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any], reading_macros: set[str],
+                     limit: dt.date) -> bool:
+    """True when `node` is a quarantine table whose only use of the as-of date is `rule_not_future`, and none of
+    its `future_date` rows was quarantined for a column that now lies before `limit` (the new as-of + 1 day)."""
+    code = node.get("raw_code") or ""
+    columns = FUTURE_RULE_CALL.findall(code)
+    uses = reading_macros & set(node.get("depends_on", {}).get("macros", []))
+    if node.get("resource_type") != "model" or not columns or uses != {FUTURE_RULE_MACRO} or "as_of" in code:
+        return False
+    table = f"{node['schema']}.{node.get('alias') or node['name']}"
+    if not has_table(con, table):
+        return False
+    # The reason names the column that quarantined the row ("<column> <value> is after the as-of date").
+    released = " or ".join(f"(_quarantine_reason like ? and {quote_identifier(column)} < ?)" for column in columns)
+    params = [value for column in columns for value in (column + " %", limit)]
+    rows = con.execute(f"select count(*) from {quote_table(table)} where _quarantine_rule = 'future_date' and ({released})",
+                       params).fetchall()
+    return rows[0][0] == 0
 
 
 def descendants(manifest: Mapping[str, Any], roots: set[str]) -> set[str]:

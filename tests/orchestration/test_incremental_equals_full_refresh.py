@@ -1,7 +1,7 @@
 """An incremental daily run leaves exactly the tables a full refresh of the same landed data builds.
 
 Copy A of the shared scale-0.1 pipeline (tests/conftest.py) gets a day of new activity
-(`demo-city advance --days 1`) and the daily `citystat run`. Copy B is A after that run, so both hold
+(`demo-city advance --days 1`) and the daily `citystat run` at the city's new as-of date. Copy B is A after that run, so both hold
 the very same landed batches; B then rebuilds everything with `citystat run --full-refresh`. Every
 table in the incremental staging layer, the marts and the metrics must match row for row (as
 multisets: order is not part of a table's meaning).
@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from citystat.warehouse_compare import table_differences
-from pipeline_helpers import citystat, copy_of_pipeline
+from pipeline_helpers import advanced_as_of, citystat, copy_of_pipeline
 
 COMPARED_SCHEMAS = ("staging", "marts", "metrics")
 # Not derived from the data: `last_evaluated_at` is the wall-clock time of the run that evaluated a flag, and
@@ -27,12 +27,14 @@ def test_a_daily_run_after_advance_equals_a_full_refresh(pipeline, tmp_path):
     ledger = daily / "warehouse" / "landing" / "_loads.jsonl"
     batches_before = len(ledger.read_text(encoding="utf-8").splitlines())
     citystat(env, "demo-city", "advance", "--data", str(daily / "city"), "--days", "1")
+    env["CITYSTAT_AS_OF"] = advanced_as_of(daily)  # a real day: the as-of date moves with the data
     result = citystat(env, "run", "--no-dashboards", check=False)
     assert result.returncode in (0, 1), result.stdout[-3000:]  # 1: the demo city's planted raw defects still fail
     # The day landed new batches, so the daily run had new rows to merge (else the comparison proves nothing).
     assert len(ledger.read_text(encoding="utf-8").splitlines()) > batches_before
 
-    result = citystat(copy_of_pipeline(daily, rebuilt), "run", "--full-refresh", "--no-dashboards", check=False)
+    rebuilt_env = copy_of_pipeline(daily, rebuilt) | {"CITYSTAT_AS_OF": env["CITYSTAT_AS_OF"]}
+    result = citystat(rebuilt_env, "run", "--full-refresh", "--no-dashboards", check=False)
     assert result.returncode in (0, 1), result.stdout[-3000:]
 
     incremental, full_refresh = daily / "warehouse" / "work.duckdb", rebuilt / "warehouse" / "work.duckdb"
