@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -95,9 +96,12 @@ def run_breakdown(env: dict, label: str, log: Path | None = None) -> dict:
     from dagster import DagsterEventType, DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     result = subprocess.run([*CITYSTAT, "run", "--no-dashboards"], cwd=ROOT, env=env, capture_output=True, text=True)
     ended = time.time()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CLI, its run worker and dbt, once reaped
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if log is not None:
         log.write_text(result.stdout + result.stderr)
     with DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"])) as instance:
@@ -123,6 +127,7 @@ def run_breakdown(env: dict, label: str, log: Path | None = None) -> dict:
     in_steps = sum(end - start for start, end in steps.values())
     figures = {
         "label": label, "exit_code": result.returncode, "run_id": run_id, "wall_seconds": round(ended - started, 2),
+        "cpu_seconds": round(cpu, 2),
         "command start -> run created (CLI, code location)": round(record.create_timestamp.timestamp() - started, 2),
         "run launched -> run worker started (worker process)":
             round(run_start - at.get(DagsterEventType.RUN_STARTING, record.create_timestamp.timestamp()), 2),
