@@ -259,11 +259,14 @@ def summarise_run_results(path: Path) -> dict:
     }
 
 
-def run_dbt_only(base: Path, as_of: str, label: str = "dbt_only", extra: tuple[str, ...] = ()) -> dict:
+def run_dbt_only(base: Path, as_of: str, label: str = "dbt_only", extra: tuple[str, ...] = (),
+                 database: Path | None = None) -> dict:
     """`dbt build` straight on the same landing into a scratch DuckDB file: the transformation without Dagster.
-    `label` names its files under `base`; `extra` are more dbt arguments (postgres_warehouse.py leaves unit tests out)."""
-    db, target = base / f"{label}.duckdb", base / f"{label}_target"
-    db.unlink(missing_ok=True)
+    `label` names its files under `base`; `extra` are more dbt arguments (postgres_warehouse.py leaves unit tests out);
+    `database`, an existing DuckDB file to build on again (an increment), else a fresh `<label>.duckdb`."""
+    db, target = database or base / f"{label}.duckdb", base / f"{label}_target"
+    if database is None:
+        db.unlink(missing_ok=True)
     shutil.rmtree(target, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYSTAT_", "DBT_"))}
     env.update(CITYSTAT_LANDING_DIR=str(base / "warehouse" / "landing"), CITYSTAT_WORK_DB=str(db))

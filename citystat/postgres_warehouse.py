@@ -6,7 +6,8 @@ build`` then runs dbt on its ``postgres`` target (dbt_project/profiles.yml: ``DB
 landing batches are first copied into one raw table per dataset (schema = system, table = dataset: exactly where
 ``source(system, dataset)`` resolves on PostgreSQL) with ``COPY ... FROM STDIN``. DuckDB reads the Parquet files
 here (union by name, the file name as ``filename``, as dbt-duckdb's ``read_parquet`` source does), psycopg writes.
-Each table is replaced in one transaction, so a killed load leaves the previous raw tables in place.
+Only the files not yet there are copied (``citystat_loader.loaded_files`` records which are); each dataset is
+appended to, or reloaded whole, in one transaction, so a killed load leaves the previous raw tables in place.
 
 dbt builds in place (``marts``, ``quality``, ...), so a build that dies half way leaves some tables new and some
 old. What analysts and dashboards read is the published copy: after a build that passed, ``publish`` copies the
@@ -35,8 +36,11 @@ RUN_PUBLISHED_SCHEMAS = ("marts", "quality", "metrics")
 _PG_TYPES = {
     "VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "bigint", "SMALLINT": "bigint", "TINYINT": "bigint",
     "DOUBLE": "double precision", "FLOAT": "double precision", "BOOLEAN": "boolean", "DATE": "date",
-    "TIMESTAMP": "timestamp", "DECIMAL": "numeric",
+    "TIMESTAMP": "timestamp without time zone", "DECIMAL": "numeric",
 }
+# Which landing files each raw table holds (written with their rows, in one transaction).
+LOADER_SCHEMA = "citystat_loader"
+LOADED_FILES = f"{LOADER_SCHEMA}.loaded_files"
 
 
 class WarehouseSettingError(ValueError):
@@ -91,12 +95,57 @@ def _landing_tables(landing: Path) -> Iterator[tuple[str, str, list[Path]]]:
 def _pg_type(duckdb_type: str) -> str:
     base = duckdb_type.split("(")[0].split(" ")[0].upper()
     if duckdb_type.upper().startswith("TIMESTAMP WITH TIME ZONE"):
-        return "timestamptz"
+        return "timestamp with time zone"
     return _PG_TYPES.get(base, "text")
 
 
+def _parquet_source(files: list[Path]) -> str:
+    return f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}], union_by_name = true, filename = true)"
+
+
+def _copy(pg, reader, select: str, table: str) -> int:
+    """COPY the rows of DuckDB query ``select`` into PostgreSQL table ``table``; how many."""
+    result = reader.execute(select)
+    rows = 0
+    with pg.cursor().copy(f"copy {table} from stdin") as copy:
+        while batch := result.fetchmany(BATCH_ROWS):
+            for row in batch:
+                copy.write_row(row)
+            rows += len(batch)
+    return rows
+
+
+def _table_columns(pg, system: str, dataset: str) -> list[tuple[str, str]]:
+    """(name, type) of ``<system>.<dataset>`` in PostgreSQL, in order; empty when there is no such table."""
+    return [tuple(r) for r in pg.execute(
+        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
+        "join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relname = %s and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped "
+        "order by a.attnum", (system, dataset)).fetchall()]
+
+
+def _new_files(pg, system: str, dataset: str, files: list[Path], pg_types: list[tuple[str, str]]) -> list[Path] | None:
+    """The files of a dataset not yet in PostgreSQL, when appending them is safe; None when the table must be
+    reloaded whole: no table yet, its columns differ from the landing's (a new column, a changed type), or a file
+    recorded as loaded is gone or changed size (landing rewritten or moved)."""
+    loaded = dict(pg.execute(f"select file, bytes from {LOADED_FILES} where system = %s and dataset = %s",
+                             (system, dataset)).fetchall())
+    if not loaded or _table_columns(pg, system, dataset) != pg_types:
+        return None
+    sizes = {str(f): f.stat().st_size for f in files}
+    if any(sizes.get(name) != size for name, size in loaded.items()):
+        return None
+    return [f for f in files if str(f) not in loaded]
+
+
 def load_landing(landing: Path, url: str, progress=print) -> dict[str, int]:
-    """Copy every landing dataset into PostgreSQL (``<system>.<dataset>``, replaced whole); rows per table."""
+    """Copy the landing batches not yet in PostgreSQL into ``<system>.<dataset>``; rows copied per table.
+
+    Which files a table holds is recorded in ``citystat_loader.loaded_files`` in the same transaction as their
+    rows, so each dataset is all-or-nothing: a killed load leaves the previous table and record, and the next load
+    copies what is still missing. New batches are appended (read with the columns and types of the union of all the
+    dataset's files, as the DuckDB source reads them); a dataset whose columns changed, or whose recorded files
+    are gone or changed, is reloaded whole into a side table renamed in place."""
     import duckdb
     import psycopg
 
@@ -106,31 +155,62 @@ def load_landing(landing: Path, url: str, progress=print) -> dict[str, int]:
     with psycopg.connect(psycopg_url(url)) as pg:
         # Naive timestamps read as UTC, as the DuckDB profile's TimeZone setting does.
         pg.execute(f"alter database {quote_identifier(pg.info.dbname)} set timezone to 'UTC'")
+        pg.execute(f"create schema if not exists {LOADER_SCHEMA}")
+        pg.execute(f"create table if not exists {LOADED_FILES} (system text, dataset text, file text, bytes bigint, "
+                   "primary key (system, dataset, file))")
         pg.commit()
         for system, dataset, files in _landing_tables(landing):
-            source = f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}], union_by_name = true, filename = true)"
-            columns = reader.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            columns = reader.execute(f"DESCRIBE SELECT * FROM {_parquet_source(files)}").fetchall()
+            duck_types = {name: kind for name, kind, *_ in columns}
             pg_types = [(name, _pg_type(kind)) for name, kind, *_ in columns]
-            select = ", ".join(quote_identifier(name) if pg_type != "text" else f"CAST({quote_identifier(name)} AS VARCHAR)"
-                               for name, pg_type in pg_types)
             table = f"{quote_identifier(system)}.{quote_identifier(dataset)}"
-            staging = f"{quote_identifier(system)}.{quote_identifier('_loading_' + dataset)}"
             with pg.transaction():
-                pg.execute(f"create schema if not exists {quote_identifier(system)}")
-                pg.execute(f"drop table if exists {staging}")
-                pg.execute(f"create table {staging} ({', '.join(f'{quote_identifier(n)} {t}' for n, t in pg_types)})")
-                result = reader.execute(f"SELECT {select} FROM {source}")
-                rows = 0
-                with pg.cursor().copy(f"copy {staging} from stdin") as copy:
-                    while batch := result.fetchmany(BATCH_ROWS):
-                        for row in batch:
-                            copy.write_row(row)
-                        rows += len(batch)
-                pg.execute(f"drop table if exists {table}")
-                pg.execute(f"alter table {staging} rename to {quote_identifier(dataset)}")
+                # one loader per dataset at a time (two runs on one database wait for each other here)
+                pg.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"citystat_loader:{system}.{dataset}",))
+                new = _new_files(pg, system, dataset, files, pg_types)
+                if new is None:
+                    rows = _reload(pg, reader, system, dataset, files, pg_types)
+                    pg.execute(f"delete from {LOADED_FILES} where system = %s and dataset = %s", (system, dataset))
+                    loaded, how = files, "reloaded whole"
+                elif new:
+                    present = {name: kind for name, kind, *_ in reader.execute(
+                        f"DESCRIBE SELECT * FROM {_parquet_source(new)}").fetchall()}
+                    if any(kind != duck_types[name] for name, kind in present.items()):
+                        rows = _reload(pg, reader, system, dataset, files, pg_types)  # a type differs: as the union reads it
+                        pg.execute(f"delete from {LOADED_FILES} where system = %s and dataset = %s", (system, dataset))
+                        loaded, how = files, "reloaded whole"
+                    else:
+                        select = ", ".join(_as_loaded(name, pg_type, name in present) for name, pg_type in pg_types)
+                        rows = _copy(pg, reader, f"SELECT {select} FROM {_parquet_source(new)}", table)
+                        loaded, how = new, f"{len(new)} new file{'s' if len(new) != 1 else ''} appended"
+                else:
+                    rows, loaded, how = 0, [], "up to date"
+                with pg.cursor() as cursor:
+                    cursor.executemany(f"insert into {LOADED_FILES} values (%s, %s, %s, %s)",
+                                       [(system, dataset, str(f), f.stat().st_size) for f in loaded])
             counts[f"{system}.{dataset}"] = rows
-            progress(f"landed {system}.{dataset} in PostgreSQL: {rows:,} rows")
+            progress(f"landed {system}.{dataset} in PostgreSQL: {rows:,} rows ({how})")
     return counts
+
+
+def _as_loaded(name: str, pg_type: str, present: bool) -> str:
+    """One column of a DuckDB select feeding COPY: text columns as DuckDB prints them, absent ones as NULL."""
+    column = quote_identifier(name) if present else "NULL"
+    return f"CAST({column} AS VARCHAR)" if pg_type == "text" or not present else column
+
+
+def _reload(pg, reader, system: str, dataset: str, files: list[Path], pg_types: list[tuple[str, str]]) -> int:
+    """Every file of a dataset into a side table, renamed over the old one (in the caller's transaction)."""
+    table = f"{quote_identifier(system)}.{quote_identifier(dataset)}"
+    staging = f"{quote_identifier(system)}.{quote_identifier('_loading_' + dataset)}"
+    pg.execute(f"create schema if not exists {quote_identifier(system)}")
+    pg.execute(f"drop table if exists {staging}")
+    pg.execute(f"create table {staging} ({', '.join(f'{quote_identifier(n)} {t}' for n, t in pg_types)})")
+    select = ", ".join(_as_loaded(name, pg_type, True) for name, pg_type in pg_types)
+    rows = _copy(pg, reader, f"SELECT {select} FROM {_parquet_source(files)}", staging)
+    pg.execute(f"drop table if exists {table}")
+    pg.execute(f"alter table {staging} rename to {quote_identifier(dataset)}")
+    return rows
 
 
 def dbt_build(url: str, log_path: Path, target_path: Path, as_of: str | None = None) -> int:
