@@ -6,7 +6,7 @@ build`` then runs dbt on its ``postgres`` target (dbt_project/profiles.yml: ``DB
 landing batches are first copied into one raw table per dataset (schema = system, table = dataset: exactly where
 ``source(system, dataset)`` resolves on PostgreSQL) with ``COPY ... FROM STDIN``. DuckDB reads the Parquet files
 here (union by name, the file name as ``filename``, as dbt-duckdb's ``read_parquet`` source does), psycopg writes.
-Only the files not yet there are copied (``citystat_loader.loaded_files`` records which are); each dataset is
+Only the files not yet there are copied (``citystat_state.loaded_files`` records which are); each dataset is
 appended to, or reloaded whole, in one transaction, so a killed load leaves the previous raw tables in place.
 
 dbt builds in place (``marts``, ``quality``, ...), so a build that dies half way leaves some tables new and some
@@ -39,8 +39,8 @@ _PG_TYPES = {
     "TIMESTAMP": "timestamp without time zone", "DECIMAL": "numeric",
 }
 # Which landing files each raw table holds (written with their rows, in one transaction).
-LOADER_SCHEMA = "citystat_loader"
-LOADED_FILES = f"{LOADER_SCHEMA}.loaded_files"
+STATE_SCHEMA = "citystat_state"
+LOADED_FILES = f"{STATE_SCHEMA}.loaded_files"
 
 
 class WarehouseSettingError(ValueError):
@@ -141,7 +141,7 @@ def _new_files(pg, system: str, dataset: str, files: list[Path], pg_types: list[
 def load_landing(landing: Path, url: str, progress=print) -> dict[str, int]:
     """Copy the landing batches not yet in PostgreSQL into ``<system>.<dataset>``; rows copied per table.
 
-    Which files a table holds is recorded in ``citystat_loader.loaded_files`` in the same transaction as their
+    Which files a table holds is recorded in ``citystat_state.loaded_files`` in the same transaction as their
     rows, so each dataset is all-or-nothing: a killed load leaves the previous table and record, and the next load
     copies what is still missing. New batches are appended (read with the columns and types of the union of all the
     dataset's files, as the DuckDB source reads them); a dataset whose columns changed, or whose recorded files
@@ -155,7 +155,7 @@ def load_landing(landing: Path, url: str, progress=print) -> dict[str, int]:
     with psycopg.connect(psycopg_url(url)) as pg:
         # Naive timestamps read as UTC, as the DuckDB profile's TimeZone setting does.
         pg.execute(f"alter database {quote_identifier(pg.info.dbname)} set timezone to 'UTC'")
-        pg.execute(f"create schema if not exists {LOADER_SCHEMA}")
+        pg.execute(f"create schema if not exists {STATE_SCHEMA}")
         pg.execute(f"create table if not exists {LOADED_FILES} (system text, dataset text, file text, bytes bigint, "
                    "primary key (system, dataset, file))")
         pg.commit()
@@ -166,7 +166,7 @@ def load_landing(landing: Path, url: str, progress=print) -> dict[str, int]:
             table = f"{quote_identifier(system)}.{quote_identifier(dataset)}"
             with pg.transaction():
                 # one loader per dataset at a time (two runs on one database wait for each other here)
-                pg.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"citystat_loader:{system}.{dataset}",))
+                pg.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"citystat_state:{system}.{dataset}",))
                 new = _new_files(pg, system, dataset, files, pg_types)
                 if new is None:
                     rows = _reload(pg, reader, system, dataset, files, pg_types)

@@ -31,7 +31,7 @@ def _recorded(url: str) -> list[str]:
 
     with psycopg.connect(url) as con:
         return [Path(r[0]).name for r in con.execute(
-            "select file from citystat_loader.loaded_files where system = 'crm' and dataset = 'cases' order by file")]
+            "select file from citystat_state.loaded_files where system = 'crm' and dataset = 'cases' order by file")]
 
 
 @pytest.mark.timeout(120)
