@@ -22,7 +22,8 @@ def build() -> None:
     import psycopg
 
     from citystat import settings
-    from citystat.postgres_warehouse import POSTGRES_URL_ENV, READER_ROLE_ENV, dbt_build, load_landing, publish
+    from citystat.postgres_warehouse import (POSTGRES_URL_ENV, READER_ROLE_ENV, dbt_build, first_line, load_landing,
+                                             publish, unreachable)
 
     url = os.environ.get(POSTGRES_URL_ENV, "").strip()
     if not url:
@@ -36,32 +37,15 @@ def build() -> None:
     try:
         load_landing(landing, url, progress=typer.echo)
     except psycopg.OperationalError as error:  # libpq's first line names host and port, never the password
-        _fail(f"PostgreSQL unreachable while loading the landing batches: {_first_line(error)}; nothing published")
+        _fail(f"PostgreSQL unreachable while loading the landing batches: {first_line(error)}; nothing published")
     as_of = settings.as_of()
     typer.echo(f"dbt build on PostgreSQL (log: {log})")
     if dbt_build(url, log, settings.warehouse_dir() / "dbt_postgres_target", as_of.isoformat() if as_of else None):
-        problem = _unreachable(url)
+        problem = unreachable(url)
         cause = f"PostgreSQL became unreachable ({problem})" if problem else "dbt build on PostgreSQL failed"
         _fail(f"{cause}: see {log}; the published schemas are the previous build's")
     try:
         publish(url, reader=os.environ.get(READER_ROLE_ENV, "").strip() or None, progress=typer.echo)
     except psycopg.Error as error:  # e.g. the server went away, or the reader role does not exist
-        _fail(f"publishing failed: {_first_line(error)}; the published schemas are the previous build's")
+        _fail(f"publishing failed: {first_line(error)}; the published schemas are the previous build's")
     typer.echo("PostgreSQL warehouse built and published")
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0][:200]
-
-
-def _unreachable(url: str) -> str | None:
-    """Why the server does not answer now (libpq's first line), or None when it does."""
-    import psycopg
-
-    from citystat.postgres_warehouse import psycopg_url
-
-    try:
-        psycopg.connect(psycopg_url(url), connect_timeout=10).close()
-    except psycopg.OperationalError as error:
-        return _first_line(error)
-    return None

@@ -41,6 +41,8 @@ _PG_TYPES = {
 # Which landing files each raw table holds (written with their rows, in one transaction).
 STATE_SCHEMA = "citystat_state"
 LOADED_FILES = f"{STATE_SCHEMA}.loaded_files"
+# Named records of the pipeline's own state kept with the warehouse (a dropped database forgets them too).
+RECORDS = f"{STATE_SCHEMA}.records"
 
 
 class WarehouseSettingError(ValueError):
@@ -211,6 +213,44 @@ def _reload(pg, reader, system: str, dataset: str, files: list[Path], pg_types: 
     pg.execute(f"drop table if exists {table}")
     pg.execute(f"alter table {staging} rename to {quote_identifier(dataset)}")
     return rows
+
+
+def unreachable(url: str) -> str | None:
+    """Why the server does not answer now (libpq's first line: host and port, never the password), or None."""
+    import psycopg
+
+    try:
+        psycopg.connect(psycopg_url(url), connect_timeout=10).close()
+    except psycopg.OperationalError as error:
+        return first_line(error)
+    return None
+
+
+def first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:200]
+
+
+def read_record(url: str, name: str) -> str | None:
+    """The record ``name`` kept in the warehouse database (``citystat_state.records``), or None."""
+    import psycopg
+
+    with psycopg.connect(psycopg_url(url)) as pg:
+        if pg.execute("select to_regclass(%s)", (RECORDS,)).fetchone()[0] is None:
+            return None
+        row = pg.execute(f"select value from {RECORDS} where name = %s", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def write_record(url: str, name: str, value: str | None) -> None:
+    """Keep (or, with None, remove) the record ``name`` in the warehouse database."""
+    import psycopg
+
+    with psycopg.connect(psycopg_url(url)) as pg:
+        pg.execute(f"create schema if not exists {STATE_SCHEMA}")
+        pg.execute(f"create table if not exists {RECORDS} (name text primary key, value text not null)")
+        pg.execute(f"delete from {RECORDS} where name = %s", (name,))
+        if value is not None:
+            pg.execute(f"insert into {RECORDS} values (%s, %s)", (name, value))
 
 
 def dbt_build(url: str, log_path: Path, target_path: Path, as_of: str | None = None) -> int:

@@ -15,7 +15,10 @@ compares against that record:
 
 Fail closed: the record is removed before a build starts and written only after it succeeded, so an
 interrupted or failed build, a missing work database or any input it cannot account for means a full
-`dbt build` next time.
+`dbt build` next time. On PostgreSQL the record is kept in the warehouse database (citystat_state.records),
+so a new or dropped database builds in full. A selective build there is closed downstream (every model that
+reads a rebuilt one is rebuilt too), so dbt-postgres replacing a relation and dropping the old one with
+`cascade` never leaves a dependent view missing.
 """
 from __future__ import annotations
 
@@ -31,11 +34,12 @@ from typing import Any
 import duckdb
 
 from citystat.landing import LEDGER_NAME
-from citystat.postgres_warehouse import configured_url
+from citystat.postgres_warehouse import configured_url, read_record, write_record
 from citystat.settings import landing_dir
 from citystat.warehouse import has_table, quote_identifier, quote_table, work_db_path
 
 RECORD_SUFFIX = ".dbt-inputs.json"
+RECORD_NAME = "dbt_inputs"  # on PostgreSQL: the record's name in citystat_state.records
 # The one macro through which a model reads the as-of date (the "not in the future" quarantine rule).
 AS_OF_MACRO = "macro.citystat.as_of_limit"
 # The quarantine rule that calls it, `rule_not_future('<column>')`: rows dated on or after the day after as-of.
@@ -105,11 +109,18 @@ def fingerprint(manifest: Mapping[str, Any], project_file: Path, args: list[str]
 
 
 def _recorded() -> dict | None:
-    if not work_db_path().exists():
+    if url := configured_url():  # kept in the PostgreSQL warehouse itself: a dropped database forgets it
+        text = read_record(url, RECORD_NAME)
+    elif not work_db_path().exists():
         return None
+    else:
+        try:
+            text = record_path().read_text(encoding="utf-8")
+        except OSError:
+            return None
     try:
-        record = json.loads(record_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads(text) if text is not None else None
+    except ValueError:
         return None
     return record if isinstance(record, dict) else None
 
@@ -274,10 +285,15 @@ def descendants(manifest: Mapping[str, Any], roots: set[str]) -> set[str]:
 
 def forget() -> None:
     """Before a build: until it succeeds, nothing is known to be up to date."""
+    if url := configured_url():
+        write_record(url, RECORD_NAME, None)
     record_path().unlink(missing_ok=True)
 
 
 def remember(current: dict) -> None:
+    if url := configured_url():
+        write_record(url, RECORD_NAME, json.dumps(current))
+        return
     path = record_path()
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(json.dumps(current, indent=2), encoding="utf-8")

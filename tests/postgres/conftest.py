@@ -5,10 +5,14 @@ writes. Without either the tests are skipped locally, but in CI (CI=1) they FAIL
 its own throwaway database, so runs in parallel worktrees or after a crash never see each other's tables.
 """
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
+
+from own_postgres import OwnServer, postgres_bin
 
 URL_ENV = "CITYSTAT_TEST_POSTGRES_URL"
 URL_FILE = Path(os.environ.get("CITYSTAT_POSTGRES_URL_FILE") or Path.home() / ".config/citystat/test-postgres-url")
@@ -55,3 +59,31 @@ def postgres_url(postgres_server_url) -> str:
     yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
     with psycopg.connect(postgres_server_url, autocommit=True) as con:
         con.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def own_server():
+    """A PostgreSQL server of the test's own (own_postgres.py), with database `citystat` and role `analyst`; the
+    test may kill it. Its binaries are required in CI."""
+    import psycopg
+
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        message = "PostgreSQL's server binaries are not installed (scripts/install_system_deps.sh)"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(message + " (CI=1: the PostgreSQL tests must run)")
+        pytest.skip(message)
+    folder = Path(tempfile.mkdtemp(prefix="citystat-pgkill-"))  # not pytest's tmp_path: the postgres user needs it
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    server = OwnServer(bin_dir, folder)
+    try:
+        server.init()
+        server.start()
+        with psycopg.connect(server.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as con:
+            con.execute("create database citystat")
+            con.execute("create role analyst login")  # the read-only role the publication is granted to
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

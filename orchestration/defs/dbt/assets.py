@@ -16,7 +16,7 @@ import dagster as dg
 import psycopg
 
 from citystat import settings
-from citystat.postgres_warehouse import configured_url, load_landing
+from citystat.postgres_warehouse import configured_url, first_line, load_landing, unreachable
 from citystat.warehouse import WAREHOUSE_POOL
 from orchestration.lib import dbt_inputs
 from orchestration.lib.dbt_project import TRANSLATOR, dbt_project, warehouse_environment
@@ -72,6 +72,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
     (lib/dbt_inputs.py): a daily run that landed nothing new runs no model, no dbt test and no mart suite. A
     daily run that landed some batches builds and tests only what is downstream of their sources.
     """
+    url = configured_url()
+    try:
+        yield from _build(context, dbt, config, url)
+    except psycopg.OperationalError as error:  # libpq's first line names host and port, never the password
+        raise dg.Failure(f"PostgreSQL unreachable: {first_line(error)}; the published schemas are the previous "
+                         "run's") from None
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig, url: Optional[str]):
     args = build_args(config)
     manifest_path = dbt_project().manifest_path  # written by dbt_project() when stale: it exists here
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -88,16 +97,20 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
                          f"successful build ({', '.join(daily.sources) or 'no source'}"
                          f"{'; the as-of date moved' if daily.as_of_moved else ''}); the others are unchanged")
     dbt_inputs.forget()
-    if url := configured_url():  # dbt-postgres reads tables, not Parquet: the landing batches first (COPY)
-        try:
-            load_landing(settings.landing_dir(), url, progress=context.log.info)
-        except psycopg.OperationalError as error:  # libpq's first line names host and port, never the password
-            raise dg.Failure(f"PostgreSQL unreachable while loading the landing batches: "
-                             f"{(str(error).splitlines() or ['?'])[0][:200]}") from None
+    if url:  # dbt-postgres reads tables, not Parquet: the landing batches not yet there first (COPY)
+        load_landing(settings.landing_dir(), url, progress=context.log.info)
     if daily is not None and any(manifest["nodes"].get(uid, {}).get("resource_type") == "model" for uid in daily.unique_ids):
         yield from unchanged_outputs(context, manifest, daily)  # none when no model changed: what follows is skipped
     with warehouse_environment():
-        yield from dbt.cli(args, context=context).stream()
+        invocation = dbt.cli(args, context=context)
+        try:
+            yield from invocation.stream()
+        except Exception:
+            if url and (problem := unreachable(url)):  # one line for people; dbt's own account is in its log
+                raise dg.Failure(f"PostgreSQL became unreachable ({problem}) during the dbt build: see "
+                                 f"{invocation.target_path / 'dbt.log'}; the published schemas are the previous "
+                                 "run's") from None
+            raise
     if whole_project:  # a subset build does not bring the other models up to date
         dbt_inputs.remember(inputs)
 
