@@ -20,7 +20,7 @@ from own_postgres import published, schema_comment, wait_for_dbt_creating_a_tabl
 from pipeline_helpers import CITYSTAT, ROOT, citystat, pipeline_env
 
 PUBLISHED = ("published_marts", "published_quality", "published_metrics")
-MARKER = "the daily run's publication"
+MARKER = "published by the daily run"
 SUCCESS = re.compile(r"run \S+ ended SUCCESS; (\d+)/(\d+) assets materialized, 0 failed steps")
 
 
