@@ -47,15 +47,24 @@ class OwnServer:
                        capture_output=True, timeout=120)
 
 
-def published(url: str, schemas: tuple[str, ...]) -> dict[str, tuple[int, str]]:
-    """(rows, md5 of the sorted rows) of every table of `schemas`, computed by PostgreSQL."""
+def published(url: str, schemas: tuple[str, ...], ignore: dict[str, set[str]] | None = None) -> dict[str, tuple[int, str]]:
+    """(rows, md5 of the sorted rows) of every table of `schemas`, computed by PostgreSQL; `ignore` leaves columns out
+    ("schema.table" -> column names: values stamped by a run's clock)."""
     import psycopg
 
     with psycopg.connect(url) as con:
         tables = con.execute("select table_schema, table_name from information_schema.tables "
                              "where table_schema = any(%s) order by 1, 2", (list(schemas),)).fetchall()
-        return {f"{s}.{t}": con.execute(f'select count(*), md5(coalesce(string_agg(r::text, \'|\' order by r::text), \'\')) '
-                                         f'from "{s}"."{t}" as r').fetchone() for s, t in tables}
+        digests = {}
+        for s, t in tables:
+            left_out = (ignore or {}).get(f"{s}.{t}", set())
+            columns = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema "
+                                                 "= %s and table_name = %s order by ordinal_position", (s, t)) if c not in left_out]
+            select = ", ".join(f'"{c}"' for c in columns)
+            digests[f"{s}.{t}"] = con.execute(
+                f"select count(*), md5(coalesce(string_agg(r::text, '|' order by r::text), '')) "
+                f'from (select {select} from "{s}"."{t}") as r').fetchone()
+        return digests
 
 
 def schema_comment(url: str, schema: str) -> str | None:
