@@ -52,7 +52,7 @@ def test_daily_run_crash_and_recovery_of_citystat_run_on_postgres(pipeline, own_
 
     shutil.copytree(pipeline.tmp, tmp_path / "copy", ignore=shutil.ignore_patterns("*.lock"))
     env = {**pipeline_env(tmp_path / "copy"), "CITYSTAT_WAREHOUSE_POSTGRES_URL": own_server.url,
-           "PYTHONUNBUFFERED": "1", "COLUMNS": "250"}
+           "PYTHONUNBUFFERED": "1", "COLUMNS": "2000"}  # one console line per problem, unwrapped
     landing = tmp_path / "copy" / "warehouse" / "landing"
 
     # 1. the first run on this database: every batch copied, all of dbt built, published
