@@ -20,8 +20,10 @@ from own_postgres import published, schema_comment, wait_for_dbt_creating_a_tabl
 from pipeline_helpers import CITYSTAT, ROOT, citystat, pipeline_env
 
 PUBLISHED = ("published_marts", "published_quality", "published_metrics")
-# Stamped by the clock of the run that evaluated a flag (as in tests/orchestration/test_incremental_equals_full_refresh.py).
-RUN_CLOCK = {"published_metrics.flags": {"last_evaluated_at"}}
+# Stamped by the clock of the run: when it evaluated a flag (as in tests/orchestration/test_incremental_equals_full_refresh.py),
+# when it scored the datasets and ran their checks.
+RUN_CLOCK = {"published_metrics.flags": {"last_evaluated_at"},
+             "published_quality.dataset_scores": {"computed_at", "last_checked_at"}}
 KPI_TABLES = {"kpi_registry", "kpi_series", "kpi_submission_problems", "kpi_status"}
 MARKER = "published by the daily run"
 SUCCESS = re.compile(r"run \S+ ended SUCCESS; (\d+)/(\d+) assets materialized, 0 failed steps")
