@@ -224,8 +224,7 @@ def stat_meeting_briefings(warehouse: DuckDBResource) -> dg.MaterializeResult:
 
 
 # On PostgreSQL: the KPI metrics, which read and write only through citystat.warehouse's portable helpers. Until the
-# budget, evaluation and inventory tables are there too, the memo goes without their sections and the briefings name
-# departments by code (docs/postgres_warehouse.md).
+# inventory catalog is there too, the briefings name departments by code (docs/postgres_warehouse.md).
 POSTGRES_METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, kpi_commentary,
                            performance_memo, stat_meeting_briefings]
 METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, kpi_commentary, performance_memo,
