@@ -223,8 +223,7 @@ def stat_meeting_briefings(warehouse: DuckDBResource) -> dg.MaterializeResult:
         "month": month, "briefings": len(paths), "folder": dg.MetadataValue.path(str(tables.briefing_dir() / month))})
 
 
-# On PostgreSQL: the KPI metrics, which read and write only through citystat.warehouse's portable helpers. Until the
-# inventory catalog is there too, the briefings name departments by code (docs/postgres_warehouse.md).
+# On PostgreSQL: the KPI metrics, which read and write only through citystat.warehouse's portable helpers.
 POSTGRES_METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, kpi_commentary,
                            performance_memo, stat_meeting_briefings]
 METRICS_ASSETS = [kpi_registry, kpi_series, kpi_status, flags, goal_progress, cityscore, kpi_commentary, performance_memo,
