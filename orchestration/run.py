@@ -187,7 +187,7 @@ class RunWorker:
                                                       instance_ref=instance.get_ref()))
         sys.stdout.flush()
         self.process = multiprocessing.get_context("fork").Process(
-            target=_work, args=(args, recon_job, run.run_id, instance.get_ref()), name=f"citystat run worker {run.run_id}")
+            target=_work, args=(args, recon_job, run.run_id, instance.get_ref(), os.getpid()), name=f"citystat run worker {run.run_id}")
 
     def start(self) -> None:
         self.process.start()
@@ -202,7 +202,18 @@ class RunWorker:
         self.process.join(timeout=10)
 
 
-def _work(serialized_args: str, recon_job, run_id: str, instance_ref) -> None:
+def _stop_with_parent(parent_pid: int) -> None:
+    """Ask the kernel for SIGTERM when `citystat run` dies (kill -9, a test's timeout): an orphaned worker would go
+    on building and hold the warehouse pool. Dagster turns the signal into an interrupt; the run ends failed."""
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the parent died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _work(serialized_args: str, recon_job, run_id: str, instance_ref, parent_pid: int) -> None:
     """The forked worker's body (its stdout/stderr are the run's log file, as the parent's fds 1 and 2 are)."""
     import multiprocessing
     import queue
@@ -211,6 +222,7 @@ def _work(serialized_args: str, recon_job, run_id: str, instance_ref) -> None:
     from dagster import DagsterInstance, DagsterRunStatus
     from dagster._grpc.impl import start_run_in_subprocess
 
+    _stop_with_parent(parent_pid)
     # Fresh file objects on fds 1/2: the parent's may be locked by its progress-bar thread at the fork.
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the process
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115

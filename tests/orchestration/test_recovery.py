@@ -52,6 +52,29 @@ def test_sigkill_during_dbt_then_plain_run_succeeds(tmp_path):
         assert instance.event_log_storage.get_concurrency_info("warehouse_writer").claimed_slots == []
 
 
+@pytest.mark.timeout(600)
+def test_the_worker_stops_when_citystat_run_is_killed(tmp_path):
+    """kill -9 of `citystat run` alone (a user's, or a test's timeout): its forked worker must not go on building."""
+    from orchestration.lib.recovery import worker_pid
+
+    env = small_city(tmp_path)
+    proc = start_citystat(env, "run", "--no-dashboards", log=tmp_path / "killed.out")
+    run_id = wait_for_step_start(env, "raw__crm311__service_requests", proc, timeout=300)
+    with open_instance(env) as instance:
+        pid, _ = worker_pid(instance, run_id)
+    os.kill(proc.pid, signal.SIGKILL)  # the CLI only: the worker is left to the kernel's parent-death signal
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 120
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z", \
+        "the run worker outlived `citystat run`"
+    with open_instance(env) as instance:
+        run = instance.get_run_by_id(run_id)
+        assert run.status.value == "FAILURE"  # Dagster's interrupt ended it
+        assert instance.event_log_storage.get_concurrency_info("warehouse_writer").claimed_slots == []
+
+
 @pytest.mark.timeout(120)
 def test_recovery_leaves_live_runs_and_fails_dead_ones(tmp_path):
     """Unit level: a STARTED run whose worker pid is alive stays; one whose pid is gone is failed, slots freed."""
