@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from own_postgres import OwnServer, postgres_bin
+from own_postgres import OwnServer, drop_database, postgres_bin
 
 URL_ENV = "CITYSTAT_TEST_POSTGRES_URL"
 URL_FILE = Path(os.environ.get("CITYSTAT_POSTGRES_URL_FILE") or Path.home() / ".config/citystat/test-postgres-url")
@@ -57,8 +57,7 @@ def postgres_url(postgres_server_url) -> str:
     with psycopg.connect(postgres_server_url, autocommit=True) as con:
         con.execute(f'create database "{name}"')
     yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(postgres_server_url, autocommit=True) as con:
-        con.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(postgres_server_url, name)
 
 
 @pytest.fixture

@@ -88,3 +88,22 @@ def wait_for_dbt_creating_a_table(url: str, process: subprocess.Popen, timeout: 
                 return row[0]
             time.sleep(0.2)
     raise AssertionError("dbt never created a table within the timeout")
+
+
+def drop_database(admin_url: str, name: str, attempts: int = 120) -> None:
+    """Drop a test's database, ending its sessions first. An autovacuum worker busy in it makes `drop database ...
+    with (force)` fail for a role that is not a superuser (PostgreSQL checks the worker's role; seen at a teardown
+    right after a run wrote many tables): wait for the worker to finish and try again."""
+    import time
+
+    import psycopg
+
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(admin_url, autocommit=True) as con:
+                con.execute(f'drop database if exists "{name}" with (force)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)

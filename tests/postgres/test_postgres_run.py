@@ -18,6 +18,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
+from own_postgres import drop_database
 from pipeline_helpers import citystat
 
 DECIMALS = 6
@@ -196,8 +197,7 @@ def test_citystat_run_on_postgres_publishes_what_duckdb_publishes(pipeline, post
         work.close()
         differences |= _file_differences(pipeline.tmp / "warehouse", pipeline.tmp / "pg_warehouse", departments)
     finally:
-        with psycopg.connect(postgres_server_url, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{dagster_db}" with (force)')
+        drop_database(postgres_server_url, dagster_db)
 
     assert sum(1 for c in compared if c.startswith("marts.")) >= 20, compared
     assert sum(1 for c in compared if c.startswith("staging.")) >= 15, compared
