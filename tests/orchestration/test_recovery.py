@@ -21,15 +21,21 @@ def _descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in _descendants(c)]
 
 
-@pytest.mark.timeout(1200)
-def test_sigkill_during_dbt_then_plain_run_succeeds(tmp_path):
+def _run_until_step(tmp_path: Path, step_key: str, timeout: float):
+    """A small city's `citystat run`, followed until `step_key` starts: (env, the CLI's process, run id, worker pid)."""
     from orchestration.lib.recovery import worker_pid
 
     env = small_city(tmp_path)
     proc = start_citystat(env, "run", "--no-dashboards", log=tmp_path / "killed.out")
-    run_id = wait_for_step_start(env, "dbt_models", proc, timeout=600)
+    run_id = wait_for_step_start(env, step_key, proc, timeout=timeout)
     with open_instance(env) as instance:
         pid, _ = worker_pid(instance, run_id)
+    return env, proc, run_id, pid
+
+
+@pytest.mark.timeout(1200)
+def test_sigkill_during_dbt_then_plain_run_succeeds(tmp_path):
+    env, proc, run_id, pid = _run_until_step(tmp_path, "dbt_models", timeout=600)
     time.sleep(2)  # dbt is writing
     # kill everything at once, as an OOM kill or a power cut would: the CLI, its code server, the worker, dbt
     victims = [proc.pid, *_descendants(proc.pid), pid, *_descendants(pid)]
@@ -55,13 +61,7 @@ def test_sigkill_during_dbt_then_plain_run_succeeds(tmp_path):
 @pytest.mark.timeout(600)
 def test_the_worker_stops_when_citystat_run_is_killed(tmp_path):
     """kill -9 of `citystat run` alone (a user's, or a test's timeout): its forked worker must not go on building."""
-    from orchestration.lib.recovery import worker_pid
-
-    env = small_city(tmp_path)
-    proc = start_citystat(env, "run", "--no-dashboards", log=tmp_path / "killed.out")
-    run_id = wait_for_step_start(env, "raw__crm311__service_requests", proc, timeout=300)
-    with open_instance(env) as instance:
-        pid, _ = worker_pid(instance, run_id)
+    env, proc, run_id, pid = _run_until_step(tmp_path, "raw__crm311__service_requests", timeout=300)
     os.kill(proc.pid, signal.SIGKILL)  # the CLI only: the worker is left to the kernel's parent-death signal
     proc.wait(timeout=30)
     deadline = time.monotonic() + 120
