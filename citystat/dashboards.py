@@ -27,7 +27,7 @@ import duckdb
 from citystat import dashboard_inputs
 from citystat.locks import exclusive_lock
 from citystat.release_folders import new_release
-from citystat.settings import project_root, warehouse_dir
+from citystat.settings import duckdb_config, project_root, warehouse_dir
 from citystat.warehouse import quote_identifier, quote_literal
 
 DASHBOARDS_DIR = project_root() / "dashboards"
@@ -122,7 +122,7 @@ def ensure_node_modules(project_dir: Path = DASHBOARDS_DIR, timeout: float = INS
 
 def _table_refs(sql: str, source_file: Path) -> set[tuple[str, str]]:
     """(schema, table) pairs a source query reads, from DuckDB's own parser (no binding needed)."""
-    with duckdb.connect() as con:
+    with duckdb.connect(config=duckdb_config()) as con:
         tree = json.loads(con.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
         raise DashboardBuildError(f"{source_file}: cannot parse SQL: {tree.get('error_message')}")
@@ -148,7 +148,7 @@ def tables_read_by_sources(snapshot: Path, source_dir: Path) -> list[tuple[str, 
     Schema-qualified names must exist in the snapshot (a clear error names the file otherwise);
     unqualified names that match nothing are CTEs and are skipped.
     """
-    with duckdb.connect(str(snapshot), read_only=True) as con:
+    with duckdb.connect(str(snapshot), read_only=True, config=duckdb_config()) as con:
         available = {
             (schema, name)
             for schema, name in con.execute(
@@ -177,7 +177,7 @@ def write_dashboard_database(snapshot: Path, dest: Path, tables: list[tuple[str,
     """
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
-    with duckdb.connect() as con:
+    with duckdb.connect(config=duckdb_config()) as con:
         con.execute(f"attach {quote_literal(str(snapshot))} as snapshot (read_only)")
         con.execute(f"attach {quote_literal(str(partial))} as site (storage_version {quote_literal(DASHBOARD_STORAGE_VERSION)})")
         for schema in sorted({schema for schema, _ in tables}):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from citystat.settings import duckdb_config
 from citystat.warehouse import quote_identifier, quote_literal
 
 PUBLISHED_SCHEMAS = ("marts", "metrics", "inventory", "quality")
@@ -42,7 +43,7 @@ def publish_snapshot(work_db: Path, snapshot: Path, schemas: tuple[str, ...] = P
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     tmp = snapshot.with_name(f".{snapshot.name}.{uuid.uuid4().hex}.tmp")
     published: list[PublishedTable] = []
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     try:
         con.execute(f"ATTACH {quote_literal(work_db)} AS work (READ_ONLY)")
         if snapshot.exists():

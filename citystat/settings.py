@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +22,9 @@ DEFAULT_WAREHOUSE_DIR = "warehouse"
 AS_OF_ENV = "CITYSTAT_AS_OF"
 ASSET_DEADLINE_ENV = "CITYSTAT_ASSET_DEADLINE"  # seconds one extraction may take (orchestration/lib/resources.py)
 AS_OF_FILE = "generation.json"  # a data folder may state its as-of date (the demo city writes it)
+DUCKDB_MEMORY_ENV = "CITYSTAT_DUCKDB_MEMORY_LIMIT"  # dbt's profile reads the same variable
+DEFAULT_DUCKDB_MEMORY = "2GB"
+_MEMORY_SIZE = re.compile(r"[0-9]{1,6}(\.[0-9]{1,3})?\s?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def project_root() -> Path:
@@ -57,6 +61,16 @@ def whole_number(env: str, default: int) -> int:
     if not value.isascii() or not value.isdigit() or int(value) < 1:
         raise ValueError(f"${env} must be a whole number of at least 1, got {value[:20]!r}")
     return int(value)
+
+
+def duckdb_config() -> dict[str, str]:
+    """The settings a run's DuckDB connections open with: a memory cap. DuckDB's own default is 80 % of RAM, so on a
+    large city the build and the run worker each grew to 8-12 GB; under the cap DuckDB spills to disk instead.
+    ``$CITYSTAT_DUCKDB_MEMORY_LIMIT`` (e.g. ``4GB``) changes it; anything but a size is refused by name."""
+    value = os.environ.get(DUCKDB_MEMORY_ENV, "").strip() or DEFAULT_DUCKDB_MEMORY
+    if not _MEMORY_SIZE.fullmatch(value):
+        raise ValueError(f"${DUCKDB_MEMORY_ENV} must be a size such as 2GB or 512MB, got {value[:20]!r}")
+    return {"memory_limit": value}
 
 
 def as_of(data: str | os.PathLike | None = None) -> dt.date | None:

@@ -23,7 +23,7 @@ from citystat.open_data.review import ReviewLog
 from citystat.personal_names import register as register_name_redaction
 from citystat.release_folders import new_release, write_whole
 from citystat.kpi.registry import shipped_kpis_the_city_lacks
-from citystat.settings import another_city
+from citystat.settings import another_city, duckdb_config
 from citystat.warehouse import quote_identifier, quote_table
 
 EXPORT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -45,7 +45,7 @@ class ExportResult:
 def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path, review: ReviewLog) -> list[ExportResult]:
     results = []
     with new_release(Path(root)) as staging:
-        con = duckdb.connect(str(snapshot), read_only=True)
+        con = duckdb.connect(str(snapshot), read_only=True, config=duckdb_config())
         register_name_redaction(con)  # the scrubber macro calls redact_names()
         try:
             for spec in config.datasets:

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.ipc
 import pyarrow.parquet
 
+from citystat.settings import duckdb_config
 from citystat.warehouse import quote_identifier, quote_literal
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -31,7 +32,7 @@ def pii_values(landing_dir: Path, inventory) -> set[str]:
     """Every value of a ``pii`` field in the landed batches (and "first last" of name pairs), long enough to mean
     a person rather than a word."""
     values: set[str] = set()
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     for ref in inventory.datasets():
         fields = [f.name for f in ref.dataset.fields if f.sensitivity == "pii"]
         files = sorted((landing_dir / ref.system.id / ref.dataset.id).glob("*.parquet"))
@@ -83,7 +84,7 @@ def _public_values(con, landing_dir: Path, inventory) -> set[str]:
 
 def snapshot_texts(snapshot: Path) -> Iterator[tuple[str, str]]:
     """(``schema.table``, the table's text-bearing columns as one text) for every table and view of the snapshot."""
-    con = duckdb.connect(str(snapshot), read_only=True)
+    con = duckdb.connect(str(snapshot), read_only=True, config=duckdb_config())
     try:
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
                              "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1, 2").fetchall()
@@ -104,7 +105,7 @@ def snapshot_texts(snapshot: Path) -> Iterator[tuple[str, str]]:
 
 def file_texts(paths: Iterable[Path], root: Path) -> Iterator[tuple[str, str]]:
     """(path under ``root``, text) of text files; a Parquet file's text is its rows, one line each."""
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     try:
         for path in paths:
             if path.suffix == ".parquet":

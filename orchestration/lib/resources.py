@@ -96,4 +96,4 @@ def warehouse_resource() -> dg.ConfigurableResource:
 
     if configured_url():  # the URL itself (it holds the password) is read when a step runs, never shown in the UI
         return PostgresWarehouseResource(url=dg.EnvVar(POSTGRES_URL_ENV))
-    return WarehouseResource(database=str(work_db_path()))
+    return WarehouseResource(database=str(work_db_path()), connection_config=settings.duckdb_config())
