@@ -51,7 +51,7 @@ def _instance(home, project_config: bool, monkeypatch):
     monkeypatch.delenv("CITYSTAT_DAGSTER_POSTGRES_URL", raising=False)
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     if project_config:
-        monkeypatch.setenv("CITYSTAT_FAST_EVENT_LOG", "1")
+        monkeypatch.delenv("CITYSTAT_FAST_EVENT_LOG", raising=False)  # the project's event log is the default
         dagster_home()  # writes the project's dagster.yaml, sets DAGSTER_EVENT_BATCH_SIZE
     else:
         home.mkdir(parents=True)
@@ -69,6 +69,17 @@ def _summary(instance, run_id):
         history = instance.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(dg.AssetKey(asset), check), limit=5)
         checks[check] = [(h.run_id == run_id, h.status.value) for h in history]
     return kinds, latest, checks
+
+
+@pytest.mark.timeout(30)
+def test_the_project_event_log_is_the_default_and_can_be_turned_off(tmp_path, monkeypatch):
+    from orchestration.lib.instance import instance_config
+
+    monkeypatch.delenv("CITYSTAT_DAGSTER_POSTGRES_URL", raising=False)
+    monkeypatch.delenv("CITYSTAT_FAST_EVENT_LOG", raising=False)
+    assert "class: CityStatSqliteEventLogStorage" in instance_config(tmp_path)
+    monkeypatch.setenv("CITYSTAT_FAST_EVENT_LOG", "0")
+    assert "event_log_storage" not in instance_config(tmp_path)
 
 
 def test_the_project_event_log_records_what_dagsters_sqlite_log_records(tmp_path, monkeypatch):
