@@ -71,7 +71,7 @@ def publish_snapshot(work_db: Path, snapshot: Path, schemas: tuple[str, ...] = P
             con.execute(f"CREATE SCHEMA IF NOT EXISTS snap.{quote_identifier(schema)}")
         for schema, name, comment in objects:
             target = f"snap.{quote_identifier(schema)}.{quote_identifier(name)}"
-            if (schema, name) in kept and _digest(con, "snap", schema, name) == _digest(con, "work", schema, name):
+            if (schema, name) in kept and table_digest(con, "snap", schema, name) == table_digest(con, "work", schema, name):
                 rows = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
                 published.append(PublishedTable(schema, name, rows, copied=False))
                 continue
@@ -99,8 +99,9 @@ def publish_snapshot(work_db: Path, snapshot: Path, schemas: tuple[str, ...] = P
     return published
 
 
-def _digest(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, name: str) -> tuple:
-    """A table's columns, types and comments, and its rows as a multiset (count, sum and xor of row hashes)."""
+def table_digest(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, name: str) -> tuple:
+    """A table's columns, types and comments, and its rows as a multiset (count, sum and xor of row hashes).
+    Also what the open-data exports compare to know which snapshot tables changed (citystat/open_data/record.py)."""
     columns = con.execute(
         "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
         "AND table_name = ? ORDER BY column_index", [catalog, schema, name]).fetchall()

@@ -29,6 +29,16 @@ def write_whole(path: Path, data: bytes | str) -> None:
     os.replace(partial, path)
 
 
+def link_or_copy(source: Path, target: Path) -> None:
+    """Put ``source`` at ``target`` without copying its bytes (a hard link) when the file system allows it.
+    Safe between releases because a released file is never written in place: a new version is a new file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(source, target)
+
+
 def releases_dir(root: Path) -> Path:
     """Where every release of ``root`` lives (beside it, so ``root`` itself can be one symlink)."""
     return root.with_name(root.name + RELEASES_SUFFIX)

@@ -127,6 +127,12 @@ def run_config(request: RunRequest, dbt_selected: bool) -> dict:
     return {"ops": {DBT_OP: {"config": config}}}
 
 
+def full_refresh_requested(config: dict) -> bool:
+    """Whether a run's config (from `citystat run --full-refresh`, or the launchpad) asks the dbt step for a full
+    refresh: the steps after it that keep unchanged outputs (the open-data exports) then rewrite them too."""
+    return bool(((config.get("ops") or {}).get(DBT_OP) or {}).get("config", {}).get("full_refresh"))
+
+
 # ---------------------------------------------------------------------------------------------------- launching
 
 

@@ -9,8 +9,9 @@ import typer
 app = typer.Typer(help="Open-data exports of the public datasets, behind a privacy review gate.", no_args_is_help=True)
 
 
-def run_exports(snapshot: Path | None = None):
-    """Build every declared export from the snapshot (what the `publish/open_data` asset runs)."""
+def run_exports(snapshot: Path | None = None, full_refresh: bool = False):
+    """Build every declared export from the snapshot (what the `publish/open_data` asset runs); unless
+    ``full_refresh``, an export whose inputs are unchanged since the last build keeps its files."""
     from citystat.open_data.config import load_config, open_data_dir, review_log_path
     from citystat.open_data.exports import build_exports
     from citystat.open_data.review import ReviewLog
@@ -18,19 +19,23 @@ def run_exports(snapshot: Path | None = None):
     from data_inventory import load_inventory
 
     return build_exports(snapshot or snapshot_path(), load_inventory(), load_config(), open_data_dir(),
-                         ReviewLog(review_log_path()))
+                         ReviewLog(review_log_path()), full_refresh=full_refresh)
 
 
 def describe(result) -> str:
     extra = f", {result.suppressed_cells} cell(s) suppressed" if result.suppressed_cells else ""
+    extra += ", unchanged: kept" if result.kept else ""
     return f"{result.id}: {result.status}" + (f" ({result.rows} rows{extra})" if result.status == "released" else f": {result.reason}")
 
 
 @app.command()
-def build(snapshot: Optional[Path] = typer.Option(None, help="Published snapshot (default <warehouse>/citystat.duckdb).")) -> None:
-    """Export the public datasets and aggregates; exports at mosaic risk are held for review. Exit 1 if any is held."""
+def build(snapshot: Optional[Path] = typer.Option(None, help="Published snapshot (default <warehouse>/citystat.duckdb)."),
+          full_refresh: bool = typer.Option(False, "--full-refresh", help="Write every export again, even those whose "
+                                            "inputs are unchanged since the last build.")) -> None:
+    """Export the public datasets and aggregates; exports at mosaic risk are held for review. Exit 1 if any is held.
+    An export whose inputs (snapshot tables, declaration, inventory entry, review, code) are unchanged keeps its files."""
     try:
-        results = run_exports(snapshot)
+        results = run_exports(snapshot, full_refresh)
     except ValueError as error:  # a declaration that does not match the snapshot: nothing new is released
         typer.echo(f"open-data build: {error}", err=True)
         raise typer.Exit(1) from None

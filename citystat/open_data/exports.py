@@ -17,7 +17,9 @@ import duckdb
 import pandas as pd
 
 from citystat.open_data.config import AggregateExport, DatasetExport, OpenDataConfig
-from citystat.open_data.kpi_exports import GOAL_PROGRESS_ID, KPI_SERIES_ID, goal_progress_frame, kpi_series_frame
+from citystat.open_data import record
+from citystat.open_data.kpi_exports import (GOAL_PROGRESS_ID, GOAL_PROGRESS_TABLES, KPI_SERIES_ID,
+                                               KPI_SERIES_TABLES, goal_progress_frame, kpi_series_frame)
 from citystat.open_data.privacy import mosaic_risks, scrub_sql, shape_fingerprint, suppress_cells
 from citystat.open_data.review import ReviewLog
 from citystat.personal_names import register as register_name_redaction
@@ -40,28 +42,73 @@ class ExportResult:
     files: dict[str, str] = field(default_factory=dict)  # kind -> path relative to the release (and <root>)
     suppressed_cells: int = 0
     review_item: dict | None = None
+    checksums: dict[str, str] = field(default_factory=dict)  # kind -> SHA-256 of the file
+    kept: bool = False  # this build found its inputs unchanged and kept the previous files (not in the manifest)
+
+    def released_entry(self) -> dict:
+        """The export as manifest.json lists it."""
+        entry = asdict(self)
+        del entry["kept"]
+        if entry["review_item"]:  # one key order whether the item was raised now or read back from the review log
+            entry["review_item"] = dict(sorted(entry["review_item"].items()))
+        return entry
 
 
-def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path, review: ReviewLog) -> list[ExportResult]:
-    results = []
-    with new_release(Path(root)) as staging:
+def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path, review: ReviewLog,
+                  full_refresh: bool = False) -> list[ExportResult]:
+    """Every declared export into a new release of ``root``; an export whose inputs equal those of the last build
+    (citystat/open_data/record.py) keeps its files, unless ``full_refresh``."""
+    root = Path(root)
+    previous = root.resolve() if root.is_symlink() else (root if root.is_dir() else None)
+    recorded = {} if full_refresh else record.load(root)
+    results, exports = [], {}
+    with new_release(root) as staging:
         con = duckdb.connect(str(snapshot), read_only=True, config=duckdb_config())
         register_name_redaction(con)  # the scrubber macro calls redact_names()
+        digests = record.TableDigests(con)
+
+        def export(export_id: str, tables: tuple[str, ...], inputs: dict, build) -> None:
+            def made_of() -> dict:  # the review item is read again after a build: holding an export raises one
+                return record.fingerprint({t: digests(t) for t in tables}, **inputs, k=config.k,
+                                          review=review.items.get(export_id))
+            entry = recorded.get(export_id)
+            if entry and entry.get("fingerprint") == made_of() and record.intact(previous, entry.get("result") or {}):
+                result = ExportResult(**entry["result"], kept=True)
+                record.carry_over(previous, staging, entry["result"])
+            else:
+                result = build()
+                result.checksums = {kind: record.sha256_file(staging / relative) for kind, relative in result.files.items()}
+            results.append(result)
+            exports[export_id] = {"fingerprint": made_of(), "result": result.released_entry()}
+
         try:
             for spec in config.datasets:
-                results.append(_dataset_export(con, inventory, spec, config.k, staging, review))
+                export(spec.dataset, (spec.table,), {"spec": asdict(spec), "inventory": _inventory_entry(inventory, spec),
+                                                     "another_city": another_city()},
+                       lambda: _dataset_export(con, inventory, spec, config.k, staging, review))
             for spec in config.aggregates:
-                results.append(_aggregate_export(con, spec, config.k, staging))
+                export(spec.id, (spec.table,), {"spec": asdict(spec)}, lambda: _aggregate_export(con, spec, config.k, staging))
             kpis = tuple(kpi for kpi in config.kpis if kpi not in shipped_kpis_the_city_lacks())  # another city: its KPIs
             if kpis:
-                results.append(_frame_export(KPI_SERIES_ID, *kpi_series_frame(con, kpis, config.k), staging))
+                export(KPI_SERIES_ID, KPI_SERIES_TABLES, {"kpis": kpis},
+                       lambda: _frame_export(KPI_SERIES_ID, *kpi_series_frame(con, kpis, config.k), staging))
             if config.goals:
-                results.append(_frame_export(GOAL_PROGRESS_ID, *goal_progress_frame(con, config.k), staging))
+                export(GOAL_PROGRESS_ID, GOAL_PROGRESS_TABLES, {},
+                       lambda: _frame_export(GOAL_PROGRESS_ID, *goal_progress_frame(con, config.k), staging))
         finally:
             con.close()
         _write_json(staging / "manifest.json",
-                    {"k": config.k, "base_url": config.base_url, "exports": [asdict(r) for r in results]})
+                    {"k": config.k, "base_url": config.base_url, "exports": [r.released_entry() for r in results]})
+    record.save(root, exports)  # only now: the files it describes are the released ones
     return results
+
+
+def _inventory_entry(inventory, spec: DatasetExport) -> dict | None:
+    try:
+        system, _, name = spec.dataset.partition(".")
+        return record.dataset_entry(inventory.get(system, name))
+    except KeyError:
+        return None
 
 
 def _dataset_export(con, inventory, spec: DatasetExport, k: int, release: Path, review: ReviewLog) -> ExportResult:

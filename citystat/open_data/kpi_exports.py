@@ -15,6 +15,9 @@ from citystat.open_data.privacy import scrub_sql
 
 KPI_SERIES_ID = "kpi_series"
 GOAL_PROGRESS_ID = "strategic_goal_progress"
+# The snapshot tables each export reads (what decides whether it must be written again: open_data/record.py)
+KPI_SERIES_TABLES = ("metrics.kpi_status", "metrics.kpi_series", "metrics.kpi_registry")
+GOAL_PROGRESS_TABLES = ("metrics.goal_progress", "metrics.kpi_series", "metrics.kpi_registry")
 DEFINITION_COLUMNS = ["kpi_id", "kpi_name", "department_code", "strategic_priority", "kind", "unit",
                       "desired_direction", "grain", "yellow_band", "red_band", "description"]
 SERIES_FIELDS = {

@@ -5,12 +5,18 @@ snapshot, so nothing the privacy gate held, suppressed or removed can reach a pa
 under ``open-data/`` and a DCAT-US ``data.json`` of the released exports is written beside them (checked against the vendored schema;
 a catalog that fails the check fails the build). The site needs no network: no CDN, no web font, no script.
 The new site is built in a staging folder and swapped in at the end, so a failed build leaves the last one.
+
+A site whose inputs (the released manifest, which carries every file's checksum; the inventory; the site's code and
+templates) equal those of its last finished build, and whose pages and files are all still there, is kept as it is.
+The released files are hard-linked into the site, not copied (a released file is never written in place).
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +26,14 @@ import pandas as pd
 from citystat.kpi.briefing import format_value, month_name
 from citystat.open_data.kpi_exports import GOAL_PROGRESS_ID, KPI_SERIES_ID
 from citystat.public_site.charts import bar, line_chart
-from citystat.release_folders import new_release
+from citystat.open_data.record import sha256_file
+from citystat.release_folders import link_or_copy, new_release, write_whole
 
 TEMPLATES = Path(__file__).parent / "templates"
+# What the pages are made with besides the released files and the inventory (a change builds the site again)
+SITE_CODE = (Path(__file__).parent, TEMPLATES, Path(__file__).parents[1] / "kpi" / "briefing.py",
+             Path(__file__).parents[2] / "data_inventory" / "dcat.py")
+RECORD_SUFFIX = ".inputs.json"
 PAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # goal and KPI ids become folder names
 DAYS_PER_MONTH = 365.25 / 12
 # colour + shape + words: the status never rests on colour alone
@@ -46,16 +57,22 @@ class PublicSite:
     site_dir: Path
     pages: list[str]
     exports: list[str]  # the released exports the site links to
+    rebuilt: bool = True  # False: its inputs were unchanged and the last site was kept
 
 
-def build_public_site(open_data: Path, out: Path, inventory=None) -> PublicSite:
+def build_public_site(open_data: Path, out: Path, inventory=None, force: bool = False) -> PublicSite:
     # resolved once: <open_data> is a symlink to the current release, and a new release may be swapped in meanwhile
     open_data, out = Path(open_data).resolve(), Path(out)
     manifest_file = open_data / "manifest.json"
     if not manifest_file.is_file():
         raise PublicSiteError(f"{manifest_file} not found: build the open-data exports first (citystat open-data build)")
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest_bytes = manifest_file.read_bytes()
+    manifest = json.loads(manifest_bytes)
     released = [e for e in manifest.get("exports", []) if e.get("status") == "released"]
+    inputs = _inputs(manifest_bytes, inventory)
+    if not force and (pages := _kept_pages(out, inputs, open_data, released)) is not None:
+        return PublicSite(site_dir=out, pages=pages, exports=[e["id"] for e in released], rebuilt=False)
+    _record_path(out).unlink(missing_ok=True)  # until the new site is in place it matches no inputs
     with new_release(out) as staging:  # the site changes whole or not at all, like the exports it is built from
         for export in released:
             _copy_export(open_data, export, staging / "open-data")
@@ -63,7 +80,44 @@ def build_public_site(open_data: Path, out: Path, inventory=None) -> PublicSite:
         if inventory is not None:
             _write_catalog(staging / "data.json", inventory, released, manifest.get("base_url", ""))
         (staging / "site.css").write_bytes((TEMPLATES / "site.css").read_bytes())
+    write_whole(_record_path(out), json.dumps({**inputs, "pages": pages}, indent=1, sort_keys=True))
     return PublicSite(site_dir=out, pages=pages, exports=[e["id"] for e in released])
+
+
+def _record_path(out: Path) -> Path:
+    """Beside the site (not inside it: the site is served as is)."""
+    return out.with_name(out.name + RECORD_SUFFIX)
+
+
+def _inputs(manifest: bytes, inventory) -> dict:
+    code = hashlib.sha256()
+    files = [p for root in SITE_CODE for p in (sorted(root.iterdir()) if root.is_dir() else [root]) if p.is_file()]
+    for path in files:
+        code.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    city = json.dumps(dataclasses.asdict(inventory), sort_keys=True, default=str) if inventory is not None else ""
+    return {"manifest": hashlib.sha256(manifest).hexdigest(), "code": code.hexdigest(),
+            "inventory": hashlib.sha256(city.encode()).hexdigest()}
+
+
+def _kept_pages(out: Path, inputs: dict, open_data: Path, released: list[dict]) -> list[str] | None:
+    """The pages of the site on disk when it was built from these same inputs and is whole; None to build again."""
+    try:
+        recorded = json.loads(_record_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or any(recorded.get(key) != value for key, value in inputs.items()):
+        return None
+    pages = recorded.get("pages") or []
+    if not pages or not all((out / page).is_file() for page in pages):
+        return None
+    for export in released:  # the released files on the site: the same file, or the same bytes
+        for kind, relative in export["files"].items():
+            copy, source = out / "open-data" / relative, open_data / relative
+            if not (copy.is_file() and source.is_file()):
+                return None
+            if not os.path.samefile(copy, source) and sha256_file(copy) != (export.get("checksums") or {}).get(kind):
+                return None
+    return pages
 
 
 def _copy_export(open_data: Path, export: dict, target: Path) -> None:
@@ -72,9 +126,7 @@ def _copy_export(open_data: Path, export: dict, target: Path) -> None:
         source = (open_data / relative).resolve()
         if root not in source.parents or not source.is_file():
             raise PublicSiteError(f"export {export['id']}: {relative} is not a released file under {open_data}")
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, destination)
+        link_or_copy(source, target / relative)
 
 
 def _write_catalog(path: Path, inventory, released: list[dict], base_url: str) -> None:

@@ -19,26 +19,28 @@ def default_public_site_dir() -> Path:
     return warehouse_dir() / "public_site"
 
 
-def build_from_released(site: Path | None = None):
-    """Build the site from <warehouse>/open_data (what the `publish/public_site` asset runs)."""
+def build_from_released(site: Path | None = None, force: bool = False):
+    """Build the site from <warehouse>/open_data (what the `publish/public_site` asset runs); unless ``force``, a
+    site built from the same released exports, inventory and code is kept."""
     from citystat.open_data.config import open_data_dir
     from citystat.public_site.build import build_public_site
     from data_inventory import load_inventory
 
-    return build_public_site(open_data_dir(), site or default_public_site_dir(), load_inventory())
+    return build_public_site(open_data_dir(), site or default_public_site_dir(), load_inventory(), force=force)
 
 
 @app.command()
-def build(site: Optional[Path] = SITE_OPTION) -> None:
+def build(site: Optional[Path] = SITE_OPTION,
+          force: bool = typer.Option(False, "--force", help="Build even if nothing it is made from changed.")) -> None:
     """Build the static public site from the released open-data exports (never from the snapshot)."""
     from citystat.public_site.build import PublicSiteError
 
     try:
-        result = build_from_released(site)
+        result = build_from_released(site, force)
     except PublicSiteError as error:
         typer.echo(f"public build failed: {error}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"Built {len(result.pages)} public pages in {result.site_dir} from {len(result.exports)} released "
+    typer.echo(f"{'Built' if result.rebuilt else 'Kept (nothing it is made from changed)'} {len(result.pages)} public pages in {result.site_dir} from {len(result.exports)} released "
                f"export(s). Open them with: citystat public serve")
 
 
