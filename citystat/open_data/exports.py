@@ -133,20 +133,26 @@ def _dataset_export(con, inventory, spec: DatasetExport, k: int, release: Path, 
                if c not in restricted and not c.startswith("_")]  # _load_id, _source_file: internal lineage
     if not columns:
         raise ValueError(f"{spec.dataset}: table {spec.table} not found in the snapshot (or has only restricted columns)")
-    select = ", ".join(f"{scrub_sql(c)} AS {quote_identifier(c)}" if t in TEXT_TYPES else quote_identifier(c)
-                       for c, t in columns)
-    frame = con.execute(f"SELECT {select} FROM {quote_table(spec.table)}").df()
-    missing = [q for q in spec.quasi_identifiers if q not in frame.columns]
+    missing = [q for q in spec.quasi_identifiers if q not in dict(columns)]
     if missing:
         raise ValueError(f"{spec.dataset}: quasi-identifier(s) {', '.join(missing)} are not columns of {spec.table}")
+
+    def published(names) -> str:
+        """SELECT of the columns ``names`` as the files hold them (free text scrubbed)."""
+        select = ", ".join(f"{scrub_sql(c)} AS {quote_identifier(c)}" if t in TEXT_TYPES else quote_identifier(c)
+                           for c, t in columns if c in names)
+        return f"SELECT {select} FROM {quote_table(spec.table)}"
+
     fingerprint = shape_fingerprint(columns, spec.quasi_identifiers, k)
-    risks = mosaic_risks(frame, spec.quasi_identifiers, k)
+    # counted in DuckDB on the quasi-identifiers alone: a held export's rows are never read into Python
+    risks = mosaic_risks(con, published(spec.quasi_identifiers), spec.quasi_identifiers, k)
     if risks and not review.approved(spec.dataset, fingerprint):
         reason = (f"{risks} combination(s) of {' + '.join(spec.quasi_identifiers)} single out fewer than {k} records "
                   "(mosaic risk): held for privacy review")
         result.status, result.reason = "held", reason
         result.review_item = review.raise_item(spec.dataset, fingerprint, reason)
         return result
+    frame = con.execute(published(dict(columns))).df()
     descriptions = {f.name: f.description for f in ds.fields}
     comments = dict(con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
                                 [schema, table]).fetchall())

@@ -61,12 +61,14 @@ def suppress_cells(table: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[tuple
     return out, hidden
 
 
-def mosaic_risks(frame: pd.DataFrame, quasi_identifiers: tuple[str, ...], k: int) -> int:
-    """How many combinations of the quasi-identifiers single out fewer than ``k`` records (0 = no mosaic risk)."""
-    if not quasi_identifiers or frame.empty:
+def mosaic_risks(con, relation: str, quasi_identifiers: tuple[str, ...], k: int) -> int:
+    """How many combinations of the quasi-identifiers single out fewer than ``k`` rows of ``relation`` (a SELECT of
+    the published columns) (0 = no mosaic risk). Missing values form one group, as in any other value."""
+    if not quasi_identifiers:
         return 0
-    sizes = frame.groupby(list(quasi_identifiers), dropna=False).size()
-    return int((sizes < k).sum())
+    keys = ", ".join(quote_identifier(q) for q in quasi_identifiers)
+    return int(con.execute(f"SELECT count(*) FROM (SELECT count(*) AS n FROM ({relation}) GROUP BY {keys}) WHERE n < ?",
+                           [int(k)]).fetchone()[0])
 
 
 def shape_fingerprint(columns: list[tuple[str, str]], quasi_identifiers: tuple[str, ...], k: int) -> str:
