@@ -173,7 +173,8 @@ def test_the_public_site_is_rebuilt_only_when_the_released_exports_change(pipeli
     site = tmp_path / "site"
 
     def tree(folder) -> dict[str, bytes]:
-        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.resolve().rglob("*") if p.is_file()}
+        release = folder.resolve()
+        return {p.relative_to(release).as_posix(): p.read_bytes() for p in release.rglob("*") if p.is_file()}
 
     exports.build()
     assert build_public_site(exports.root, site, inventory).rebuilt
