@@ -29,8 +29,11 @@
     {#- The landing rows of one dataset with every pii column dropped before anything else can read it.
         Every field the inventory declares is present (NULL where no batch has it yet: an API may omit a
         column that is empty everywhere). _row_hash fingerprints the source values (pii included) to
-        recognise exact duplicate rows. Incremental models read only batches extracted since their last
-        run plus the records whose own updated time falls in the run's window. -#}
+        recognise exact duplicate rows. Incremental models read only the batches from the newest one they hold
+        on, minus that batch's rows they hold (a batch's parts are renamed into place one by one: a run may have
+        seen only some of them), plus the records whose own updated time falls in the run's window. The batch
+        filter is a constant on the plain _load_id column, so the Parquet reader skips older batches by their
+        statistics instead of reading and typing every landed row. -#}
     {%- set pii = pii_columns(source_name, table_name) -%}
     {%- set declared = inventory_fields(source_name, table_name) -%}
     select
@@ -43,10 +46,19 @@
         where false
         union all by name
         {%- endif %}
-        select * from {{ source(source_name, table_name) }}
-        {%- if is_incremental() and window_column is not none %}
-        where {{ extracted_since_last_run() }}
+        {%- if is_incremental() %}
+        {%- set newest = sql_literal(newest_load_held()) %}
+        select new_rows.* from {{ source(source_name, table_name) }} as new_rows
+        anti join (select _load_id, _source_file, _row_number from {{ this }} where _load_id = {{ newest }}) as held
+            on {{ clean_text('new_rows._load_id') }} = held._load_id
+            and cast(new_rows._row_number as bigint) = held._row_number
+            and {{ clean_text('new_rows._source_file') }} is not distinct from held._source_file
+        where new_rows._load_id >= {{ newest }}
+            {%- if window_column is not none and run_window_given() %}
             or {{ in_run_window(window_column) }}
+            {%- endif %}
+        {%- else %}
+        select * from {{ source(source_name, table_name) }}
         {%- endif %}
     ) as landed
 {%- endmacro %}
@@ -80,6 +92,17 @@
                 >= (select coalesce(max(_extracted_at), timestamp '1900-01-01') from {{ this }})
 {%- endmacro %}
 
+{% macro newest_load_held() -%}
+    {#- The newest batch an incremental model holds rows of ('' when it holds none). Load ids sort by the time
+        their batch was committed (citystat/landing.py makes the id and _extracted_at together under the dataset's
+        lock), so ">= this id" reads what "extracted since the last run" reads. -#}
+    {%- if execute -%}
+        {%- set newest = run_query("select coalesce(max(_load_id), '') from " ~ this) -%}
+        {{ return(newest.columns[0].values()[0]) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
 {% macro landing_metadata_names() -%}
     {#- the columns landing_metadata() gives, in its order -#}
     {{ return(['_load_id', '_extracted_at', '_source_cursor', '_source_file', '_row_number', '_landing_file', '_row_hash']) }}
@@ -95,10 +118,15 @@
         _row_hash
 {%- endmacro %}
 
+{% macro run_window_given() -%}
+    {#- a run asked to reprocess a date range (both ends given) -#}
+    {{ return((var("window_start", "") | string | length > 0) and (var("window_end", "") | string | length > 0)) }}
+{%- endmacro %}
+
 {% macro in_run_window(column) -%}
     {#- Records to reprocess by their own updated time: the window a run asks for (`citystat run --reprocess-from/--to`,
         or the dbt asset's run config in the UI); none on an ordinary run. -#}
-    {%- if var("window_start", "") and var("window_end", "") -%}
+    {%- if run_window_given() -%}
     ({{ column }} >= timestamp '{{ var("window_start") }}' and {{ column }} < timestamp '{{ var("window_end") }}')
     {%- else -%}
     false

@@ -130,6 +130,18 @@ def unchanged_since_last_build(current: dict) -> bool:
     return current["ledger_sha256"] is not None and _recorded() == current
 
 
+def _same_project(record: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    return (record.get("manifest_sha256"), record.get("project_sha256")) == (current["manifest_sha256"], current["project_sha256"])
+
+
+def project_changed(current: dict) -> bool:
+    """The dbt project (models, macros, tests, the inventory's sources) differs from the last successful build's.
+    Incremental models keep the rows the old SQL built; a changed column stops them (on_schema_change: fail), a
+    changed rule does not, so the run says so."""
+    record = _recorded()
+    return record is not None and not _same_project(record, current)
+
+
 @dataclass(frozen=True)
 class Selection:
     """A selective daily build: the dbt nodes to build and why (the sources that landed, the as-of date)."""
@@ -160,7 +172,7 @@ def selection(manifest: Mapping[str, Any], current: dict) -> Selection | None:
     record = _recorded()
     if record is None or current["ledger_lines"] is None or not record.get("ledger_lines"):
         return None
-    if (record.get("manifest_sha256"), record.get("project_sha256")) != (current["manifest_sha256"], current["project_sha256"]):
+    if not _same_project(record, current):
         return None
     recorded_vars, current_vars = dict(record.get("vars") or {}), dict(current["vars"])
     if any(key.startswith("window_") for key in current_vars) or set(recorded_vars) != set(current_vars):

@@ -5,14 +5,18 @@ dbt asset's run config) rebuilds the records whose own time falls in it, and onl
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 
 import duckdb
 import pytest
 
 from demo_city.generator import advance
 from dbt_helpers import Warehouse, dbt, land, table_differences
+from citystat.settings import dbt_executable
 from orchestration.defs.dbt.assets import DbtBuildConfig, build_vars
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR
 
 COMPARED = ("marts", "quality", "staging")
 SENTINEL = 499.125  # labour hours no work order has: a row held, not recomputed
@@ -35,9 +39,10 @@ def test_an_ordinary_run_processes_exactly_the_new_batches_and_a_window_rebuilds
     shutil.copytree(built.landing, incremental.landing)
     shutil.copy(built.db, incremental.db)
 
-    advance(city, days=1)
+    advance(city, days=2)  # to Monday 2 November: the code-enforcement drop folders get their weekday exports too
     landed = land(city, incremental.landing)
     assert landed[("crm311", "service_requests")] > 0 and landed[("pw_mms", "work_orders")] > 0
+    assert landed[("ce_vacant", "cases")] > 0 and landed[("ce_vacant", "inspections")] > 0
     requests = f"{incremental.landing}/crm311/service_requests/*.parquet"
     work_orders = f"{incremental.landing}/pw_mms/work_orders/*.parquet"
     with duckdb.connect() as con:
@@ -90,3 +95,36 @@ def test_an_ordinary_run_processes_exactly_the_new_batches_and_a_window_rebuilds
     dbt(incremental, "run", "--vars", reprocess_vars(second[1].isoformat()))
     assert still_marked() == set()
     assert table_differences(incremental.db, full.db, COMPARED) == {}
+
+
+@pytest.mark.timeout(900)
+def test_an_incremental_base_model_whose_columns_changed_stops_until_a_full_refresh(built, tmp_path):
+    """A base model that gains a column (an inventory field it now maps) does not go on appending rows beside old
+    ones that lack it: its incremental run fails, naming the full refresh, and `--full-refresh` rebuilds it whole."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    model = project / "models" / "staging" / "ce_vacant" / "base" / "base_ce_vacant__cases.sql"
+    mapped = "{{ clean_text('inspector_id') }} as inspector_id,"
+    text = model.read_text(encoding="utf-8")
+    assert text.count(mapped) == 1
+    model.write_text(text.replace(mapped, mapped + " {{ clean_text('inspector_id') }} as assigned_inspector_id,"),
+                     encoding="utf-8")
+    db = tmp_path / "work.duckdb"
+    shutil.copy(built.db, db)
+    env = {**os.environ, "CITYSTAT_LANDING_DIR": str(built.landing), "CITYSTAT_WORK_DB": str(db)}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([dbt_executable(), "run", "--select", "base_ce_vacant__cases", *args, "--profiles-dir", ".",
+                               "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+                              cwd=project, env=env, capture_output=True, text=True, timeout=600)
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        cases = con.execute("SELECT count(*) FROM staging.base_ce_vacant__cases").fetchone()[0]
+    stopped = run()
+    assert stopped.returncode == 1
+    assert "full_refresh" in stopped.stdout and "out of sync" in stopped.stdout
+    rebuilt = run("--full-refresh")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(*) FILTER (WHERE assigned_inspector_id IS NOT DISTINCT FROM inspector_id) "
+                           "FROM staging.base_ce_vacant__cases").fetchone() == (cases, cases)

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from orchestration.lib.dbt_inputs import manifest_sha256
+from orchestration.lib.dbt_inputs import manifest_sha256, project_changed, remember
 from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_environment, dbt_executable
 
 
@@ -35,3 +35,20 @@ def test_a_parse_alone_keeps_the_fingerprint_and_an_edited_model_changes_it(tmp_
     model = next((project / "models").rglob("fct_service_requests.sql"))
     model.write_text(model.read_text() + "\n-- an edit\n")
     assert manifest_sha256(parse(project, tmp_path / "c")) != manifest_sha256(first)
+
+
+@pytest.mark.timeout(60)
+def test_a_run_tells_a_changed_project_from_new_batches(tmp_path, monkeypatch):
+    """`project_changed` (the run's warning that incremental models keep rows their previous SQL built) compares the
+    project against the last successful build's record, never the landing: new batches alone are no change."""
+    monkeypatch.delenv("CITYSTAT_WAREHOUSE_POSTGRES_URL", raising=False)
+    monkeypatch.setenv("CITYSTAT_WORK_DB", str(tmp_path / "work.duckdb"))
+    (tmp_path / "work.duckdb").write_bytes(b"")  # the record counts only beside an existing work database
+    built = {"ledger_sha256": "l1", "ledger_lines": 3, "manifest_sha256": "m1", "project_sha256": "p1",
+             "args": "[\"build\"]", "vars": {}}
+    assert not project_changed(built)  # no successful build recorded: nothing to compare with
+    remember(built)
+    assert not project_changed(built)
+    assert not project_changed({**built, "ledger_sha256": "l2", "ledger_lines": 4, "vars": {"as_of": "2026-11-01"}})
+    assert project_changed({**built, "manifest_sha256": "m2"})  # a model, macro, test or source edited
+    assert project_changed({**built, "project_sha256": "p2"})  # dbt_project.yml edited

@@ -89,6 +89,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBu
         context.log.info("dbt skipped: no new landing batch, dbt project and --vars unchanged since the last "
                          "successful build (`citystat run --full-refresh` rebuilds anyway)")
         return
+    if not config.full_refresh and dbt_inputs.project_changed(inputs):
+        context.log.warning("the dbt project changed since the last successful build: incremental models keep the rows "
+                            "their previous SQL built; if the change touches them, rebuild with `citystat run "
+                            "--full-refresh` (a model whose columns changed stops until then)")
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
     daily = None if config.full_refresh or not whole_project else dbt_inputs.selection(manifest, inputs)
     if daily is not None:

@@ -1,8 +1,14 @@
-{{ config(materialized='table') }}
+{#- Incremental on DuckDB; PostgreSQL builds it whole as before (not yet tested incremental there). -#}
+{{ config(
+    materialized='incremental' if target.type == 'duckdb' else 'table',
+    unique_key='case_id',
+    incremental_strategy='delete+insert',
+    tags=['daily'],
+) }}
 
 -- Daily exports of the cases created or changed that day; the latest update of a case is its state.
 with source as (
-    {{ landing_source('ce_vacant', 'cases') }}
+    {{ landing_source('ce_vacant', 'cases', window_column=to_timestamp('updated_at')) }}
 ),
 
 renamed as (

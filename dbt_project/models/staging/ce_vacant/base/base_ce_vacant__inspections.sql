@@ -1,7 +1,13 @@
-{{ config(materialized='table') }}
+{#- Incremental on DuckDB; PostgreSQL builds it whole as before (not yet tested incremental there). -#}
+{{ config(
+    materialized='incremental' if target.type == 'duckdb' else 'table',
+    unique_key='inspection_id',
+    incremental_strategy='delete+insert',
+    tags=['daily'],
+) }}
 
 with source as (
-    {{ landing_source('ce_vacant', 'inspections') }}
+    {{ landing_source('ce_vacant', 'inspections', window_column=to_date('inspection_date')) }}
 ),
 
 renamed as (
