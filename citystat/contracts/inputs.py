@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from citystat.warehouse import columns_of, has_table, quote_identifier, quote_literal, quote_table, read
+from citystat.warehouse import columns_of, has_table, is_duckdb, quote_identifier, quote_literal, quote_table, read
 
 # Columns each input must have (mart names: fct_contracts, fct_contract_milestones, fct_paving_segments,
 # fct_service_requests). Anything else in the frames is ignored.
@@ -205,3 +205,35 @@ def read_marts(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> Contrac
             where = " WHERE service_code IN (" + ", ".join(quote_literal(c) for c in WORK_ZONE_SERVICE_CODES) + ")"
         frames[key] = read(con, f"SELECT {select} FROM {quote_table(qualified)}{where}")
     return ContractData.from_frames(**frames)
+
+
+def requests_digest(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> str | None:
+    """A digest of the only 311 rows the metrics can count: work-zone service types, with an address, requested
+    between the first segment start and the last day any results-driven contract is measured on (a day either side).
+
+    The rules read requests only through ``work_zone_complaints``, which keeps a request only inside a segment's
+    work window, so a request outside every window (a new one after the paving season) changes no metric. None
+    when it cannot tell (not DuckDB, no paving report to bound the windows): then the requests count as changed."""
+    if not is_duckdb(con):
+        return None
+    requests, segments, contracts = (f"{schema}.{MARTS[k]}" for k in ("requests", "segments", "contracts"))
+    if not has_table(con, requests):
+        return "absent"
+    if not (has_table(con, segments) and has_table(con, contracts)):
+        return None
+    # As from_frames and work_zone_complaints: segments of results-driven contracts; an open segment is worked up to
+    # its latest report, and with no report to the latest report of them all (data_through).
+    lower, upper = con.execute(
+        f"select min(s.actual_start)::date, greatest(max(s.actual_end), max(s.last_report_week))::date "
+        f"from {quote_table(segments)} s join {quote_table(contracts)} c using (contract_id) "
+        f"where c.contract_type = 'results_driven'").fetchone()
+    if lower is None:
+        return "no segment started"  # no work window: requests are read but none can be counted
+    if upper is None:
+        return None  # data_through falls back to today
+    codes = ", ".join(quote_literal(c) for c in WORK_ZONE_SERVICE_CODES)
+    count, total = con.execute(
+        f"select count(*), sum(hash(service_request_id, service_code, requested_at, address)::hugeint)::varchar "
+        f"from {quote_table(requests)} where service_code in ({codes}) and address is not null "
+        f"and requested_at::date between ?::date - 1 and ?::date + 1", [lower, upper]).fetchone()
+    return f"{lower}..{upper}: {count} rows, {total}"

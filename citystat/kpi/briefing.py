@@ -53,13 +53,21 @@ class Briefing:
     html: str
 
     def write(self, directory: Path) -> Path:
-        """Write the HTML page and its PDF; returns the PDF's path. Each file appears whole or not at all."""
+        """Write the HTML page and its PDF; returns the PDF's path. Each file appears whole or not at all.
+
+        The PDF is rendered only when the page differs from the one on disk (the render is most of a briefing's
+        time, and a daily run mostly leaves a closed month's page as it was). The page is removed before its PDF
+        is written and put back after, so a page on disk is always the one its PDF was rendered from."""
         out = Path(directory) / self.month
         out.mkdir(parents=True, exist_ok=True)
         stem = out / f"briefing_{self.month}_{self.department_code}"
-        write_whole(stem.with_suffix(".html"), self.html)
-        write_whole(stem.with_suffix(".pdf"), to_pdf(self.html))
-        return stem.with_suffix(".pdf")
+        page, pdf = stem.with_suffix(".html"), stem.with_suffix(".pdf")
+        if pdf.exists() and page.exists() and page.read_bytes() == self.html.encode("utf-8"):
+            return pdf
+        page.unlink(missing_ok=True)
+        write_whole(pdf, to_pdf(self.html))
+        write_whole(page, self.html)
+        return pdf
 
 
 def to_pdf(page: str) -> bytes:

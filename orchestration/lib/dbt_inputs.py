@@ -34,9 +34,10 @@ from typing import Any
 import duckdb
 
 from citystat.landing import LEDGER_NAME
-from citystat.postgres_warehouse import configured_url, read_record, write_record
+from citystat.postgres_warehouse import configured_url
 from citystat.settings import duckdb_config, landing_dir
 from citystat.warehouse import has_table, quote_identifier, quote_table, work_db_path
+from orchestration.lib import records
 
 RECORD_SUFFIX = ".dbt-inputs.json"
 RECORD_NAME = "dbt_inputs"  # on PostgreSQL: the record's name in citystat_state.records
@@ -109,20 +110,7 @@ def fingerprint(manifest: Mapping[str, Any], project_file: Path, args: list[str]
 
 
 def _recorded() -> dict | None:
-    if url := configured_url():  # kept in the PostgreSQL warehouse itself: a dropped database forgets it
-        text = read_record(url, RECORD_NAME)
-    elif not work_db_path().exists():
-        return None
-    else:
-        try:
-            text = record_path().read_text(encoding="utf-8")
-        except OSError:
-            return None
-    try:
-        record = json.loads(text) if text is not None else None
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+    return records.recorded(RECORD_NAME, record_path())
 
 
 def unchanged_since_last_build(current: dict) -> bool:
@@ -297,16 +285,9 @@ def descendants(manifest: Mapping[str, Any], roots: set[str]) -> set[str]:
 
 def forget() -> None:
     """Before a build: until it succeeds, nothing is known to be up to date."""
-    if url := configured_url():
-        write_record(url, RECORD_NAME, None)
+    records.remember(RECORD_NAME, record_path(), None)
     record_path().unlink(missing_ok=True)
 
 
 def remember(current: dict) -> None:
-    if url := configured_url():
-        write_record(url, RECORD_NAME, json.dumps(current))
-        return
-    path = record_path()
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(current, indent=2), encoding="utf-8")
-    temporary.replace(path)
+    records.remember(RECORD_NAME, record_path(), current)

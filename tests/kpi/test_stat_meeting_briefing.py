@@ -152,3 +152,26 @@ def test_flag_messages_name_months_as_the_pages_do():
     message = "worsened +29.3% in 2026-04 against 2026-03 (threshold 10%); due 2026-10-29; not a month: 2026-13"
     assert months_in_words(message) == ("worsened +29.3% in Apr 2026 against Mar 2026 (threshold 10%); due 2026-10-29; "
                                         "not a month: 2026-13")
+
+
+@pytest.mark.timeout(300)
+def test_a_pdf_is_rendered_again_only_when_its_page_changed(warehouse, tmp_path):
+    import dataclasses
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        briefing = build_briefing(con, "pw", MONTH)
+    pdf = briefing.write(tmp_path)
+    page = pdf.with_suffix(".html")
+    first = pdf.stat().st_ino  # each write replaces the file by a rename: a new inode
+    assert briefing.write(tmp_path) == pdf and pdf.stat().st_ino == first  # the same page: the PDF is kept
+
+    changed = dataclasses.replace(briefing, html=briefing.html.replace("Public Works", "Public Works and Streets"))
+    changed.write(tmp_path)
+    assert pdf.stat().st_ino != first and pdf.read_bytes().startswith(b"%PDF-")
+    assert page.read_text(encoding="utf-8") == changed.html
+
+    # A writer killed between the PDF and its page leaves no page: the next run renders again.
+    page.unlink()
+    second = pdf.stat().st_ino
+    changed.write(tmp_path)
+    assert pdf.stat().st_ino != second and page.exists()
