@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,7 @@ from citystat.quality.freshness import check_freshness
 from citystat.quality.reconciliation import model_names, reconcile
 from citystat.quality.suites import raw_suite_name
 from citystat.quality.volume import check_volume
-from citystat.warehouse import has_table, quote_table, scalar, write_table
+from citystat.warehouse import fetch, has_table, quote_table, scalar, write_table
 
 TABLE = "quality.dataset_scores"
 DESCRIPTION = ("Quality score per inventoried dataset: GX pass rate, freshness, quarantine share, missing exports, "
@@ -72,8 +73,12 @@ def score(pass_rate: float | None, fresh: bool, quarantine_share: float | None, 
 
 
 def compute_scores(inventory: Inventory, landing: Landing, data_dir: Path, con: duckdb.DuckDBPyConnection,
-                   checks_dir: Path | None = None, now: dt.datetime | None = None) -> pd.DataFrame:
+                   checks_dir: Path | None = None, now: dt.datetime | None = None,
+                   reconciled: Mapping[str, bool | None] | None = None) -> pd.DataFrame:
+    """`reconciled`: whether reconciliation holds, by dataset id, for datasets whose staging and landed batches are
+    known not to have changed since it was worked out (the rest are reconciled here)."""
     checks_dir = checks_dir or results_dir()
+    reconciled = reconciled or {}
     now = now or dt.datetime.now(dt.timezone.utc)
     rows = []
     for ref in inventory.datasets():
@@ -90,7 +95,10 @@ def compute_scores(inventory: Inventory, landing: Landing, data_dir: Path, con: 
         volume = check_volume(ref, landing, data_dir)
         missing = len(volume.missing) if volume else 0
         drifted = len(drifted_files(ref, landing, data_dir))
-        holds = reconcile(ref, landing, con).holds if staged_ok and landing.entries(*ref.key) else None
+        if ref.name in reconciled:
+            holds = reconciled[ref.name]
+        else:
+            holds = reconcile(ref, landing, con).holds if staged_ok and landing.entries(*ref.key) else None
         rows.append({
             "dataset_id": ref.name, "department_code": ref.department.id,
             "rows_staged": staged, "rows_quarantined": quarantined, "quarantine_share": share,
@@ -108,6 +116,16 @@ def compute_scores(inventory: Inventory, landing: Landing, data_dir: Path, con: 
     for column in ("rows_staged", "rows_quarantined", "expectations", "expectations_passed", "rows_flagged"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+def previous_reconciliation(con: duckdb.DuckDBPyConnection, dataset_ids: Iterable[str]) -> dict[str, bool | None]:
+    """`reconciliation_holds` of these datasets in the scores last written (none when there are none)."""
+    wanted = set(dataset_ids)
+    if not wanted or not has_table(con, TABLE):
+        return {}
+    rows = fetch(con, f"SELECT dataset_id, reconciliation_holds FROM {quote_table(TABLE)}")
+    return {r["dataset_id"]: None if pd.isna(r["reconciliation_holds"]) else bool(r["reconciliation_holds"])
+            for r in rows if r["dataset_id"] in wanted}
 
 
 def write_scores(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:

@@ -85,53 +85,72 @@ def _changed_since(instance: dg.DagsterInstance, key: dg.AssetKey, seen: list | 
     return None
 
 
+class AssetInputs:
+    """What the running asset reads now, compared with the record of its last success: `reasons` (empty: nothing
+    changed) and `changed` (the dependencies that did; all of them when the record, the code or the config differ).
+
+    `warehouse` is the asset's warehouse resource: the record is kept beside the database it writes. `digests`
+    replaces a dependency's "was it rebuilt" by a digest of the part of it the asset reads (a function returning
+    None when it cannot tell: then it counts as changed)."""
+
+    def __init__(self, context: dg.AssetExecutionContext, warehouse,
+                 digests: Mapping[dg.AssetKey, Callable[[], str | None]] | None = None):
+        key, instance = context.asset_key, context.instance
+        database = _database(warehouse)
+        self.name, self.path = _record_name(key), _record_file(key, database)
+        self.deps = sorted(context.assets_def.asset_deps[key], key=lambda k: k.to_user_string())
+        digested = {dep: fn() for dep, fn in (digests or {}).items()}
+        self.current = {
+            "code": code_sha256(),
+            "config": json.dumps(context.op_execution_context.op_config or {}, sort_keys=True, default=str),
+            "digests": {dep.to_user_string(): value for dep, value in digested.items()},
+        }
+        # Taken before the work: a dependency rebuilt while it runs counts next time.
+        self.seen = {dep.to_user_string(): _latest(instance, dep) for dep in self.deps}
+        record = records.recorded(self.name, self.path, database)
+        if record is None:
+            self.reasons, self.changed = ["no record of a successful computation"], set(self.deps)
+            return
+        self.reasons = [f"{part} changed" for part in ("code", "config") if record.get(part) != self.current[part]]
+        changed = {dep: why for dep in self.deps if (why := _dependency_changed(instance, record, dep, digested))}
+        self.reasons += [f"{dep.to_user_string()}: {why}" for dep, why in changed.items()]
+        self.changed = set(self.deps) if len(self.reasons) > len(changed) else set(changed)
+
+    def unchanged_dependencies(self) -> set[dg.AssetKey]:
+        return set(self.deps) - self.changed
+
+    def forget(self) -> None:
+        """Before the work: until it succeeds, nothing is known to be up to date."""
+        records.remember(self.name, self.path, None)
+
+    def remember(self) -> None:
+        records.remember(self.name, self.path, {**self.current, "dependencies": self.seen})
+
+
+def _dependency_changed(instance: dg.DagsterInstance, record: dict, dep: dg.AssetKey,
+                        digested: Mapping[dg.AssetKey, str | None]) -> str | None:
+    name = dep.to_user_string()
+    if dep in digested:
+        same = digested[dep] is not None and (record.get("digests") or {}).get(name) == digested[dep]
+        return None if same else "the rows read changed"
+    recorded_deps = record.get("dependencies") or {}
+    if name not in recorded_deps:
+        return "not recorded"
+    return _changed_since(instance, dep, recorded_deps[name])
+
+
 def run_unless_unchanged(context: dg.AssetExecutionContext, warehouse, work: Callable[[], dg.MaterializeResult],
                          digests: Mapping[dg.AssetKey, Callable[[], str | None]] | None = None) -> dg.MaterializeResult:
-    """`work()` unless nothing this asset reads changed since it last succeeded; then a result that says so.
-
-    `warehouse` is the asset's warehouse resource: the record is kept beside the database it writes.
-    `digests` replaces a dependency's "was it rebuilt" by a digest of the part of it the asset reads (a
-    function returning None when it cannot tell: then the rebuild counts)."""
-    key = context.asset_key
-    instance = context.instance
-    database = _database(warehouse)
-    name, path = _record_name(key), _record_file(key, database)
-    deps = sorted(context.assets_def.asset_deps[key], key=lambda k: k.to_user_string())
-    digested = {dep: fn() for dep, fn in (digests or {}).items()}
-    current = {
-        "code": code_sha256(),
-        "config": json.dumps(context.op_execution_context.op_config or {}, sort_keys=True, default=str),
-        "digests": {dep.to_user_string(): value for dep, value in digested.items()},
-    }
-    seen = {dep.to_user_string(): _latest(instance, dep) for dep in deps}  # before the work: a rebuild during it counts
-    reasons = _reasons(instance, records.recorded(name, path, database), current, deps, digested)
-    if not reasons:
-        context.log.info(f"{key.to_user_string()}: none of its inputs changed since it last succeeded: not recomputed")
-        records.remember(name, path, {**current, "dependencies": seen})
+    """`work()` unless nothing this asset reads changed since it last succeeded (AssetInputs); then a result that
+    says so, `citystat/unchanged`, which the assets below read as "not rebuilt"."""
+    inputs = AssetInputs(context, warehouse, digests)
+    if not inputs.reasons:
+        context.log.info(f"{context.asset_key.to_user_string()}: none of its inputs changed since it last succeeded: "
+                         "not recomputed")
+        inputs.remember()
         return dg.MaterializeResult(metadata={UNCHANGED: True, "recomputed_because": "not recomputed: inputs unchanged"})
-    records.remember(name, path, None)
+    inputs.forget()
     result = work()
-    records.remember(name, path, {**current, "dependencies": seen})
-    because = "; ".join(reasons)
+    inputs.remember()
     return dg.MaterializeResult(asset_key=result.asset_key, check_results=result.check_results,
-                                metadata={**(result.metadata or {}), "recomputed_because": because[:500]})
-
-
-def _reasons(instance: dg.DagsterInstance, record: dict | None, current: dict, deps: list[dg.AssetKey],
-             digested: Mapping[dg.AssetKey, str | None]) -> list[str]:
-    """What changed since the record (empty: nothing did)."""
-    if record is None:
-        return ["no record of a successful computation"]
-    reasons = [f"{part} changed" for part in ("code", "config") if record.get(part) != current[part]]
-    recorded_digests = record.get("digests") or {}
-    recorded_deps = record.get("dependencies") or {}
-    for dep in deps:
-        name = dep.to_user_string()
-        if dep in digested:
-            if digested[dep] is None or recorded_digests.get(name) != digested[dep]:
-                reasons.append(f"{name}: the rows read changed")
-        elif name not in recorded_deps:
-            reasons.append(f"{name}: not recorded")
-        elif why := _changed_since(instance, dep, recorded_deps[name]):
-            reasons.append(f"{name}: {why}")
-    return reasons
+                                metadata={**(result.metadata or {}), "recomputed_because": "; ".join(inputs.reasons)[:500]})

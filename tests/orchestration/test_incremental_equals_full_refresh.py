@@ -8,6 +8,8 @@ multisets: order is not part of a table's meaning). The daily run's own records 
 because nothing they read changed (orchestration/lib/asset_inputs.py), so the equality covers those skips too.
 """
 
+import json
+
 import duckdb
 import pytest
 
@@ -30,8 +32,8 @@ SKIPPED = {"metrics/vacant_positions", "metrics/peer_benchmarks", "metrics/contr
 RECOMPUTED = {"metrics/budget_scenario", "metrics/failing_programmes", "metrics/programme_cost_effectiveness"}
 
 
-def materialized(dagster_home) -> dict[str, bool]:
-    """Each asset the latest run materialized -> whether it reported itself unchanged (did no work)."""
+def materialized(dagster_home) -> dict[str, dict]:
+    """Each asset the latest run materialized -> its materialization's metadata (plain values)."""
     from dagster import DagsterEventType, DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
@@ -40,8 +42,11 @@ def materialized(dagster_home) -> dict[str, bool]:
         records = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION,
                                                limit=100_000).records
     return {r.event_log_entry.asset_materialization.asset_key.to_user_string():
-            bool(getattr(r.event_log_entry.asset_materialization.metadata.get(UNCHANGED), "value", False))
-            for r in records}
+            {k: v.value for k, v in r.event_log_entry.asset_materialization.metadata.items()} for r in records}
+
+
+def skipped(run: dict[str, dict], keys: set[str]) -> dict[str, bool | None]:
+    return {key: bool(run[key].get(UNCHANGED)) if key in run else None for key in keys}
 
 
 @pytest.mark.timeout(1200)
@@ -49,22 +54,27 @@ def test_a_daily_run_after_advance_equals_a_full_refresh(pipeline, tmp_path):
     daily, rebuilt = tmp_path / "daily", tmp_path / "rebuilt"
     env = copy_of_pipeline(pipeline.tmp, daily)
     ledger = daily / "warehouse" / "landing" / "_loads.jsonl"
-    batches_before = len(ledger.read_text(encoding="utf-8").splitlines())
+    lines_before = ledger.read_text(encoding="utf-8").splitlines()
     citystat(env, "demo-city", "advance", "--data", str(daily / "city"), "--days", "1")
     env["CITYSTAT_AS_OF"] = advanced_as_of(daily)  # a real day: the as-of date moves with the data
     result = citystat(env, "run", "--no-dashboards", check=False)
     assert result.returncode in (0, 1), result.stdout[-3000:]  # 1: the demo city's planted raw defects still fail
     # The day landed new batches, so the daily run had new rows to merge (else the comparison proves nothing).
-    assert len(ledger.read_text(encoding="utf-8").splitlines()) > batches_before
+    new_lines = ledger.read_text(encoding="utf-8").splitlines()[len(lines_before):]
+    assert new_lines
+    landed = {f"{e['system']}.{e['dataset']}" for e in map(json.loads, new_lines)}
     daily_run = materialized(daily / "dagster_home")
-    assert {key: daily_run.get(key) for key in SKIPPED | RECOMPUTED} == {
-        **{key: True for key in SKIPPED}, **{key: False for key in RECOMPUTED}}
+    assert skipped(daily_run, SKIPPED | RECOMPUTED) == {**{key: True for key in SKIPPED}, **{key: False for key in RECOMPUTED}}
+    # Dataset scores reconcile again what landed and take the rest from the last scores.
+    reused = set(daily_run["quality/dataset_scores"]["reconciliation_reused"])
+    assert reused and not reused & landed, (reused, landed)
 
     rebuilt_env = copy_of_pipeline(daily, rebuilt) | {"CITYSTAT_AS_OF": env["CITYSTAT_AS_OF"]}
     result = citystat(rebuilt_env, "run", "--full-refresh", "--no-dashboards", check=False)
     assert result.returncode in (0, 1), result.stdout[-3000:]
     full_run = materialized(rebuilt / "dagster_home")  # every model rebuilt: every metric computes again
-    assert {key: full_run.get(key) for key in SKIPPED | RECOMPUTED} == {key: False for key in SKIPPED | RECOMPUTED}
+    assert skipped(full_run, SKIPPED | RECOMPUTED) == {key: False for key in SKIPPED | RECOMPUTED}
+    assert full_run["quality/dataset_scores"]["reconciliation_reused"] == []
 
     incremental, full_refresh = daily / "warehouse" / "work.duckdb", rebuilt / "warehouse" / "work.duckdb"
     with duckdb.connect(str(incremental), read_only=True) as con:
@@ -79,3 +89,6 @@ def test_a_daily_run_after_advance_equals_a_full_refresh(pipeline, tmp_path):
     ignored = {name: RUN_TIME_COLUMNS.get(name, set()) | {LOCATION_COLUMNS} for name in located} | {
         name: columns for name, columns in RUN_TIME_COLUMNS.items() if name not in located}
     assert table_differences(incremental, full_refresh, COMPARED_SCHEMAS, ignored) == {}
+    holds = "select dataset_id, reconciliation_holds from quality.dataset_scores order by dataset_id"
+    with duckdb.connect(str(incremental), read_only=True) as a, duckdb.connect(str(full_refresh), read_only=True) as b:
+        assert a.execute(holds).fetchall() == b.execute(holds).fetchall()
