@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.lib.asset_inputs import run_unless_unchanged
 from orchestration.lib.dbt_inputs import UNCHANGED
+from orchestration.lib.instance import instance_config, open_instance
 
 
 class SourceConfig(dg.Config):
@@ -60,6 +61,13 @@ def run(instance, db, value: int | None, fail: bool = False) -> tuple[bool, str]
     return skipped, metadata["recomputed_because"].value
 
 
+def project_instance(home):
+    """The instance every citystat entry point opens (its dagster.yaml and event log storage)."""
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text(instance_config(home))
+    return open_instance(home)
+
+
 def table_value(db) -> int:
     # Through the resource, as the steps connect: a failed in-process step may still hold its connection open.
     with DuckDBResource(database=str(db)).get_connection() as con:
@@ -69,9 +77,7 @@ def table_value(db) -> int:
 @pytest.mark.timeout(300)
 def test_a_metric_computes_again_only_when_its_inputs_changed_or_it_cannot_tell(tmp_path):
     db = tmp_path / "work.duckdb"
-    for home in ("dagster", "dagster-new"):
-        (tmp_path / home).mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+    with project_instance(tmp_path / "dagster") as instance:
         assert run(instance, db, 1) == (False, "no record of a successful computation")
         assert table_value(db) == 10
         assert run(instance, db, None) == (True, "not recomputed: inputs unchanged")
@@ -86,12 +92,12 @@ def test_a_metric_computes_again_only_when_its_inputs_changed_or_it_cannot_tell(
         assert run(instance, db, None)[0] is True
 
     # The same warehouse with a new Dagster instance (its storage ids start again): the history is not followed.
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster-new")) as instance:
+    with project_instance(tmp_path / "dagster-new") as instance:
         skipped, why = run(instance, db, None)
         assert not skipped and why == "marts/source: its recorded materialization is not in this instance's history"
 
     # A warehouse built again from nothing: its models are rebuilt (and its records may be gone), so it computes.
     db.unlink()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster-new")) as instance:
+    with project_instance(tmp_path / "dagster-new") as instance:
         assert run(instance, db, 4)[0] is False
         assert table_value(db) == 40
