@@ -351,8 +351,11 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
 
 
-def bench_scale(scale: float, work: Path, city: Path | None, increments: int, dbt_only: bool, keep: bool) -> dict:
+def bench_scale(scale: float, work: Path, city: Path | None, increments: int, dbt_only: bool, keep: bool,
+                resume: bool = False) -> dict:
     base = work / f"scale-{scale:g}"
+    if resume:
+        return resume_increments(scale, base, increments, keep)
     for leftover in SCRATCH:
         path = base / leftover
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
@@ -377,6 +380,28 @@ def bench_scale(scale: float, work: Path, city: Path | None, increments: int, db
     result["agreement"] = agreement(base / "floor.duckdb", base / "warehouse" / "citystat.duckdb")
     if dbt_only:
         phase("dbt_only", "dbt alone (dbt build on the same landing, no Dagster)", lambda: run_dbt_only(base, as_of))
+    return run_increments(result, city, base, increments, keep, phase)
+
+
+def resume_increments(scale: float, base: Path, increments: int, keep: bool) -> dict:
+    """--resume: the increments on a full build kept (--keep) by an earlier invocation that was stopped before its
+    first increment, on the code checked out now (recorded as `increments_code`; the full build keeps its own)."""
+    result = json.loads(RESULTS.read_text())["runs"][f"{scale:g}"]
+    if not (base / "warehouse" / "work.duckdb").exists() or any(k.startswith("incremental") for k in result):
+        raise SystemExit(f"--resume needs a kept full build of scale {scale:g} in {base} and no increment run on it yet")
+    result["increments_code"] = code_version()
+    result["complete"] = False
+
+    def phase(name: str, title: str, run) -> None:
+        print(f"  {title} ...", flush=True)
+        result[name] = run()
+        summarise(result)
+        _save(result)
+
+    return run_increments(result, Path(result["city"]), base, increments, keep, phase)
+
+
+def run_increments(result: dict, city: Path, base: Path, increments: int, keep: bool, phase) -> dict:
     if increments:
         advanced = base / "city-advanced"
         shutil.rmtree(advanced, ignore_errors=True)
@@ -464,6 +489,9 @@ def main() -> None:
                         help="days of increments after the full build, each `advance --days 1` then a run (default 1)")
     parser.add_argument("--no-dbt-only", action="store_true", help="skip the plain `dbt build` without Dagster")
     parser.add_argument("--keep", action="store_true", help="keep the warehouses and the floor database")
+    parser.add_argument("--resume", action="store_true",
+                        help="only the increments, on a full build an earlier --keep run left (stopped before its first "
+                             "increment), with the code checked out now")
     args = parser.parse_args()
     cities = {float(k): Path(v).resolve() for k, v in (item.split("=", 1) for item in args.city)}
 
@@ -471,7 +499,7 @@ def main() -> None:
     for scale in args.scales:
         print(f"scale {scale:g}", flush=True)
         result = bench_scale(scale, args.work.resolve(), cities.get(scale), 0 if args.no_incremental else args.increments,
-                             not args.no_dbt_only, args.keep)
+                             not args.no_dbt_only, args.keep, args.resume)
         results.append(result)
         print_table([result])
     if len(results) > 1:
