@@ -139,6 +139,11 @@ FROM (
         try_cast(txt(arrival_time) AS TIMESTAMP) AS arrival_time,
         try_cast(txt(cleared_time) AS TIMESTAMP) AS cleared_time,
         try_cast(txt(updated_at) AS TIMESTAMP) AS updated_at,  -- the street address is never read
+        -- a time given but unreadable (e.g. 2034-02-29) drops the record, as the pipeline's uncastable-value rule does,
+        -- rather than reading as "no arrival"
+        (txt(priority) IS NOT NULL AND try_cast(priority AS INTEGER) IS NULL)
+            OR list_bool_or([txt(t) IS NOT NULL AND try_cast(txt(t) AS TIMESTAMP) IS NULL
+                             FOR t IN [alarm_time, dispatch_time, enroute_time, arrival_time, cleared_time]]) AS unreadable,
         _extracted_at, _load_id, _row_number
     FROM read_parquet(getvariable('landing') || '/fire_cad/incidents/*.parquet', union_by_name = true)
 )
@@ -147,7 +152,7 @@ QUALIFY row_number() OVER (PARTITION BY incident_id
 
 CREATE OR REPLACE TABLE marts.fct_fire_incidents AS
 SELECT
-    *,
+    * EXCLUDE (unreadable),
     CAST(alarm_time AS DATE) AS alarm_date,
     arrival_time IS NOT NULL AS had_arrival,
     epoch(dispatch_time) - epoch(alarm_time) AS call_processing_seconds,
@@ -156,7 +161,7 @@ SELECT
     epoch(arrival_time) - epoch(alarm_time) AS alarm_to_arrival_seconds,
     epoch(cleared_time) - epoch(alarm_time) AS time_on_scene_total_seconds
 FROM fire_incidents
-WHERE incident_id IS NOT NULL AND alarm_time IS NOT NULL AND priority BETWEEN 1 AND 3
+WHERE incident_id IS NOT NULL AND alarm_time IS NOT NULL AND NOT unreadable AND priority BETWEEN 1 AND 3
     AND (dispatch_time IS NULL OR dispatch_time >= alarm_time) AND (enroute_time IS NULL OR enroute_time >= dispatch_time)
     AND (arrival_time IS NULL OR arrival_time >= enroute_time) AND (cleared_time IS NULL OR cleared_time >= alarm_time)
     AND not_after_as_of(alarm_time) AND not_after_as_of(arrival_time) AND not_after_as_of(cleared_time);
