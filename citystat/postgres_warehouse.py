@@ -259,17 +259,15 @@ def dbt_build(url: str, log_path: Path, target_path: Path, as_of: str | None = N
     Unit tests are left out: they are checked on DuckDB (their fixtures compile the model under test outside its
     graph, where the PostgreSQL column lists are not known). ``target_path`` keeps this build's manifest apart
     from the DuckDB one Dagster reads."""
-    import json
     import subprocess
 
-    from citystat.settings import dbt_executable, project_root
+    from citystat.settings import DBT_AS_OF_ENV, dbt_executable, project_root
 
     project = project_root() / "dbt_project"
     command = [dbt_executable(), "build", "--exclude", "resource_type:unit_test", "--project-dir", str(project),
                "--profiles-dir", str(project), "--target-path", str(target_path), "--log-path", str(log_path.parent)]
-    if as_of:
-        command += ["--vars", json.dumps({"as_of": as_of})]
-    env = {**os.environ, **dbt_postgres_env(url)}
+    # The as-of date as an env var, not --vars: a daily new var would make dbt re-parse the whole project.
+    env = {**os.environ, **dbt_postgres_env(url), DBT_AS_OF_ENV: as_of or ""}
     with open(log_path, "w") as log:
         return subprocess.run(command, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
 

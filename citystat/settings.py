@@ -20,6 +20,8 @@ WAREHOUSE_DIR_ENV = "CITYSTAT_WAREHOUSE_DIR"
 DEFAULT_DATA_DIR = "var/demo_city"
 DEFAULT_WAREHOUSE_DIR = "warehouse"
 AS_OF_ENV = "CITYSTAT_AS_OF"
+# The resolved as-of date as dbt reads it (macro as_of_limit): an env var, so a new date keeps dbt's partial parse.
+DBT_AS_OF_ENV = "CITYSTAT_DBT_AS_OF"
 ASSET_DEADLINE_ENV = "CITYSTAT_ASSET_DEADLINE"  # seconds one extraction may take (orchestration/lib/resources.py)
 AS_OF_FILE = "generation.json"  # a data folder may state its as-of date (the demo city writes it)
 DUCKDB_MEMORY_ENV = "CITYSTAT_DUCKDB_MEMORY_LIMIT"  # dbt's profile reads the same variable

@@ -98,9 +98,12 @@
 {#- Contextual rules (quarantine models) -#}
 
 {% macro as_of_limit() -%}
-    {#- First instant after "today": the day after var('as_of') when given, else the row's extraction time. -#}
-    {%- if var('as_of', '') -%}
-        (cast({{ sql_literal(var("as_of")) }} as date) + interval '1 day')
+    {#- First instant after "today": the day after the as-of date when given, else the row's extraction time.
+        The date comes from $CITYSTAT_DBT_AS_OF (set by citystat for each build), not --vars: a var that changes
+        every day would make dbt re-parse the whole project, an env var only the files that read it. -#}
+    {%- set as_of = var('as_of', '') or env_var('CITYSTAT_DBT_AS_OF', '') -%}
+    {%- if as_of -%}
+        (cast({{ sql_literal(as_of) }} as date) + interval '1 day')
     {%- else -%}
         timezone({{ sql_literal(var("city_timezone")) }}, timezone('UTC', _extracted_at))
     {%- endif -%}

@@ -2,7 +2,7 @@
 
 The marts are a function of the landed batches (the landing ledger, which gets a line only when a load commits
 something new), the dbt project (its manifest and dbt_project.yml: models, macros, seeds, tests, vars) and the
-build's --vars (as-of date, reprocessing window). The last *successful* build records all three; a daily run
+build's --vars (reprocessing window) and as-of date. The last *successful* build records all three; a daily run
 compares against that record:
 
 * nothing changed: building again would write the same tables, so the dbt step yields no model and Dagster skips

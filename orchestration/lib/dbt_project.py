@@ -27,7 +27,7 @@ from dagster_shared.record import replace
 
 from orchestration.lib.automation import WAREHOUSE_AUTOMATION
 
-from citystat.settings import dbt_executable, dbt_project_dir, landing_dir
+from citystat.settings import DBT_AS_OF_ENV, as_of, dbt_executable, dbt_project_dir, landing_dir
 from citystat.warehouse import work_db_path
 
 DBT_PROJECT_DIR = dbt_project_dir()  # the city's generated copy when $CITYSTAT_INVENTORY names another inventory
@@ -82,8 +82,11 @@ def dbt_project() -> DbtProject:
 
 
 def dbt_environment() -> dict[str, str]:
-    """Absolute warehouse paths for the dbt process (its working directory is the dbt project)."""
-    return {"CITYSTAT_WORK_DB": str(work_db_path()), "CITYSTAT_LANDING_DIR": str(landing_dir())}
+    """Absolute warehouse paths for the dbt process (its working directory is the dbt project), and the as-of
+    date (empty for live data, so a value left in the caller's environment never reaches dbt)."""
+    day = as_of()
+    return {"CITYSTAT_WORK_DB": str(work_db_path()), "CITYSTAT_LANDING_DIR": str(landing_dir()),
+            DBT_AS_OF_ENV: day.isoformat() if day else ""}
 
 
 def build_environment() -> dict[str, str]:

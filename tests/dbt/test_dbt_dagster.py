@@ -18,7 +18,7 @@ from citystat.warehouse import WAREHOUSE_POOL
 from orchestration.defs.dbt.assets import DbtBuildConfig, build_args, build_vars, dbt_models, dbt_resource
 from orchestration.defs.ingestion.assets import build_ingestion
 from orchestration.lib.automation import WAREHOUSE_AUTOMATION
-from orchestration.lib.dbt_project import DBT_PROJECT_DIR, ParseWhenStale, manifest_is_stale
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR, ParseWhenStale, dbt_environment, manifest_is_stale
 
 INCREMENTAL = {"fct_service_requests", "fct_work_orders", "fct_expenditures", "fct_fire_incidents",
                "base_crm311__service_requests", "base_fin_erp__expenditures"}
@@ -66,6 +66,11 @@ def test_run_config_becomes_dbt_arguments_and_a_reprocessing_window_in_city_time
 
     monkeypatch.setenv("CITYSTAT_AS_OF", "2026-10-31")
     assert build_vars(day) == {"as_of": "2026-10-31", "window_start": "2026-11-01 00:00:00", "window_end": "2026-11-02 00:00:00"}
+    # dbt gets the date from the environment (a daily --vars would re-parse the whole project), the window as --vars
+    assert build_args(day) == ["build", "--vars", json.dumps({"window_start": "2026-11-01 00:00:00", "window_end": "2026-11-02 00:00:00"})]
+    assert dbt_environment()["CITYSTAT_DBT_AS_OF"] == "2026-10-31"
+    monkeypatch.delenv("CITYSTAT_AS_OF")
+    assert dbt_environment()["CITYSTAT_DBT_AS_OF"] == ""  # live data: set empty, so no stale value reaches dbt
 
     for bad in (DbtBuildConfig(reprocess_from="2026-11-01"), DbtBuildConfig(reprocess_from="2026-11-01", reprocess_to="11/02/2026")):
         with pytest.raises(dg.Failure, match="give both days as YYYY-MM-DD"):

@@ -9,7 +9,9 @@ those records (``citystat run --reprocess-from ... --reprocess-to ...``, or the 
 # No `from __future__ import annotations`: Dagster reads the compute functions' annotations at runtime.
 import datetime as dt
 import json
+import uuid
 from graphlib import TopologicalSorter
+from pathlib import Path
 from typing import Optional
 
 import dagster as dg
@@ -18,7 +20,7 @@ import psycopg
 from citystat import settings
 from citystat.postgres_warehouse import configured_url, first_line, load_landing, unreachable
 from citystat.warehouse import WAREHOUSE_POOL
-from orchestration.lib import dbt_inputs
+from orchestration.lib import dbt_inputs, partial_parse
 from orchestration.lib.dbt_project import TRANSLATOR, dbt_project, warehouse_environment
 from orchestration.lib.no_dbt_core import dbt_core_hidden
 
@@ -33,7 +35,9 @@ class DbtBuildConfig(dg.Config):
 
 
 def build_vars(config: DbtBuildConfig) -> dict[str, str]:
-    """dbt --vars of a run: the data's as-of date and the reprocessing window, if any (naive city time)."""
+    """What a run builds with: the data's as-of date and the reprocessing window, if any (naive city time).
+    The record dbt_inputs compares; dbt gets the window as --vars and the date from the environment
+    (build_args, lib/dbt_project.dbt_environment)."""
     values: dict[str, str] = {}
     as_of = settings.as_of()
     if as_of is not None:
@@ -58,8 +62,9 @@ def build_args(config: DbtBuildConfig) -> list[str]:
         args += ["--exclude", "resource_type:unit_test"]
     if config.full_refresh:
         args.append("--full-refresh")
-    if variables := build_vars(config):
-        args += ["--vars", json.dumps(variables)]
+    # Not the as-of date: a --vars that changes every day makes dbt re-parse the whole project.
+    if window := {key: value for key, value in build_vars(config).items() if key != "as_of"}:
+        args += ["--vars", json.dumps(window)]
     return args
 
 
@@ -105,8 +110,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBu
         load_landing(settings.landing_dir(), url, progress=context.log.info)
     if daily is not None and any(manifest["nodes"].get(uid, {}).get("resource_type") == "model" for uid in daily.unique_ids):
         yield from unchanged_outputs(context, manifest, daily)  # none when no model changed: what follows is skipped
+    target_path = _target_path(context)
+    partial_parse.seed(target_path)
     with warehouse_environment():
-        invocation = dbt.cli(args, context=context)
+        invocation = dbt.cli(args, context=context, target_path=target_path)
         try:
             yield from invocation.stream()
         except Exception:
@@ -115,8 +122,17 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBu
                                  f"{invocation.target_path / 'dbt.log'}; the published schemas are the previous "
                                  "run's") from None
             raise
+        finally:
+            partial_parse.keep(target_path)
     if whole_project:  # a subset build does not bring the other models up to date
         dbt_inputs.remember(inputs)
+
+
+def _target_path(context: dg.AssetExecutionContext) -> Path:
+    """The invocation's own target folder, named as dagster-dbt names it, chosen here to seed it beforehand."""
+    project = dbt_project()
+    base = Path(project.project_dir) / project.target_path
+    return base / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
 
 
 def unchanged_outputs(context: dg.AssetExecutionContext, manifest: dict, daily: dbt_inputs.Selection):
