@@ -51,6 +51,7 @@ def test_one_unpartitioned_asset_in_the_writer_pool_whose_models_follow_their_in
     assert all(condition == WAREHOUSE_AUTOMATION for condition in conditions.values())
 
 
+@pytest.mark.timeout(120)
 def test_run_config_becomes_dbt_arguments_and_a_reprocessing_window_in_city_time(monkeypatch, tmp_path):
     monkeypatch.delenv("CITYSTAT_AS_OF", raising=False)
     monkeypatch.setenv("CITYSTAT_DATA_DIR", str(tmp_path / "no_city"))  # no generation.json: live data, no as-of
