@@ -200,11 +200,32 @@ def read_marts(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> Contrac
         if missing:
             raise ContractDataError(f"{qualified}: missing column(s) {', '.join(missing)}")
         select = ", ".join(quote_identifier(c) for c in columns)
-        where = ""
+        where, params = "", None
         if key == "requests":
             where = " WHERE service_code IN (" + ", ".join(quote_literal(c) for c in WORK_ZONE_SERVICE_CODES) + ")"
-        frames[key] = read(con, f"SELECT {select} FROM {quote_table(qualified)}{where}")
+            window = work_window(con, schema)
+            if window and window[0] is not None and window[1] is not None:
+                # only requests a work window can hold (a large city's history of 311 would not fit in memory):
+                # the rules read requests only through work_zone_complaints, inside a segment's window
+                where += (" AND address IS NOT NULL AND CAST(requested_at AS DATE) BETWEEN CAST(:lower AS DATE) - 1"
+                          " AND CAST(:upper AS DATE) + 1")
+                params = {"lower": window[0], "upper": window[1]}
+        frames[key] = read(con, f"SELECT {select} FROM {quote_table(qualified)}{where}", params)
     return ContractData.from_frames(**frames)
+
+
+def work_window(con, schema: str = "marts") -> tuple | None:
+    """The first day any segment of a results-driven contract was started and the last day one was worked or
+    reported on (``(None, ...)``: no segment started; ``(..., None)``: no end or report, so the rules fall back
+    to today). None without the segments and contracts marts. As from_frames and work_zone_complaints: an open
+    segment is worked up to its latest report, and with no report to the latest report of them all."""
+    segments, contracts = (f"{schema}.{MARTS[k]}" for k in ("segments", "contracts"))
+    if not (has_table(con, segments) and has_table(con, contracts)):
+        return None
+    row = read(con, f"select min(s.actual_start) as lower, greatest(max(s.actual_end), max(s.last_report_week)) as upper "
+                    f"from {quote_table(segments)} s join {quote_table(contracts)} c using (contract_id) "
+                    f"where c.contract_type = 'results_driven'").iloc[0]
+    return tuple(None if pd.isna(v) else pd.Timestamp(v).date() for v in (row["lower"], row["upper"]))
 
 
 def requests_digest(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> str | None:
@@ -216,17 +237,13 @@ def requests_digest(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> st
     when it cannot tell (not DuckDB, no paving report to bound the windows): then the requests count as changed."""
     if not is_duckdb(con):
         return None
-    requests, segments, contracts = (f"{schema}.{MARTS[k]}" for k in ("requests", "segments", "contracts"))
+    requests = f"{schema}.{MARTS['requests']}"
     if not has_table(con, requests):
         return "absent"
-    if not (has_table(con, segments) and has_table(con, contracts)):
+    window = work_window(con, schema)
+    if window is None:
         return None
-    # As from_frames and work_zone_complaints: segments of results-driven contracts; an open segment is worked up to
-    # its latest report, and with no report to the latest report of them all (data_through).
-    lower, upper = con.execute(
-        f"select min(s.actual_start)::date, greatest(max(s.actual_end), max(s.last_report_week))::date "
-        f"from {quote_table(segments)} s join {quote_table(contracts)} c using (contract_id) "
-        f"where c.contract_type = 'results_driven'").fetchone()
+    lower, upper = window
     if lower is None:
         return "no segment started"  # no work window: requests are read but none can be counted
     if upper is None:
