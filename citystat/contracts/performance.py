@@ -138,10 +138,10 @@ def _measure(contract, s: pd.DataFrame, with_complaints: bool) -> dict:
         m["complaints"] = m["complaints_per_mile"] = None
     notes = []
     if m["segments_missing_pci"]:
-        missing = done.loc[~done["has_pci"], "segment_id"].tolist()
+        missing = sorted(done.loc[~done["has_pci"], "segment_id"])  # by id: the marts are read in no set order
         notes.append(f"{len(missing)} completed segment(s) without a PCI reading, left out of the PCI averages: {', '.join(missing)}")
     if m["segments_unreported"]:
-        gone = s.loc[s["unreported"], ["segment_id", "last_report_week"]]
+        gone = s.loc[s["unreported"], ["segment_id", "last_report_week"]].sort_values("segment_id")
         listed = ", ".join(f"{r.segment_id} (last reported {r.last_report_week:%Y-%m-%d})" for r in gone.itertuples())
         notes.append(f"{len(gone)} segment(s) left the weekly reports without a completion row, counted as not completed: {listed}")
     if not len(s):

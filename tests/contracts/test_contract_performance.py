@@ -60,6 +60,19 @@ def test_a_segment_that_left_the_reports_counts_as_not_completed_and_is_named(se
     assert "counted as not completed: SEG-241004 (last reported 2024-06-21)" in season_end["notes"]
 
 
+def test_the_segments_a_note_names_are_listed_by_id_whatever_order_they_were_read_in():
+    """The marts are read in no set order: a daily-built warehouse and a full refresh must write the same note."""
+    left = [segment(7, start="2024-06-20", end=None, sched_end="2024-06-22", last_report="2024-06-21"),
+            segment(6, start="2024-05-20", end=None, sched_end="2024-05-22", last_report="2024-05-24"),
+            segment(9, start="2024-06-20", end="2024-06-25", pci=(60, None)),  # the latest report: 2024-06-28
+            segment(8, start="2024-05-01", end="2024-05-03", pci=(60, None))]
+    for rows in (left, left[::-1]):
+        notes = contract_metrics(data([contract(planned_miles=1.0)], milestones(), rows)).iloc[0]["notes"]
+        assert "without a PCI reading, left out of the PCI averages: SEG-241008, SEG-241009" in notes
+        assert ("counted as not completed: SEG-241006 (last reported 2024-05-24), SEG-241007 (last reported "
+                "2024-06-21)") in notes
+
+
 def test_incidents_and_quality_shares(season_end):
     m = season_end
     assert (m["segments_rework"], m["rework_share"]) == (0, 0.0)
