@@ -14,6 +14,10 @@ import duckdb
 from citystat.warehouse import quote_identifier, quote_literal
 
 FLOAT_DECIMALS = 9
+# Not derived from the data: `last_evaluated_at` is the wall-clock time of the run that evaluated a flag, and
+# `_landing_file` is the landing file's absolute path (a copy of a warehouse lives in another folder).
+RUN_TIME_COLUMNS: dict[str, set[str]] = {"metrics.flags": {"last_evaluated_at"}}
+LOCATION_COLUMN = "_landing_file"
 
 
 def _tables(con, catalog: str, schemas: tuple[str, ...]) -> dict[tuple[str, str], list[str]]:
@@ -59,3 +63,13 @@ def table_differences(left: Path, right: Path, schemas: tuple[str, ...],
             if any(only):
                 problems[name] = f"{only[0]} rows only in {left}, {only[1]} only in {right}"
     return problems
+
+
+def not_from_data(db: Path) -> dict[str, set[str]]:
+    """The ``ignore_columns`` for comparing ``db`` with a rebuilt copy elsewhere: run-time stamps and landing paths."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        located = [f"{s}.{t}" for s, t in con.execute(
+            "select table_schema, table_name from information_schema.columns where column_name = ?",
+            [LOCATION_COLUMN]).fetchall()]
+    return {name: set(columns) for name, columns in RUN_TIME_COLUMNS.items()} | {
+        name: RUN_TIME_COLUMNS.get(name, set()) | {LOCATION_COLUMN} for name in located}

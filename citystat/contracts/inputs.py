@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from citystat.warehouse import columns_of, has_table, is_duckdb, quote_identifier, quote_literal, quote_table, read
+from citystat.warehouse import (columns_of, has_table, is_duckdb, quote_identifier, quote_literal, quote_table, read,
+                                read_chunks)
 
 # Columns each input must have (mart names: fct_contracts, fct_contract_milestones, fct_paving_segments,
 # fct_service_requests). Anything else in the frames is ignored.
@@ -210,8 +211,25 @@ def read_marts(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> Contrac
                 where += (" AND address IS NOT NULL AND CAST(requested_at AS DATE) BETWEEN CAST(:lower AS DATE) - 1"
                           " AND CAST(:upper AS DATE) + 1")
                 params = {"lower": window[0], "upper": window[1]}
+        if key == "requests":  # only the requests on a street some segment is on: the rest can join no work zone
+            streets = set(street_key(frames["segments"]["street_name"].dropna().astype(str)))
+            kept = [chunk[street_key(chunk["address"].astype("string").str.replace(HOUSE_NUMBER, "", regex=True))
+                          .isin(streets).fillna(False).to_numpy(dtype=bool)]
+                    for chunk in read_chunks(con, f"SELECT {select} FROM {quote_table(qualified)}{where}", params or {})]
+            frames[key] = (pd.concat(kept, ignore_index=True) if kept
+                           else read(con, f"SELECT {select} FROM {quote_table(qualified)} WHERE false"))
+            continue
         frames[key] = read(con, f"SELECT {select} FROM {quote_table(qualified)}{where}", params)
     return ContractData.from_frames(**frames)
+
+
+HOUSE_NUMBER = r"^\s*\d+[A-Za-z]?(-\d+)?\s+"
+
+
+def street_key(names: pd.Series) -> pd.Series:
+    """A street name as the work-zone rule matches it: lower case, letters, digits and single spaces (an address
+    first loses its house number, ``HOUSE_NUMBER``)."""
+    return names.str.lower().str.replace(r"[^a-z0-9 ]", "", regex=True).str.split().str.join(" ")
 
 
 def work_window(con, schema: str = "marts") -> tuple | None:

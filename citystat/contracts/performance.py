@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from citystat.contracts.inputs import ContractData
+from citystat.contracts.inputs import HOUSE_NUMBER, ContractData, street_key
 from citystat.contracts.payments import contract_totals, payment_lines
 from citystat.contracts.segments import state_on, unreported
 
-HOUSE_NUMBER = r"^\s*\d+[A-Za-z]?(-\d+)?\s+"
 
 METRIC_COLUMNS = [
     "planned_segments", "planned_miles", "segments_completed", "miles_completed", "share_segments_completed",
@@ -38,18 +37,14 @@ def work_zone_complaints(data: ContractData) -> pd.DataFrame | None:
         return None
     columns = ["segment_id", "service_request_id", "service_code", "requested_at"]
     requests = data.requests.dropna(subset=["address", "requested_at"]).copy()
-    requests["street"] = _street_key(requests["address"].str.replace(HOUSE_NUMBER, "", regex=True))
+    requests["street"] = street_key(requests["address"].str.replace(HOUSE_NUMBER, "", regex=True))
     segments = data.segments.dropna(subset=["actual_start", "street_name"]).copy()
-    segments["street"] = _street_key(segments["street_name"])
+    segments["street"] = street_key(segments["street_name"])
     # an open segment is worked up to its latest report (a segment that left the reports: up to its last one)
     segments["window_end"] = segments["actual_end"].fillna(segments["last_report_week"]).fillna(data.data_through)
     pairs = segments[["segment_id", "street", "actual_start", "window_end"]].merge(requests, on="street")
     inside = (pairs["requested_at"] >= pairs["actual_start"]) & (pairs["requested_at"] <= pairs["window_end"])
     return pairs.loc[inside, columns].reset_index(drop=True)
-
-
-def _street_key(names: pd.Series) -> pd.Series:
-    return names.str.lower().str.replace(r"[^a-z0-9 ]", "", regex=True).str.split().str.join(" ")
 
 
 def measured_until(data: ContractData) -> pd.Series:

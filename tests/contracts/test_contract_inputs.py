@@ -77,8 +77,8 @@ def test_read_marts_names_a_missing_mart_or_column(tmp_path):
 
 def test_read_marts_reads_only_the_requests_a_work_window_can_hold(tmp_path):
     """Segments worked 2024-05-01..05-05 and from 2024-06-01 (open, last report 2024-06-07): the windows span
-    2024-05-01..2024-06-07, so with a day either side only work-zone requests with an address requested
-    2024-04-30..2024-06-08 are read (worked out by hand from SEGMENTS)."""
+    2024-05-01..2024-06-07, so with a day either side only work-zone requests with an address on a segment's street
+    (Oak St) requested 2024-04-30..2024-06-08 are read (worked out by hand from SEGMENTS)."""
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE SCHEMA marts")
     d = data([contract()], milestones(), SEGMENTS)
@@ -90,12 +90,13 @@ def test_read_marts_reads_only_the_requests_a_work_window_can_hold(tmp_path):
     con.execute("CREATE TABLE marts.fct_service_requests (service_request_id VARCHAR, service_code VARCHAR, "
                 "requested_at TIMESTAMP, address VARCHAR)")
     con.executemany("INSERT INTO marts.fct_service_requests VALUES (?, ?, ?, ?)", [
-        ("R1", "POTHOLE", "2024-04-29 23:59:00", "1 Main St"),   # two days before the first start
-        ("R2", "POTHOLE", "2024-04-30 08:00:00", "1 Main St"),   # the day before: read
-        ("R3", "SIGN", "2024-06-08 17:00:00", "2 Oak Ave"),      # the day after the last report: read
-        ("R4", "POTHOLE", "2024-06-09 00:00:00", "1 Main St"),   # two days after
+        ("R1", "POTHOLE", "2024-04-29 23:59:00", "1 Oak St"),    # two days before the first start
+        ("R2", "POTHOLE", "2024-04-30 08:00:00", "1 Oak St"),    # the day before: read
+        ("R3", "SIGN", "2024-06-08 17:00:00", "12B  OAK ST."),   # the day after the last report, spelt otherwise: read
+        ("R4", "POTHOLE", "2024-06-09 00:00:00", "1 Oak St"),    # two days after
         ("R5", "POTHOLE", "2024-05-10 09:00:00", None),          # no address: never in a work zone
-        ("R6", "GRAFFITI", "2024-05-10 09:00:00", "1 Main St"),  # not a work-zone service type
+        ("R6", "GRAFFITI", "2024-05-10 09:00:00", "1 Oak St"),   # not a work-zone service type
+        ("R7", "POTHOLE", "2024-05-10 09:00:00", "1 Oak Ave"),   # a street no segment is on
     ])
     read = read_marts(con)
     assert sorted(read.requests["service_request_id"]) == ["R2", "R3"]
