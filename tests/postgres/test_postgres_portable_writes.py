@@ -79,3 +79,55 @@ def test_the_same_sql_gives_the_same_answer_on_duckdb_and_postgres(postgres_url)
             assert frame["month"].iloc[0] == pd.Timestamp(2026, 1, 1) and frame["amount"].sum() == 10.75
     duck.close()
     engine.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_read_chunks_and_the_contract_requests_filter_on_postgres(postgres_url):
+    """read_chunks gives read()'s rows and dtypes a chunk at a time; the contract inputs keep the same 311 requests
+    as on DuckDB (tests/contracts/test_contract_inputs.py, worked out by hand there): R2 and R3."""
+    import sqlalchemy as sa
+
+    from citystat.contracts.inputs import read_marts
+    from citystat.postgres_warehouse import sqlalchemy_url
+    from citystat.warehouse import read_chunks
+
+    engine = sa.create_engine(sqlalchemy_url(postgres_url), poolclass=sa.NullPool)
+    contracts = pd.DataFrame([{
+        "contract_id": "CTR-2401", "vendor_id": "VND-0001", "vendor_name": "Vendor 1", "contract_type": "results_driven",
+        "season_year": 2024, "region": "north", "start_date": "2024-04-01", "end_date": "2024-11-30",
+        "total_value": 1_100_000.0, "base_payment": 1_000_000.0, "performance_pool": 100_000.0,
+        "penalty_per_day_late": 1000.0, "penalty_per_incident": 500.0, "warranty_months": 24, "planned_miles": 2.0,
+        "status": "completed"}])
+    milestones = pd.DataFrame([{"milestone_id": "MS-2401", "contract_id": "CTR-2401", "milestone_name": "all done",
+                                "due_date": "2024-11-30", "target_share": 1.0, "weight": 1.0, "metric": "progression"}])
+    segment = {"contract_id": "CTR-2401", "street_name": "Oak St", "length_miles": 0.2, "scheduled_start": None,
+               "pci_before": 50, "parking_incidents": 0, "environmental_incidents": 0, "rework_required": "N"}
+    segments = pd.DataFrame([  # worked 2024-05-01..05-05, and from 2024-06-01 (open, last report 2024-06-07)
+        segment | {"segment_id": "SEG-1", "status": "completed", "last_report_week": "2024-05-10",
+                   "scheduled_end": "2024-05-05", "actual_start": "2024-05-01", "actual_end": "2024-05-05", "pci_after": 90},
+        segment | {"segment_id": "SEG-2", "status": "in_progress", "last_report_week": "2024-06-07",
+                   "scheduled_end": "2024-06-01", "actual_start": "2024-06-01", "actual_end": None, "pci_after": None}])
+    for frame, dates in ((contracts, ["start_date", "end_date"]), (milestones, ["due_date"]),
+                         (segments, ["last_report_week", "scheduled_start", "scheduled_end", "actual_start", "actual_end"])):
+        for column in dates:
+            frame[column] = pd.to_datetime(frame[column]).dt.date
+    requests = pd.DataFrame([
+        ("R1", "POTHOLE", "2024-04-29 23:59:00", "1 Oak St"), ("R2", "POTHOLE", "2024-04-30 08:00:00", "1 Oak St"),
+        ("R3", "SIGN", "2024-06-08 17:00:00", "12B  OAK ST."), ("R4", "POTHOLE", "2024-06-09 00:00:00", "1 Oak St"),
+        ("R5", "POTHOLE", "2024-05-10 09:00:00", None), ("R6", "GRAFFITI", "2024-05-10 09:00:00", "1 Oak St"),
+        ("R7", "POTHOLE", "2024-05-10 09:00:00", "1 Oak Ave")],
+        columns=["service_request_id", "service_code", "requested_at", "address"])
+    requests["requested_at"] = pd.to_datetime(requests["requested_at"])
+    with engine.begin() as con:
+        con.execute(sa.text("create schema marts"))
+        for name, frame in (("fct_contracts", contracts), ("fct_contract_milestones", milestones),
+                            ("fct_paving_segments", segments), ("fct_service_requests", requests)):
+            frame.to_sql(name, con, schema="marts", index=False)
+        chunks = list(read_chunks(con, "select service_request_id, requested_at from marts.fct_service_requests "
+                                       "where service_code = :code order by service_request_id", {"code": "POTHOLE"},
+                                  vectors=1))
+        whole = read(con, "select service_request_id, requested_at from marts.fct_service_requests "
+                          "where service_code = :code order by service_request_id", {"code": "POTHOLE"})
+        pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+        assert whole["service_request_id"].tolist() == ["R1", "R2", "R4", "R5", "R7"]
+        assert sorted(read_marts(con).requests["service_request_id"]) == ["R2", "R3"]
