@@ -1,5 +1,5 @@
 """Render the project's dbt macros outside dbt (plain Jinja with dbt's `do`, `return`, `var`, `exceptions` and
-`adapter.dispatch` on DuckDB), fast enough to feed hundreds of hostile strings through them and run the SQL in DuckDB."""
+`env_var`, `adapter.dispatch` on DuckDB), fast enough to feed hundreds of hostile strings through them and run the SQL in DuckDB."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,8 +45,9 @@ class _Exceptions:
         raise CompilerError(message)
 
 
-def macros(texts: dict[str, str] | None = None, variables: dict | None = None):
-    """The module of every macro in MACRO_FILES (`texts` overrides a file's text, e.g. an older version)."""
+def macros(texts: dict[str, str] | None = None, variables: dict | None = None, environment: dict | None = None):
+    """The module of every macro in MACRO_FILES (`texts` overrides a file's text, e.g. an older version);
+    `environment` is what dbt's `env_var` sees (nothing from this process's environment)."""
     texts = texts or {}
     source = "\n".join(texts.get(name) or (MACROS / name).read_text(encoding="utf-8") for name in MACRO_FILES)
     env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
@@ -57,6 +58,7 @@ def macros(texts: dict[str, str] | None = None, variables: dict | None = None):
         "target": {"type": "duckdb", "schema": "main"},
         "return": _return,
         "var": lambda name, default=None: variables.get(name, default),
+        "env_var": lambda name, default=None: (environment or {}).get(name, default),
         "exceptions": _Exceptions,
         "ref": lambda name: f'"{name}"',
     })

@@ -126,6 +126,17 @@ def test_variables_stay_data(as_of, tz):
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("as_of", ["2026-10-31' as date); drop table x; --", "{{ 7 * 7 }}", "2026-10-31\\' --"])
+def test_the_as_of_date_from_the_environment_stays_data(as_of):
+    """The as-of date reaches dbt as $CITYSTAT_DBT_AS_OF (partial parsing): a hostile value is a literal, never SQL."""
+    sql = str(macros(environment={"CITYSTAT_DBT_AS_OF": as_of}).as_of_limit()).strip()
+    assert sql.startswith("(cast('") and "{{" not in sql.replace("{{ 7 * 7 }}", "")
+    with pytest.raises(duckdb.ConversionException):
+        _duck(f"select {sql} from (select now() as _extracted_at)")
+    assert _duck("select 1")[0][0] == 1
+
+
+@pytest.mark.timeout(60)
 @FAST
 @given(text=hostile)
 def test_python_and_jinja_helpers_agree_and_round_trip(text):
