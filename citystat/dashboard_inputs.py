@@ -18,8 +18,7 @@ from pathlib import Path
 import duckdb
 
 from citystat.release_folders import write_whole
-from citystat.settings import duckdb_config
-from citystat.warehouse import quote_identifier
+from citystat.warehouse import open_file, quote_identifier
 
 RECORD_SUFFIX = ".inputs.json"
 # Written by the build itself (or by npm): never part of what the site is built from.
@@ -35,7 +34,7 @@ def record_path(site_dir: Path) -> Path:
 def table_digests(snapshot: Path, tables: list[tuple[str, str]]) -> dict[str, str]:
     """'schema.table' -> digest of its column names/types and its rows as a multiset (row order does not count)."""
     digests = {}
-    with duckdb.connect(str(snapshot), read_only=True, config=duckdb_config()) as con:
+    with open_file(snapshot) as con:
         for schema, table in tables:
             qualified = f"{quote_identifier(schema)}.{quote_identifier(table)}"
             columns = con.execute(f"select column_name, column_type from (describe {qualified})").fetchall()

@@ -28,7 +28,7 @@ from citystat import dashboard_inputs
 from citystat.locks import exclusive_lock
 from citystat.release_folders import new_release
 from citystat.settings import duckdb_config, project_root, warehouse_dir
-from citystat.warehouse import quote_identifier, quote_literal
+from citystat.warehouse import open_file, quote_identifier, quote_literal
 
 DASHBOARDS_DIR = project_root() / "dashboards"
 SOURCE_NAME = "citystat"
@@ -148,7 +148,7 @@ def tables_read_by_sources(snapshot: Path, source_dir: Path) -> list[tuple[str, 
     Schema-qualified names must exist in the snapshot (a clear error names the file otherwise);
     unqualified names that match nothing are CTEs and are skipped.
     """
-    with duckdb.connect(str(snapshot), read_only=True, config=duckdb_config()) as con:
+    with open_file(snapshot) as con:
         available = {
             (schema, name)
             for schema, name in con.execute(

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from citystat.settings import resolve_path, warehouse_dir
+from citystat.settings import duckdb_config, resolve_path, warehouse_dir
 
 WAREHOUSE_POOL = "warehouse_writer"
 WORK_DB_ENV = "CITYSTAT_WORK_DB"
@@ -155,6 +155,15 @@ def read(con: duckdb.DuckDBPyConnection, sql: str, params: list | Mapping | None
     if isinstance(params, Mapping):
         return con.execute(_duckdb_named(sql), _bindable(params)).df()
     return con.execute(sql, params or []).df()
+
+
+def open_file(path: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A DuckDB file opened under the run's memory cap (settings.duckdb_config), set after connecting: a connection
+    configured at connect time cannot open a file another connection of the same process already holds."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    for name, value in duckdb_config().items():
+        con.execute(f"SET {quote_identifier(name)} = {quote_literal(value)}")
+    return con
 
 
 def read_chunks(con, sql: str, params: Mapping, vectors: int = 100) -> Iterator[pd.DataFrame]:

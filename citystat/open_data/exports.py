@@ -25,8 +25,8 @@ from citystat.open_data.review import ReviewLog
 from citystat.personal_names import register as register_name_redaction
 from citystat.release_folders import new_release, write_whole
 from citystat.kpi.registry import shipped_kpis_the_city_lacks
-from citystat.settings import another_city, duckdb_config
-from citystat.warehouse import quote_identifier, quote_table
+from citystat.settings import another_city
+from citystat.warehouse import open_file, quote_identifier, quote_table
 
 EXPORT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 TEXT_TYPES = ("VARCHAR",)
@@ -63,7 +63,7 @@ def build_exports(snapshot: Path, inventory, config: OpenDataConfig, root: Path,
     recorded = {} if full_refresh else record.load(root)
     results, exports = [], {}
     with new_release(root) as staging:
-        con = duckdb.connect(str(snapshot), read_only=True, config=duckdb_config())
+        con = open_file(snapshot)
         register_name_redaction(con)  # the scrubber macro calls redact_names()
         digests = record.TableDigests(con)
 

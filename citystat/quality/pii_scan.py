@@ -18,7 +18,7 @@ import pyarrow.ipc
 import pyarrow.parquet
 
 from citystat.settings import duckdb_config
-from citystat.warehouse import quote_identifier, quote_literal
+from citystat.warehouse import open_file, quote_identifier, quote_literal
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # written as a phone number (separators or parentheses): a bare run of ten digits is an id or a hash as often
@@ -84,7 +84,7 @@ def _public_values(con, landing_dir: Path, inventory) -> set[str]:
 
 def snapshot_texts(snapshot: Path) -> Iterator[tuple[str, str]]:
     """(``schema.table``, the table's text-bearing columns as one text) for every table and view of the snapshot."""
-    con = duckdb.connect(str(snapshot), read_only=True, config=duckdb_config())
+    con = open_file(snapshot)
     try:
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
                              "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1, 2").fetchall()

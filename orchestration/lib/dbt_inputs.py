@@ -35,8 +35,8 @@ import duckdb
 
 from citystat.landing import LEDGER_NAME
 from citystat.postgres_warehouse import configured_url
-from citystat.settings import duckdb_config, landing_dir
-from citystat.warehouse import has_table, quote_identifier, quote_table, work_db_path
+from citystat.settings import landing_dir
+from citystat.warehouse import has_table, open_file, quote_identifier, quote_table, work_db_path
 from orchestration.lib import records
 
 RECORD_SUFFIX = ".dbt-inputs.json"
@@ -239,7 +239,7 @@ def as_of_readers_changed(manifest: Mapping[str, Any], old: str | None, new: str
         return readers
     reading_macros = macros_reading_as_of(manifest)
     try:
-        con = duckdb.connect(str(work_db_path()), read_only=True, config=duckdb_config())
+        con = open_file(work_db_path())
     except duckdb.Error:
         return readers
     try:

@@ -47,3 +47,22 @@ def test_dbt_builds_under_the_same_cap(tmp_path):
             cwd=DBT_PROJECT_DIR, env=run_env, capture_output=True, text=True, timeout=150)
         assert result.returncode == 0, result.stdout[-2000:]
         assert f'"memory_limit": "{expected}"' in result.stdout
+
+
+@pytest.mark.timeout(30)
+def test_a_capped_reader_opens_a_file_the_process_already_holds(monkeypatch, tmp_path):
+    """DuckDB refuses a second connection to a file with another connect-time configuration (the PII scan of the
+    snapshot beside an open reader failed so); open_file sets the cap after connecting instead."""
+    import duckdb
+
+    from citystat.warehouse import open_file
+
+    monkeypatch.setenv("CITYSTAT_DUCKDB_MEMORY_LIMIT", "300MB")
+    db = tmp_path / "snapshot.duckdb"
+    duckdb.connect(str(db)).close()
+    with duckdb.connect(str(db), read_only=True) as held:
+        with pytest.raises(duckdb.ConnectionException, match="different configuration"):
+            duckdb.connect(str(db), read_only=True, config=duckdb_config())
+        with open_file(db) as capped:
+            assert capped.execute("select current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"
+        assert held.execute("select 1").fetchone() == (1,)
