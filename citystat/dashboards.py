@@ -122,7 +122,7 @@ def ensure_node_modules(project_dir: Path = DASHBOARDS_DIR, timeout: float = INS
 
 def _table_refs(sql: str, source_file: Path) -> set[tuple[str, str]]:
     """(schema, table) pairs a source query reads, from DuckDB's own parser (no binding needed)."""
-    with duckdb.connect(config=duckdb_config()) as con:
+    with duckdb.connect() as con:
         tree = json.loads(con.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
         raise DashboardBuildError(f"{source_file}: cannot parse SQL: {tree.get('error_message')}")

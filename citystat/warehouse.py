@@ -157,13 +157,17 @@ def read(con: duckdb.DuckDBPyConnection, sql: str, params: list | Mapping | None
     return con.execute(sql, params or []).df()
 
 
-def open_file(path: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A DuckDB file opened under the run's memory cap (settings.duckdb_config), set after connecting: a connection
-    configured at connect time cannot open a file another connection of the same process already holds."""
-    con = duckdb.connect(str(path), read_only=read_only)
+def cap_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Put a connection to a DuckDB file under the run's memory cap (settings.duckdb_config), set after connecting:
+    a connection configured at connect time cannot open a file another connection of the same process holds."""
     for name, value in duckdb_config().items():
         con.execute(f"SET {quote_identifier(name)} = {quote_literal(value)}")
     return con
+
+
+def open_file(path: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A DuckDB file opened under the run's memory cap (``cap_memory``)."""
+    return cap_memory(duckdb.connect(str(path), read_only=read_only))
 
 
 def read_chunks(con, sql: str, params: Mapping, vectors: int = 100) -> Iterator[pd.DataFrame]:

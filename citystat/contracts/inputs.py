@@ -201,26 +201,30 @@ def read_marts(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> Contrac
         if missing:
             raise ContractDataError(f"{qualified}: missing column(s) {', '.join(missing)}")
         select = ", ".join(quote_identifier(c) for c in columns)
-        where, params = "", None
         if key == "requests":
-            where = " WHERE service_code IN (" + ", ".join(quote_literal(c) for c in WORK_ZONE_SERVICE_CODES) + ")"
-            window = work_window(con, schema)
-            if window and window[0] is not None and window[1] is not None:
-                # only requests a work window can hold (a large city's history of 311 would not fit in memory):
-                # the rules read requests only through work_zone_complaints, inside a segment's window
-                where += (" AND address IS NOT NULL AND CAST(requested_at AS DATE) BETWEEN CAST(:lower AS DATE) - 1"
-                          " AND CAST(:upper AS DATE) + 1")
-                params = {"lower": window[0], "upper": window[1]}
-        if key == "requests":  # only the requests on a street some segment is on: the rest can join no work zone
-            streets = set(street_key(frames["segments"]["street_name"].dropna().astype(str)))
-            kept = [chunk[street_key(chunk["address"].astype("string").str.replace(HOUSE_NUMBER, "", regex=True))
-                          .isin(streets).fillna(False).to_numpy(dtype=bool)]
-                    for chunk in read_chunks(con, f"SELECT {select} FROM {quote_table(qualified)}{where}", params or {})]
-            frames[key] = (pd.concat(kept, ignore_index=True) if kept
-                           else read(con, f"SELECT {select} FROM {quote_table(qualified)} WHERE false"))
-            continue
-        frames[key] = read(con, f"SELECT {select} FROM {quote_table(qualified)}{where}", params)
+            frames[key] = _work_zone_requests(con, schema, f"SELECT {select} FROM {quote_table(qualified)}",
+                                              frames["segments"])
+        else:
+            frames[key] = read(con, f"SELECT {select} FROM {quote_table(qualified)}")
     return ContractData.from_frames(**frames)
+
+
+def _work_zone_requests(con, schema: str, select_from: str, segments: pd.DataFrame) -> pd.DataFrame:
+    """The 311 requests of ``select_from`` a work zone can hold (a large city's history of 311 would not fit in
+    memory; the rules read requests only through work_zone_complaints): work-zone types, with an address inside
+    the work windows (a day either side), kept chunk by chunk when their street is one a segment is on."""
+    where = " WHERE service_code IN (" + ", ".join(quote_literal(c) for c in WORK_ZONE_SERVICE_CODES) + ")"
+    params = {}
+    window = work_window(con, schema)
+    if window and None not in window:
+        where += (" AND address IS NOT NULL AND CAST(requested_at AS DATE) BETWEEN CAST(:lower AS DATE) - 1"
+                  " AND CAST(:upper AS DATE) + 1")
+        params = {"lower": window[0], "upper": window[1]}
+    streets = set(street_key(segments["street_name"].dropna().astype(str)))
+    kept = [chunk[street_key(chunk["address"].astype("string").str.replace(HOUSE_NUMBER, "", regex=True))
+                  .isin(streets).fillna(False).to_numpy(dtype=bool)]
+            for chunk in read_chunks(con, select_from + where, params)]
+    return pd.concat(kept, ignore_index=True) if kept else read(con, f"{select_from} WHERE false")
 
 
 HOUSE_NUMBER = r"^\s*\d+[A-Za-z]?(-\d+)?\s+"

@@ -16,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 from citystat import settings
 from citystat.connectors import ConnectorOptions, RetryPolicy
 from citystat.landing import Landing
-from citystat.warehouse import work_db_path
+from citystat.warehouse import cap_memory, work_db_path
 
 
 class IngestionResource(dg.ConfigurableResource):
@@ -59,13 +59,14 @@ class IngestionResource(dg.ConfigurableResource):
 
 class WarehouseResource(DuckDBResource):
     """DuckDB on the working warehouse, whose folder may not exist yet: on a fresh warehouse a step that needs
-    no landed data (the inventory catalog) can be the first of a run (DuckDB creates the file, not the folder)."""
+    no landed data (the inventory catalog) can be the first of a run (DuckDB creates the file, not the folder).
+    Under the run's memory cap (citystat.warehouse.cap_memory)."""
 
     @contextmanager
     def get_connection(self):
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with super().get_connection() as con:
-            yield con
+            yield cap_memory(con)
 
 
 class PostgresWarehouseResource(dg.ConfigurableResource):
@@ -96,4 +97,4 @@ def warehouse_resource() -> dg.ConfigurableResource:
 
     if configured_url():  # the URL itself (it holds the password) is read when a step runs, never shown in the UI
         return PostgresWarehouseResource(url=dg.EnvVar(POSTGRES_URL_ENV))
-    return WarehouseResource(database=str(work_db_path()), connection_config=settings.duckdb_config())
+    return WarehouseResource(database=str(work_db_path()))
