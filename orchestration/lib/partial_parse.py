@@ -9,10 +9,10 @@ each file's checksum) and parses afresh whatever it cannot reuse.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
+from citystat.release_folders import write_whole
 from citystat.warehouse import work_db_path
 
 FILE_NAME = "partial_parse.msgpack"  # dbt's name for it in a target folder
@@ -34,10 +34,8 @@ def seed(target_path: Path) -> None:
 
 def keep(target_path: Path) -> None:
     """After a build (failed or not: the state is written once parsing is done): keep what dbt wrote.
-    Written aside and renamed, so a killed copy never leaves half a file."""
+    Written aside and renamed (write_whole), so a killed copy never leaves half a file."""
     written = target_path / FILE_NAME
     if not written.exists() or not cache_path().parent.is_dir():
         return
-    partial = cache_path().with_name(cache_path().name + ".tmp")
-    shutil.copyfile(written, partial)
-    os.replace(partial, cache_path())
+    write_whole(cache_path(), written.read_bytes())

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from citystat.postgres_warehouse import configured_url, read_record, write_record
+from citystat.release_folders import write_whole
 from citystat.warehouse import work_db_path
 
 
@@ -38,6 +39,4 @@ def remember(name: str, path: Path, record: dict | None) -> None:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    temporary.replace(path)
+    write_whole(path, json.dumps(record, indent=2))
